@@ -1,0 +1,24 @@
+"""fastmlp: train small multilayer perceptrons on the CPU, fast, with every kernel checked
+against a plain NumPy reference."""
+
+from __future__ import annotations
+
+from threadpoolctl import threadpool_limits
+
+from .backends import available_backends, default_backend, get_backend, set_backend
+from .threads import get_num_threads, set_num_threads
+
+__version__ = "0.1.0"
+
+# Kernels run on one thread by default, BLAS included (see fastmlp.threads).
+threadpool_limits(limits=1, user_api="blas")
+
+__all__ = [
+    "__version__",
+    "available_backends",
+    "default_backend",
+    "get_backend",
+    "get_num_threads",
+    "set_backend",
+    "set_num_threads",
+]

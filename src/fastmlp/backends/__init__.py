@@ -1,0 +1,79 @@
+"""Backend registry: one kernel interface, several implementations chosen by name.
+
+``numpy`` is the reference; ``numba`` and ``cpp`` load when their dependencies do
+(the compiled extension, Numba). A backend is a module exposing exactly the functions
+listed in ``numpy_backend.__all__``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+KNOWN_BACKENDS = ("numpy", "numba", "cpp")
+_MODULES = {
+    "numpy": "fastmlp.backends.numpy_backend",
+    "numba": "fastmlp.backends.numba_backend",
+    "cpp": "fastmlp.backends.cpp_backend",
+}
+_loaded: dict[str, ModuleType] = {}
+_load_errors: dict[str, str] = {}
+_default: str | None = None
+
+
+def _load(name: str) -> ModuleType | None:
+    if name in _loaded:
+        return _loaded[name]
+    if name in _load_errors:
+        return None
+    try:
+        module = importlib.import_module(_MODULES[name])
+    except ImportError as error:
+        _load_errors[name] = f"{type(error).__name__}: {error}"
+        return None
+    _loaded[name] = module
+    return module
+
+
+def available_backends() -> list[str]:
+    """Names of the backends that load on this machine, reference first."""
+    return [name for name in KNOWN_BACKENDS if _load(name) is not None]
+
+
+def _check_name(name: object, argument: str = "name") -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"{argument} must be a backend name (str), got {type(name).__name__}")
+    if name not in KNOWN_BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; valid backends: {', '.join(KNOWN_BACKENDS)}")
+    return name
+
+
+def get_backend(name: str | None = None) -> ModuleType:
+    """Return the backend module called ``name`` (default: the current default backend)."""
+    name = default_backend() if name is None else _check_name(name)
+    module = _load(name)
+    if module is None:
+        raise ValueError(
+            f"backend {name!r} is not available on this machine ({_load_errors[name]}); "
+            f"available: {', '.join(available_backends())}"
+        )
+    return module
+
+
+def set_backend(name: str) -> None:
+    """Make ``name`` the default backend for models and kernels."""
+    global _default
+    get_backend(_check_name(name))
+    _default = name
+
+
+def default_backend() -> str:
+    """The default backend: set_backend(), else $FASTMLP_BACKEND, else the fastest available."""
+    if _default is not None:
+        return _default
+    from_env = os.environ.get("FASTMLP_BACKEND")
+    if from_env:
+        return _check_name(from_env, "FASTMLP_BACKEND")
+    available = available_backends()
+    return "cpp" if "cpp" in available else available[-1]

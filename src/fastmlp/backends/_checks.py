@@ -1,0 +1,188 @@
+"""Argument validation shared by every backend.
+
+Every public kernel validates its arguments here, at the Python boundary, before any compiled
+code runs. That keeps the error messages identical across backends and means the native code
+only ever sees C-contiguous arrays of the right dtype and shape.
+
+Policy (documented in the README):
+- arrays must be ``numpy.ndarray`` of float32 or float64 (TypeError otherwise); all float
+  arguments of one call share one dtype (TypeError), nothing is cast silently;
+- non-contiguous *inputs* are copied to C order; ``out=`` buffers and in-place parameters are
+  never copied, so they must be C-contiguous, writable and of the exact shape and dtype
+  (ValueError / TypeError);
+- labels are a 1-D array of any integer dtype with values in [0, C) (TypeError / ValueError);
+- the batch must not be empty (ValueError).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array of dtype {value.dtype} and shape {value.shape}"
+    return f"{type(value).__name__}"
+
+
+def float_array(name: str, value: Any, ndim: int) -> np.ndarray:
+    """Return ``value`` as a C-contiguous float array of ``ndim`` dimensions, or raise."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray of float32 or float64, got {_describe(value)}")
+    if value.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got dtype {value.dtype}")
+    if value.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got {value.ndim}-D array of shape {value.shape}")
+    if ndim >= 1 and value.shape[0] == 0:
+        raise ValueError(f"{name} must not be empty, got shape {value.shape}")
+    if ndim == 2 and value.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one column, got shape {value.shape}")
+    return np.ascontiguousarray(value)
+
+
+def same_dtype(reference_name: str, reference: np.ndarray, **others: np.ndarray | None) -> None:
+    """Raise TypeError unless every array in ``others`` has the dtype of ``reference``."""
+    for name, array in others.items():
+        if array is not None and array.dtype != reference.dtype:
+            raise TypeError(
+                f"{name} must have the dtype of {reference_name} ({reference.dtype}), "
+                f"got {array.dtype}; fastmlp never casts silently"
+            )
+
+
+def same_shape(name: str, value: np.ndarray, expected: tuple[int, ...], what: str) -> None:
+    if value.shape != expected:
+        raise ValueError(f"{name} must have shape {expected} ({what}), got {value.shape}")
+
+
+def labels(name: str, value: Any, n: int, num_classes: int) -> np.ndarray:
+    """Return labels as a C-contiguous int64 array of length ``n`` in [0, num_classes)."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray of integers, got {_describe(value)}")
+    if value.dtype.kind not in "iu":
+        raise TypeError(f"{name} must have an integer dtype, got dtype {value.dtype}")
+    if value.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got {value.ndim}-D array of shape {value.shape}")
+    if value.shape[0] != n:
+        raise ValueError(f"{name} must have length {n} (one label per row), got {value.shape[0]}")
+    lo, hi = int(value.min()), int(value.max())
+    if lo < 0 or hi >= num_classes:
+        bad = lo if lo < 0 else hi
+        raise ValueError(f"{name} must lie in [0, {num_classes}), got a label {bad}")
+    return np.ascontiguousarray(value, dtype=np.int64)
+
+
+def output(name: str, out: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Return ``out`` if it is a usable output buffer, or a fresh empty array if it is None."""
+    if out is None:
+        return np.empty(shape, dtype=dtype)
+    writable_buffer(name, out, shape, dtype)
+    return out
+
+
+def writable_buffer(name: str, value: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """Raise unless ``value`` can be overwritten in place as an array of ``shape`` and ``dtype``."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {_describe(value)}")
+    if value.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype}, got {value.dtype}")
+    if value.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+    if not value.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous because it is written in place")
+    if not value.flags.writeable:
+        raise ValueError(f"{name} must be writable because it is written in place")
+
+
+def real_number(name: str, value: Any, *, minimum: float | None = None) -> float:
+    """Return ``value`` as a finite float, raising TypeError/ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    number = float(value)
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {number}")
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {number}")
+    return number
+
+
+def flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+# --- per-kernel argument checks: one function per kernel signature shape -------------------
+
+
+def affine_forward(x: Any, w: Any, b: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    x = float_array("x", x, 2)
+    w = float_array("w", w, 2)
+    same_dtype("x", x, w=w)
+    if w.shape[0] != x.shape[1]:
+        raise ValueError(f"w must have shape ({x.shape[1]}, M) to match x of shape {x.shape}, got {w.shape}")
+    if b is not None:
+        b = float_array("b", b, 1)
+        same_dtype("x", x, b=b)
+        same_shape("b", b, (w.shape[1],), "one bias per output column of w")
+    return x, w, b
+
+
+def affine_backward(
+    dout: Any, x: Any, w: Any, need_dx: Any, has_bias: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool]:
+    dout = float_array("dout", dout, 2)
+    x = float_array("x", x, 2)
+    w = float_array("w", w, 2)
+    same_dtype("dout", dout, x=x, w=w)
+    if w.shape[0] != x.shape[1]:
+        raise ValueError(f"w must have shape ({x.shape[1]}, M) to match x of shape {x.shape}, got {w.shape}")
+    same_shape("dout", dout, (x.shape[0], w.shape[1]), "(N, M) from x (N, D) and w (D, M)")
+    return dout, x, w, flag("need_dx", need_dx), flag("has_bias", has_bias)
+
+
+def elementwise(first_name: str, first: Any, second_name: str, second: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Two same-shape 2-D float arrays (upstream gradient and cached forward value)."""
+    a = float_array(first_name, first, 2)
+    b = float_array(second_name, second, 2)
+    same_dtype(first_name, a, **{second_name: b})
+    same_shape(second_name, b, a.shape, f"the shape of {first_name}")
+    return a, b
+
+
+def scores_and_labels(name: str, scores: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    s = float_array(name, scores, 2)
+    return s, labels("y", y, s.shape[0], s.shape[1])
+
+
+def sgd_hyperparameters(lr: Any, reg: Any, momentum: Any) -> tuple[float, float, float]:
+    lr = real_number("lr", lr)
+    if lr <= 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    reg = real_number("reg", reg, minimum=0.0)
+    momentum = real_number("momentum", momentum, minimum=0.0)
+    if momentum >= 1.0:
+        raise ValueError(f"momentum must be < 1, got {momentum}")
+    return lr, reg, momentum
+
+
+def sgd_buffers(param: Any, grad: Any, momentum: float, velocity: Any) -> None:
+    """param and velocity are updated in place, so they are never copied: check them as buffers."""
+    if not isinstance(param, np.ndarray) or param.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"param must be a numpy.ndarray of float32 or float64, got {_describe(param)}")
+    if param.size == 0:
+        raise ValueError(f"param must not be empty, got shape {param.shape}")
+    writable_buffer("param", param, param.shape, param.dtype)
+    if not isinstance(grad, np.ndarray):
+        raise TypeError(f"grad must be a numpy.ndarray, got {_describe(grad)}")
+    same_dtype("param", param, grad=grad)
+    same_shape("grad", grad, param.shape, "the shape of param")
+    if velocity is None:
+        if momentum != 0.0:
+            raise ValueError(f"velocity must be given when momentum is non-zero (momentum={momentum})")
+        return
+    writable_buffer("velocity", velocity, param.shape, param.dtype)
