@@ -119,12 +119,16 @@ def flag(name: str, value: Any) -> bool:
 # --- per-kernel argument checks: one function per kernel signature shape -------------------
 
 
+def _weights_match_inputs(x: np.ndarray, w: np.ndarray) -> None:
+    if w.shape[0] != x.shape[1]:
+        raise ValueError(f"w must have shape ({x.shape[1]}, M) to match x of shape {x.shape}, got {w.shape}")
+
+
 def affine_forward(x: Any, w: Any, b: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     x = float_array("x", x, 2)
     w = float_array("w", w, 2)
     same_dtype("x", x, w=w)
-    if w.shape[0] != x.shape[1]:
-        raise ValueError(f"w must have shape ({x.shape[1]}, M) to match x of shape {x.shape}, got {w.shape}")
+    _weights_match_inputs(x, w)
     if b is not None:
         b = float_array("b", b, 1)
         same_dtype("x", x, b=b)
@@ -139,8 +143,7 @@ def affine_backward(
     x = float_array("x", x, 2)
     w = float_array("w", w, 2)
     same_dtype("dout", dout, x=x, w=w)
-    if w.shape[0] != x.shape[1]:
-        raise ValueError(f"w must have shape ({x.shape[1]}, M) to match x of shape {x.shape}, got {w.shape}")
+    _weights_match_inputs(x, w)
     same_shape("dout", dout, (x.shape[0], w.shape[1]), "(N, M) from x (N, D) and w (D, M)")
     return dout, x, w, flag("need_dx", need_dx), flag("has_bias", has_bias)
 
