@@ -65,9 +65,7 @@ def reproduce(
     seed_list = list(range(seed, seed + seeds))
     jobs = [Job(spec, s) for spec in specs for s in seed_list]
     executor = f"Dask scheduler {scheduler}" if scheduler else "joblib"
-    log(
-        f"reproduce: {len(jobs)} runs ({len(specs)} configurations x {seeds} seed(s)) on {backend}, {executor}"
-    )
+    log(f"reproduce: {len(jobs)} runs ({len(specs)} configurations x {seeds} seeds) on {backend}, {executor}")
 
     def done(record: dict[str, Any]) -> None:
         best = record["best"]
