@@ -1,0 +1,148 @@
+"""``fastmlp bench``: one training epoch per contender, timed in the same run, as a table of
+seconds and ratios plus a bar chart.
+
+Contenders: fastmlp's backends (the trainer's epoch, native when the backend has one), the
+assignment-style NumPy epoch, PyTorch CPU eager when torch is installed, and the dense GEMM floor.
+Machines are shared and noisy, so each contender is timed ``repeats`` times, interleaved, and the
+table reports the minimum: the least-disturbed measurement of the same work.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from . import peers
+
+
+@dataclass(frozen=True)
+class Timing:
+    contender: str
+    threads: int
+    batch_size: int
+    dtype: str
+    seconds: float
+
+
+def fastmlp_epoch_factory(
+    backend: str, x: np.ndarray, y: np.ndarray, batch_size: int
+) -> Callable[[np.ndarray], object]:
+    """The trainer's training epoch on ``backend`` for a fresh TwoLayerNet (lr 0.1, reg 1e-3)."""
+    from ..models import TwoLayerNet
+    from ..optim import SGD
+    from ..train import train_epoch
+
+    model = TwoLayerNet(
+        input_size=x.shape[1], hidden_size=128, num_classes=10, dtype=x.dtype, backend=backend
+    )
+    optimizer = SGD(learning_rate=0.1, reg=1e-3)
+    return lambda order: train_epoch(model, optimizer, x, y, order, batch_size)
+
+
+def contenders(
+    x: np.ndarray, y: np.ndarray, batch_size: int, backends: list[str], with_torch: bool
+) -> dict[str, Callable[[np.ndarray], object]]:
+    found: dict[str, Callable[[np.ndarray], object]] = {
+        f"fastmlp {name}": fastmlp_epoch_factory(name, x, y, batch_size) for name in backends
+    }
+    found["assignment-style NumPy"] = lambda order: peers.numpy_assignment_epoch(x, y, order, batch_size)
+    if with_torch:
+        epoch = peers.torch_epoch_factory(x, y)
+        found["PyTorch eager"] = lambda order: epoch(order, batch_size)
+    found["dense GEMM floor"] = lambda order: peers.gemm_floor_epoch(x, order, batch_size)
+    return found
+
+
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def _set_threads(n: int) -> None:
+    from .. import set_num_threads
+
+    set_num_threads(n)
+    threadpool_limits(limits=n, user_api="blas")
+    if torch_available():
+        import torch
+
+        torch.set_num_threads(n)
+
+
+def time_epochs(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    backends: list[str],
+    threads: list[int],
+    batch_sizes: list[int],
+    repeats: int = 3,
+    log: Callable[[str], None] = print,
+) -> list[Timing]:
+    """Time one epoch of every contender, ``repeats`` times interleaved; keep each minimum."""
+    with_torch = torch_available()
+    timings = []
+    order = np.random.default_rng(0).permutation(len(x))
+    dtype = str(x.dtype)
+    for n_threads in threads:
+        _set_threads(n_threads)
+        for batch_size in batch_sizes:
+            runs = contenders(x, y, batch_size, backends, with_torch)
+            for epoch in runs.values():  # warm-up: JIT compilation, first-touch of buffers
+                epoch(order[: 4 * batch_size])
+            best = {name: float("inf") for name in runs}
+            for _ in range(repeats):
+                for name, epoch in runs.items():
+                    start = time.perf_counter()
+                    epoch(order)
+                    best[name] = min(best[name], time.perf_counter() - start)
+            for name, seconds in best.items():
+                log(f"  {name:24s} threads={n_threads} batch={batch_size} {dtype}: {seconds:.3f} s")
+                timings.append(Timing(name, n_threads, batch_size, dtype, seconds))
+    _set_threads(1)
+    return timings
+
+
+def markdown_table(timings: list[Timing], reference: str = "assignment-style NumPy") -> str:
+    """Seconds per epoch and the ratio to the reference contender at the same threads and batch."""
+    lines = [
+        "| contender | threads | batch | dtype | seconds / epoch | vs NumPy (1 thread) | vs same-run reference |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    ref = {(t.threads, t.batch_size, t.dtype): t.seconds for t in timings if t.contender == reference}
+    ref_one = {
+        (t.batch_size, t.dtype): t.seconds for t in timings if t.contender == reference and t.threads == 1
+    }
+    for t in timings:
+        same = ref.get((t.threads, t.batch_size, t.dtype))
+        one = ref_one.get((t.batch_size, t.dtype))
+        vs_one = f"{t.seconds / one:.2f}x" if one else "-"
+        vs_same = f"{t.seconds / same:.2f}x" if same else "-"
+        lines.append(
+            f"| {t.contender} | {t.threads} | {t.batch_size} | {t.dtype} | {t.seconds:.3f} | {vs_one} | {vs_same} |"
+        )
+    return "\n".join(lines)
+
+
+def bar_chart(timings: list[Timing], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{t.contender}\n{t.threads}T b{t.batch_size}" for t in timings]
+    figure, axes = plt.subplots(figsize=(max(6.0, 0.6 * len(timings)), 4.5))
+    axes.bar(range(len(timings)), [t.seconds for t in timings], color="tab:blue")
+    axes.set_xticks(range(len(timings)), labels, rotation=60, ha="right", fontsize=7)
+    axes.set_ylabel("seconds per epoch (48,000 samples)")
+    axes.set_title(f"One training epoch, TwoLayerNet 784-128-10 ({platform.machine()})", fontsize=9)
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
