@@ -45,7 +45,7 @@ def _check_name(name: object, argument: str = "name") -> str:
     if not isinstance(name, str):
         raise TypeError(f"{argument} must be a backend name (str), got {type(name).__name__}")
     if name not in KNOWN_BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; valid backends: {', '.join(KNOWN_BACKENDS)}")
+        raise ValueError(f"{argument}: unknown backend {name!r}; valid backends: {', '.join(KNOWN_BACKENDS)}")
     return name
 
 

@@ -1,0 +1,61 @@
+"""Every backend offers exactly the reference's kernels, with the same signatures, and the
+registry behaves as documented."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from conftest import BACKENDS
+
+import fastmlp
+from fastmlp import backends
+
+
+def test_same_kernels_in_the_same_order(backend, reference):
+    assert backend.__all__ == reference.__all__
+
+
+def test_same_signatures(backend, reference):
+    for name in reference.__all__:
+        ours = inspect.signature(getattr(backend, name))
+        theirs = inspect.signature(getattr(reference, name))
+        assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == [
+            (p.name, p.kind, p.default) for p in theirs.parameters.values()
+        ], name
+
+
+def test_every_backend_loads_in_a_normal_install():
+    # ALL_BACKENDS unless narrowed by FASTMLP_TEST_BACKENDS for local work (see conftest).
+    assert [name for name in fastmlp.available_backends() if name in BACKENDS] == list(BACKENDS)
+
+
+def test_unknown_backend_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown backend 'fortran'; valid backends: numpy, numba, cpp"):
+        fastmlp.get_backend("fortran")
+    with pytest.raises(TypeError, match="name must be a backend name"):
+        fastmlp.get_backend(3)
+
+
+def test_set_backend_and_environment(monkeypatch):
+    monkeypatch.setattr(backends, "_default", None)
+    monkeypatch.setenv("FASTMLP_BACKEND", "numpy")
+    assert fastmlp.default_backend() == "numpy"
+    assert fastmlp.get_backend() is fastmlp.get_backend("numpy")
+    monkeypatch.setenv("FASTMLP_BACKEND", "nope")
+    with pytest.raises(ValueError, match="FASTMLP_BACKEND"):
+        fastmlp.default_backend()
+    fastmlp.set_backend(BACKENDS[-1])
+    assert fastmlp.default_backend() == BACKENDS[-1]
+    with pytest.raises(ValueError, match="unknown backend"):
+        fastmlp.set_backend("nope")
+    assert fastmlp.default_backend() == BACKENDS[-1]
+
+
+def test_set_num_threads_validates():
+    with pytest.raises(ValueError, match="n must be between 1"):
+        fastmlp.set_num_threads(0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        fastmlp.set_num_threads(1.5)
+    fastmlp.set_num_threads(1)
+    assert fastmlp.get_num_threads() == 1
