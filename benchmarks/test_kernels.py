@@ -1,0 +1,78 @@
+"""One benchmark per kernel x backend x dtype x batch size at the assignment's sizes.
+
+Grouped by kernel, dtype and batch so each table compares the three backends on the same work.
+Correctness lives in tests/; here every kernel is called once before timing (compilation,
+first-touch of the output buffer) and then timed writing into a preallocated ``out=`` where the
+kernel has one, as the trainer calls it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import C, D, H
+
+import fastmlp
+
+
+def _inputs(n: int, dtype: np.dtype) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+
+    def normal(*shape: int, scale: float = 1.0) -> np.ndarray:
+        return (scale * rng.standard_normal(shape)).astype(dtype)
+
+    x = rng.random((n, D)).astype(dtype)
+    scores = normal(n, C, scale=3.0)
+    probs = fastmlp.get_backend("numpy").softmax_forward(scores)
+    return {
+        "x": x,
+        "w1": normal(D, H, scale=0.01),
+        "b1": normal(H),
+        "z": normal(n, H, scale=3.0),
+        "dz": normal(n, H),
+        "scores": scores,
+        "probs": probs,
+        "dprobs": normal(n, C),
+        "y": rng.integers(0, C, n),
+        "out_h": np.empty((n, H), dtype),
+        "out_c": np.empty((n, C), dtype),
+        "grad": normal(D, H, scale=0.01),
+        "velocity": np.zeros((D, H), dtype),
+    }
+
+
+# kernel -> function(backend, inputs) -> a zero-argument call to time
+CALLS = {
+    "affine_forward": lambda k, a: lambda: k.affine_forward(a["x"], a["w1"], a["b1"], out=a["out_h"]),
+    "affine_backward": lambda k, a: lambda: k.affine_backward(a["dz"], a["x"], a["w1"], need_dx=False),
+    "relu_forward": lambda k, a: lambda: k.relu_forward(a["z"], out=a["out_h"]),
+    "relu_backward": lambda k, a: lambda: k.relu_backward(a["dz"], a["z"], out=a["out_h"]),
+    "sigmoid_forward": lambda k, a: lambda: k.sigmoid_forward(a["z"], out=a["out_h"]),
+    "sigmoid_backward": lambda k, a: lambda: k.sigmoid_backward(a["dz"], a["z"], out=a["out_h"]),
+    "softmax_forward": lambda k, a: lambda: k.softmax_forward(a["scores"], out=a["out_c"]),
+    "softmax_backward": lambda k, a: lambda: k.softmax_backward(a["dprobs"], a["probs"], out=a["out_c"]),
+    "cross_entropy_forward": lambda k, a: lambda: k.cross_entropy_forward(a["probs"], a["y"]),
+    "softmax_cross_entropy": lambda k, a: lambda: k.softmax_cross_entropy(a["scores"], a["y"]),
+    "softmax_cross_entropy_backward": lambda k, a: (
+        lambda: k.softmax_cross_entropy_backward(a["probs"], a["y"], out=a["out_c"])
+    ),
+    "accuracy": lambda k, a: lambda: k.accuracy(a["scores"], a["y"]),
+    "sgd_update": lambda k, a: (
+        lambda: k.sgd_update(a["w1"], a["grad"], 1e-9, reg=1e-3, momentum=0.9, velocity=a["velocity"])
+    ),
+}
+
+
+def test_every_kernel_is_benchmarked():
+    assert set(CALLS) == set(fastmlp.get_backend("numpy").__all__)
+
+
+@pytest.mark.parametrize("kernel", list(CALLS))
+def test_kernel(benchmark, backend, dtype, batch, kernel):
+    call = CALLS[kernel](backend, _inputs(batch, dtype))
+    call()
+    benchmark.group = f"{kernel} {dtype.name} N={batch}"
+    benchmark.extra_info.update(
+        backend=backend.__name__.rsplit(".", 1)[-1], threads=fastmlp.get_num_threads()
+    )
+    benchmark(call)
