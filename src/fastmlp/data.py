@@ -16,9 +16,9 @@ train, the rest (12,000) validate; the test file (10,000 rows) tests. Images com
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import numpy as np
 
@@ -185,18 +185,22 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
+def _atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Write through a temporary file in the same directory, then rename: readers never see half a file."""
     handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)
     try:
         with handle:
-            write(handle)  # type: ignore[arg-type]
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(handle.name, path)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _save_array(handle: IO[bytes], array: np.ndarray) -> None:
+    np.save(handle, array, allow_pickle=False)
 
 
 def write_cache(raw: RawMnist, directory: Path) -> None:
@@ -206,7 +210,7 @@ def write_cache(raw: RawMnist, directory: Path) -> None:
     for key in CACHE_ARRAYS:
         path = directory / f"{key}.npy"
         array = np.ascontiguousarray(getattr(raw, key))
-        _atomic_write(path, lambda handle, a=array: np.save(handle, a, allow_pickle=False))
+        _atomic_write(path, functools.partial(_save_array, array=array))
         manifest[key] = {"sha256": _sha256(path), "bytes": path.stat().st_size, "shape": list(array.shape)}
     text = json.dumps({"source": WHEEL, "files": manifest}, indent=1).encode()
     _atomic_write(directory / MANIFEST, lambda handle: handle.write(text))
