@@ -1,0 +1,207 @@
+"""The compiled Numba kernels behind ``numba_backend``, on already-validated arrays.
+
+Every kernel writes into output arrays it is given and returns at most a scalar, so the same
+functions serve the per-kernel Python API and the whole-epoch loop (``_numba_epoch``).
+Arithmetic stays in the array dtype: constants are made with ``x.dtype.type(...)`` because a bare
+Python literal would promote float32 to float64. No ``fastmath`` (it would break isnan and change
+rounding) and no ``parallel=True``: at the assignment's sizes (at most 1024 x 128 elements) a pass
+is a few microseconds, less than waking a thread pool; the GEMMs get their threads from BLAS.
+Dimensions: N batch rows, D inputs, M outputs, C classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from ._numba_blas import gemm
+
+
+@njit(cache=True)
+def affine_forward(x: Any, w: Any, b: Any, out: Any) -> None:
+    """out = x @ w + b.  x (N, D), w (D, M), b (M,) or None, out (N, M)."""
+    gemm(False, False, x, w, out)
+    if b is not None:
+        N, M = out.shape
+        for n in range(N):
+            for m in range(M):
+                out[n, m] += b[m]
+
+
+@njit(cache=True)
+def affine_backward(dout: Any, x: Any, w: Any, dx: Any, dw: Any, db: Any) -> None:
+    """dx = dout w^T (if dx is not None), dw = x^T dout, db = sum_n dout (if db is not None).
+
+    dout (N, M), x (N, D), w (D, M), dx (N, D), dw (D, M), db (M,).
+    """
+    if dx is not None:
+        gemm(False, True, dout, w, dx)
+    gemm(True, False, x, dout, dw)
+    if db is not None:
+        N, M = dout.shape
+        db[:] = 0
+        for n in range(N):
+            for m in range(M):
+                db[m] += dout[n, m]
+
+
+@njit(cache=True)
+def relu_forward(z: Any, out: Any) -> None:
+    """out = max(z, 0).  z, out (N, M)."""
+    N, M = z.shape
+    zero = z.dtype.type(0)
+    for n in range(N):
+        for m in range(M):
+            # np.maximum propagates NaN, and NaN > 0 is False: test for NaN explicitly
+            v = z[n, m]
+            out[n, m] = v if (v > zero or v != v) else zero
+
+
+@njit(cache=True)
+def relu_backward(dout: Any, z: Any, out: Any) -> None:
+    """out = dout * (z > 0).  dout, z, out (N, M)."""
+    N, M = z.shape
+    zero, one = z.dtype.type(0), z.dtype.type(1)
+    for n in range(N):
+        for m in range(M):
+            # a multiply, not a select, so 0 * inf gives NaN as in the reference
+            out[n, m] = dout[n, m] * (one if z[n, m] > zero else zero)
+
+
+@njit(cache=True)
+def sigmoid_forward(z: Any, out: Any) -> None:
+    """out = 1 / (1 + exp(-z)) via e = exp(-|z|), so no finite z overflows.  z, out (N, M)."""
+    N, M = z.shape
+    zero, one = z.dtype.type(0), z.dtype.type(1)
+    for n in range(N):
+        for m in range(M):
+            v = z[n, m]
+            e = np.exp(-abs(v))
+            out[n, m] = (one if v >= zero else e) / (one + e)
+
+
+@njit(cache=True)
+def sigmoid_backward(dout: Any, a: Any, out: Any) -> None:
+    """out = dout * a * (1 - a).  dout, a, out (N, M)."""
+    N, M = a.shape
+    one = a.dtype.type(1)
+    for n in range(N):
+        for m in range(M):
+            v = a[n, m]
+            out[n, m] = dout[n, m] * (v * (one - v))
+
+
+@njit(cache=True)
+def softmax_forward(scores: Any, out: Any) -> None:
+    """Row-wise stable softmax.  scores, out (N, C)."""
+    N, C = scores.shape
+    for n in range(N):
+        top = scores[n, 0]
+        for c in range(1, C):
+            top = max(top, scores[n, c])
+        total = scores.dtype.type(0)
+        for c in range(C):
+            e = np.exp(scores[n, c] - top)
+            out[n, c] = e
+            total += e
+        for c in range(C):
+            out[n, c] /= total
+
+
+@njit(cache=True)
+def softmax_backward(dprobs: Any, probs: Any, out: Any) -> None:
+    """out = s * (dp - sum_c dp_c s_c) per row.  dprobs, probs, out (N, C)."""
+    N, C = probs.shape
+    for n in range(N):
+        inner = probs.dtype.type(0)
+        for c in range(C):
+            inner += dprobs[n, c] * probs[n, c]
+        for c in range(C):
+            out[n, c] = probs[n, c] * (dprobs[n, c] - inner)
+
+
+@njit(cache=True)
+def cross_entropy_forward(probs: Any, y: Any) -> float:
+    """-mean_n log(max(probs[n, y_n], tiny)), summed in float64.  probs (N, C), y (N,) int64."""
+    N = probs.shape[0]
+    tiny = probs.dtype.type(np.finfo(probs.dtype).tiny)
+    total = 0.0
+    for n in range(N):
+        total += np.log(max(probs[n, y[n]], tiny))
+    return -total / N
+
+
+@njit(cache=True)
+def softmax_cross_entropy(scores: Any, y: Any, probs: Any) -> float:
+    """Fused softmax + mean cross-entropy (log-sum-exp); loss summed in float64.
+
+    scores (N, C), y (N,) int64, probs (N, C) written.
+    """
+    N, C = scores.shape
+    total = 0.0
+    for n in range(N):
+        top = scores[n, 0]
+        for c in range(1, C):
+            top = max(top, scores[n, c])
+        norm = scores.dtype.type(0)
+        for c in range(C):
+            e = np.exp(scores[n, c] - top)
+            probs[n, c] = e
+            norm += e
+        for c in range(C):
+            probs[n, c] /= norm
+        total += np.log(norm) - (scores[n, y[n]] - top)
+    return total / N
+
+
+@njit(cache=True)
+def softmax_cross_entropy_backward(probs: Any, y: Any, out: Any) -> None:
+    """out = (probs - onehot(y)) / N.  probs, out (N, C), y (N,) int64."""
+    N, C = probs.shape
+    one = probs.dtype.type(1)
+    count = probs.dtype.type(N)
+    for n in range(N):
+        for c in range(C):
+            v = probs[n, c]
+            if c == y[n]:
+                v -= one
+            out[n, c] = v / count
+
+
+@njit(cache=True)
+def correct_count(scores: Any, y: Any) -> int:
+    """Rows whose first arg-max equals the label.  scores (N, C), y (N,) int64."""
+    N, C = scores.shape
+    correct = 0
+    for n in range(N):
+        best = 0
+        for c in range(1, C):
+            # strict '>' keeps the first maximum, as np.argmax; a NaN is taken as the maximum
+            # like np.argmax does, and then every later comparison is False
+            if scores[n, c] > scores[n, best] or (scores[n, c] != scores[n, c] and not
+                                                 scores[n, best] != scores[n, best]):  # fmt: skip
+                best = c
+        if best == y[n]:
+            correct += 1
+    return correct
+
+
+@njit(cache=True)
+def sgd_update(param: Any, grad: Any, lr: Any, reg: Any, momentum: Any, velocity: Any) -> None:
+    """In place: g = grad + reg * param; plain SGD param -= lr * g if velocity is None, else
+    velocity = momentum * velocity - lr * g; param += velocity.
+
+    param, grad, velocity: 1-D views of the same length; lr, reg, momentum: scalars of their dtype.
+    """
+    zero = param.dtype.type(0)
+    for i in range(param.shape[0]):
+        g = grad[i] + reg * param[i] if reg != zero else grad[i]
+        if velocity is None:
+            param[i] -= lr * g
+        else:
+            v = velocity[i] * momentum
+            v -= lr * g
+            velocity[i] = v
+            param[i] += v
