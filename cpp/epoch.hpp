@@ -1,0 +1,61 @@
+// A whole training epoch (and an evaluation pass) in one native call, for an MLP described by its layers.
+//
+// Same semantics as the kernel-by-kernel path of fastmlp's trainer, batch by batch:
+//   forward   z_l = a_{l-1} W_l + b_l, a_l = activation_l(z_l)   (a_{-1} = the batch of x rows)
+//   loss      softmax cross-entropy of a_{L-1} (the scores), mean over the batch
+//   backward  from dscores = (softmax - onehot(y)) / n down to layer 0 (layer 0 needs no dx)
+//   update    for each layer, once its gradients are known: dW += reg * W (weight matrices only),
+//             then plain SGD or momentum SGD (fastmlp::sgd_update) on W and on b.
+// Accuracy counts rows whose first arg-max of the scores (a_{L-1}) equals the label.
+// Buffers are allocated once per call; nothing here touches Python.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels.hpp"
+
+namespace fastmlp {
+
+enum class Activation { none, relu, sigmoid };
+
+// "none" / "relu" / "sigmoid"; throws std::invalid_argument otherwise.
+Activation parse_activation(const std::string& name);
+
+// One dense layer over caller-owned buffers: w (fan_in, fan_out), b (fan_out,) or nullptr, and the
+// momentum buffers of the same shapes (nullptr: plain SGD for that parameter).
+template <typename T>
+struct Layer {
+    index_t fan_in = 0;
+    index_t fan_out = 0;
+    T* w = nullptr;
+    T* b = nullptr;
+    Activation activation = Activation::none;
+    T* w_velocity = nullptr;
+    T* b_velocity = nullptr;
+};
+
+template <typename T>
+struct Network {
+    std::vector<Layer<T>> layers;  // layers[l].fan_in == layers[l-1].fan_out; the last fan_out is C
+};
+
+struct EpochResult {
+    double loss_sum = 0.0;      // sum of the per-batch mean losses
+    std::int64_t batches = 0;   // number of batches
+    std::int64_t correct = 0;   // rows classified correctly (before that batch's update, when training)
+};
+
+// Train on the rows x[order[0..samples)] (x is (rows, D), y one label per row of x) in batches of
+// batch_size (the last one may be smaller), updating the layers' parameters in place.
+template <typename T>
+EpochResult train_epoch(Network<T>& net, const T* x, const std::int64_t* y, const std::int64_t* order,
+                        index_t samples, index_t D, index_t batch_size, double lr, double reg, double momentum);
+
+// Forward only over x (samples, D) in order, in batches of batch_size.
+template <typename T>
+EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, index_t samples, index_t D,
+                     index_t batch_size);
+
+}  // namespace fastmlp

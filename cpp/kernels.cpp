@@ -1,0 +1,202 @@
+// fastmlp kernels: GEMMs through Eigen maps over the callers' row-major buffers, elementwise passes
+// through Eigen arrays (vectorised exp), small row-wise passes as plain loops.
+#include "kernels.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace fastmlp {
+namespace {
+
+template <typename T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using Array1 = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <typename T>
+using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+
+}  // namespace
+
+template <typename T>
+void affine_forward(const T* x, const T* w, const T* b, T* out, index_t N, index_t D, index_t M) {
+    Eigen::Map<const Matrix<T>> X(x, N, D);
+    Eigen::Map<const Matrix<T>> W(w, D, M);
+    Eigen::Map<Matrix<T>> Out(out, N, M);
+    Out.noalias() = X * W;
+    if (b != nullptr) {
+        Out.rowwise() += Eigen::Map<const RowVector<T>>(b, M);
+    }
+}
+
+template <typename T>
+void affine_backward(const T* dout, const T* x, const T* w, T* dx, T* dw, T* db, index_t N, index_t D,
+                     index_t M) {
+    Eigen::Map<const Matrix<T>> Dout(dout, N, M);
+    Eigen::Map<const Matrix<T>> X(x, N, D);
+    Eigen::Map<const Matrix<T>> W(w, D, M);
+    if (dx != nullptr) {
+        Eigen::Map<Matrix<T>>(dx, N, D).noalias() = Dout * W.transpose();
+    }
+    Eigen::Map<Matrix<T>>(dw, D, M).noalias() = X.transpose() * Dout;
+    if (db != nullptr) {
+        Eigen::Map<RowVector<T>>(db, M) = Dout.colwise().sum();
+    }
+}
+
+template <typename T>
+void relu_forward(const T* z, T* a, index_t size) {
+    Eigen::Map<Array1<T>>(a, size) = Eigen::Map<const Array1<T>>(z, size).max(T(0));
+}
+
+template <typename T>
+void relu_backward(const T* dout, const T* z, T* dz, index_t size) {
+    Eigen::Map<const Array1<T>> Z(z, size);
+    Eigen::Map<const Array1<T>> Dout(dout, size);
+    // Multiply by the 0/1 mask, as the reference does, so non-finite dout propagates identically.
+    Eigen::Map<Array1<T>>(dz, size) = Dout * (Z > T(0)).template cast<T>();
+}
+
+template <typename T>
+void sigmoid_forward(const T* z, T* a, index_t size) {
+    Eigen::Map<const Array1<T>> Z(z, size);
+    Eigen::Map<Array1<T>> A(a, size);
+    // e = exp(-|z|) <= 1 never overflows; a = 1 / (1 + e) for z >= 0, e / (1 + e) for z < 0.
+    // Eigen's vectorised exp clamps its argument (exp(-1e4) would come out as 5.6e-309 in double), so
+    // e is set to 0 below the smallest normal number: no clamp artefacts and no slow subnormals.
+    const T log_tiny = std::log(std::numeric_limits<T>::min());
+    A = (-Z.abs()).exp();
+    A = (-Z.abs() < log_tiny).select(Array1<T>::Zero(size), A);
+    A = (Z >= T(0)).select(Array1<T>::Ones(size), A) / (T(1) + A);
+}
+
+template <typename T>
+void sigmoid_backward(const T* dout, const T* a, T* dz, index_t size) {
+    Eigen::Map<const Array1<T>> A(a, size);
+    Eigen::Map<Array1<T>>(dz, size) = Eigen::Map<const Array1<T>>(dout, size) * (A * (T(1) - A));
+}
+
+template <typename T>
+void softmax_forward(const T* scores, T* probs, index_t N, index_t C) {
+    for (index_t n = 0; n < N; ++n) {
+        const T* s = scores + n * C;
+        T* p = probs + n * C;
+        const T top = *std::max_element(s, s + C);
+        T sum = 0;
+        for (index_t c = 0; c < C; ++c) {
+            p[c] = std::exp(s[c] - top);
+            sum += p[c];
+        }
+        for (index_t c = 0; c < C; ++c) p[c] /= sum;
+    }
+}
+
+template <typename T>
+void softmax_backward(const T* dprobs, const T* probs, T* dscores, index_t N, index_t C) {
+    for (index_t n = 0; n < N; ++n) {
+        const T* dp = dprobs + n * C;
+        const T* p = probs + n * C;
+        T inner = 0;
+        for (index_t c = 0; c < C; ++c) inner += dp[c] * p[c];
+        for (index_t c = 0; c < C; ++c) dscores[n * C + c] = p[c] * (dp[c] - inner);
+    }
+}
+
+template <typename T>
+double cross_entropy_forward(const T* probs, const std::int64_t* y, index_t N, index_t C) {
+    const T tiny = std::numeric_limits<T>::min();
+    double total = 0.0;
+    for (index_t n = 0; n < N; ++n) {
+        total += std::log(std::max(probs[n * C + y[n]], tiny));
+    }
+    return -total / static_cast<double>(N);
+}
+
+template <typename T>
+double softmax_cross_entropy(const T* scores, const std::int64_t* y, T* probs, index_t N, index_t C) {
+    double total = 0.0;
+    for (index_t n = 0; n < N; ++n) {
+        const T* s = scores + n * C;
+        T* p = probs + n * C;
+        const T top = *std::max_element(s, s + C);
+        T sum = 0;
+        for (index_t c = 0; c < C; ++c) {
+            p[c] = std::exp(s[c] - top);
+            sum += p[c];
+        }
+        // loss_n = log(sum_c exp(s_c - max)) - (s_y - max): finite for any finite scores.
+        total += static_cast<double>(std::log(sum) - (s[y[n]] - top));
+        for (index_t c = 0; c < C; ++c) p[c] /= sum;
+    }
+    return total / static_cast<double>(N);
+}
+
+template <typename T>
+void softmax_cross_entropy_backward(const T* probs, const std::int64_t* y, T* dscores, index_t N, index_t C) {
+    const T n_rows = static_cast<T>(N);
+    for (index_t n = 0; n < N; ++n) {
+        for (index_t c = 0; c < C; ++c) {
+            T d = probs[n * C + c];
+            if (c == y[n]) d -= T(1);
+            dscores[n * C + c] = d / n_rows;
+        }
+    }
+}
+
+template <typename T>
+std::int64_t correct_count(const T* scores, const std::int64_t* y, index_t N, index_t C) {
+    std::int64_t correct = 0;
+    for (index_t n = 0; n < N; ++n) {
+        const T* s = scores + n * C;
+        // std::max_element returns the first maximum, as numpy.argmax does. NaN never compares
+        // greater, whereas argmax picks the first NaN; validated inputs from training are finite.
+        correct += (std::max_element(s, s + C) - s) == y[n];
+    }
+    return correct;
+}
+
+template <typename T>
+void sgd_update(T* param, const T* grad, T* velocity, index_t size, double lr, double reg, double momentum) {
+    const T lr_t = static_cast<T>(lr);
+    const T reg_t = static_cast<T>(reg);
+    const T momentum_t = static_cast<T>(momentum);
+    const bool regularise = reg != 0.0;
+    if (velocity == nullptr) {
+        for (index_t i = 0; i < size; ++i) {
+            const T step = regularise ? grad[i] + reg_t * param[i] : grad[i];
+            param[i] -= lr_t * step;
+        }
+        return;
+    }
+    for (index_t i = 0; i < size; ++i) {
+        const T step = regularise ? grad[i] + reg_t * param[i] : grad[i];
+        T v = velocity[i] * momentum_t;
+        v -= lr_t * step;
+        velocity[i] = v;
+        param[i] += v;
+    }
+}
+
+void set_num_threads(int n) { Eigen::setNbThreads(n); }
+int get_num_threads() { return Eigen::nbThreads(); }
+
+#define FASTMLP_INSTANTIATE(T)                                                                            \
+    template void affine_forward<T>(const T*, const T*, const T*, T*, index_t, index_t, index_t);         \
+    template void affine_backward<T>(const T*, const T*, const T*, T*, T*, T*, index_t, index_t, index_t); \
+    template void relu_forward<T>(const T*, T*, index_t);                                                 \
+    template void relu_backward<T>(const T*, const T*, T*, index_t);                                      \
+    template void sigmoid_forward<T>(const T*, T*, index_t);                                              \
+    template void sigmoid_backward<T>(const T*, const T*, T*, index_t);                                   \
+    template void softmax_forward<T>(const T*, T*, index_t, index_t);                                     \
+    template void softmax_backward<T>(const T*, const T*, T*, index_t, index_t);                          \
+    template double cross_entropy_forward<T>(const T*, const std::int64_t*, index_t, index_t);            \
+    template double softmax_cross_entropy<T>(const T*, const std::int64_t*, T*, index_t, index_t);        \
+    template void softmax_cross_entropy_backward<T>(const T*, const std::int64_t*, T*, index_t, index_t); \
+    template std::int64_t correct_count<T>(const T*, const std::int64_t*, index_t, index_t);              \
+    template void sgd_update<T>(T*, const T*, T*, index_t, double, double, double);
+
+FASTMLP_INSTANTIATE(float)
+FASTMLP_INSTANTIATE(double)
+
+}  // namespace fastmlp

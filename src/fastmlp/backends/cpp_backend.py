@@ -1,0 +1,283 @@
+"""The C++ backend: the compiled kernels of ``fastmlp._cpp`` (Eigen GEMM, GIL released).
+
+Every kernel has the same contract as the function of the same name in ``numpy_backend``.
+Arguments are validated by ``fastmlp.backends._checks`` first (same messages as every backend),
+outputs are allocated here, and the compiled code only ever receives C-contiguous arrays of the
+exact dtype. Beyond the kernel interface this module offers ``train_epoch`` and ``evaluate``:
+a whole epoch (or evaluation pass) of an MLP in one native call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import _cpp
+from ..threads import get_num_threads
+from . import _checks
+
+__all__ = [
+    "accuracy",
+    "affine_backward",
+    "affine_forward",
+    "cross_entropy_forward",
+    "relu_backward",
+    "relu_forward",
+    "sgd_update",
+    "sigmoid_backward",
+    "sigmoid_forward",
+    "softmax_backward",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_backward",
+    "softmax_forward",
+]
+
+ACTIVATIONS = ("none", "relu", "sigmoid")
+
+
+def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndarray:
+    """Same contract as numpy_backend.affine_forward; Eigen GEMM, bias added in place."""
+    x, w, b = _checks.affine_forward(x, w, b)
+    result = _checks.output("out", out, (x.shape[0], w.shape[1]), x.dtype)
+    _cpp.affine_forward(x, w, b, result)
+    return result
+
+
+def affine_backward(
+    dout: Any, x: Any, w: Any, need_dx: bool = True, has_bias: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """Same contract as numpy_backend.affine_backward; two Eigen GEMMs and a column sum."""
+    dout, x, w, need_dx, has_bias = _checks.affine_backward(dout, x, w, need_dx, has_bias)
+    dx = np.empty(x.shape, dtype=x.dtype) if need_dx else None
+    dw = np.empty(w.shape, dtype=w.dtype)
+    db = np.empty(w.shape[1], dtype=w.dtype) if has_bias else None
+    _cpp.affine_backward(dout, x, w, dx, dw, db)
+    return dx, dw, db
+
+
+def relu_forward(z: Any, *, out: Any = None) -> np.ndarray:
+    """Same contract as numpy_backend.relu_forward."""
+    z = _checks.float_array("z", z, 2)
+    result = _checks.output("out", out, z.shape, z.dtype)
+    _cpp.relu_forward(z, result)
+    return result
+
+
+def relu_backward(dout: Any, z: Any, *, out: Any = None) -> np.ndarray:
+    """Same contract as numpy_backend.relu_backward."""
+    dout, z = _checks.elementwise("dout", dout, "z", z)
+    result = _checks.output("out", out, z.shape, z.dtype)
+    _cpp.relu_backward(dout, z, result)
+    return result
+
+
+def sigmoid_forward(z: Any, *, out: Any = None) -> np.ndarray:
+    """Same contract as numpy_backend.sigmoid_forward; vectorised exp(-|z|), no overflow."""
+    z = _checks.float_array("z", z, 2)
+    result = _checks.output("out", out, z.shape, z.dtype)
+    _cpp.sigmoid_forward(z, result)
+    return result
+
+
+def sigmoid_backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
+    """Same contract as numpy_backend.sigmoid_backward."""
+    dout, a = _checks.elementwise("dout", dout, "a", a)
+    result = _checks.output("out", out, a.shape, a.dtype)
+    _cpp.sigmoid_backward(dout, a, result)
+    return result
+
+
+def softmax_forward(scores: Any, *, out: Any = None) -> np.ndarray:
+    """Same contract as numpy_backend.softmax_forward."""
+    scores = _checks.float_array("scores", scores, 2)
+    result = _checks.output("out", out, scores.shape, scores.dtype)
+    _cpp.softmax_forward(scores, result)
+    return result
+
+
+def softmax_backward(dprobs: Any, probs: Any, *, out: Any = None) -> np.ndarray:
+    """Same contract as numpy_backend.softmax_backward."""
+    dprobs, probs = _checks.elementwise("dprobs", dprobs, "probs", probs)
+    result = _checks.output("out", out, probs.shape, probs.dtype)
+    _cpp.softmax_backward(dprobs, probs, result)
+    return result
+
+
+def cross_entropy_forward(probs: Any, y: Any) -> float:
+    """Same contract as numpy_backend.cross_entropy_forward; the mean is accumulated in double."""
+    probs, y = _checks.scores_and_labels("probs", probs, y)
+    return float(_cpp.cross_entropy_forward(probs, y))
+
+
+def softmax_cross_entropy(scores: Any, y: Any) -> tuple[float, np.ndarray]:
+    """Same contract as numpy_backend.softmax_cross_entropy; one pass per row."""
+    scores, y = _checks.scores_and_labels("scores", scores, y)
+    probs = np.empty(scores.shape, dtype=scores.dtype)
+    loss = _cpp.softmax_cross_entropy(scores, y, probs)
+    return float(loss), probs
+
+
+def softmax_cross_entropy_backward(probs: Any, y: Any, *, out: Any = None) -> np.ndarray:
+    """Same contract as numpy_backend.softmax_cross_entropy_backward."""
+    probs, y = _checks.scores_and_labels("probs", probs, y)
+    result = _checks.output("out", out, probs.shape, probs.dtype)
+    _cpp.softmax_cross_entropy_backward(probs, y, result)
+    return result
+
+
+def accuracy(scores: Any, y: Any) -> float:
+    """Same contract as numpy_backend.accuracy."""
+    scores, y = _checks.scores_and_labels("scores", scores, y)
+    return _cpp.correct_count(scores, y) / scores.shape[0]
+
+
+def sgd_update(
+    param: Any, grad: Any, lr: float, reg: float = 0.0, momentum: float = 0.0, velocity: Any = None
+) -> None:
+    """Same contract as numpy_backend.sgd_update; one fused pass, arithmetic in param's dtype."""
+    lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
+    _checks.sgd_buffers(param, grad, momentum, velocity)
+    grad = np.ascontiguousarray(grad)
+    _cpp.sgd_update(param, grad, velocity, lr, reg, momentum)
+
+
+# --- whole passes in one native call (beyond the kernel interface) ----------------------------
+
+
+def _network(
+    weights: Sequence[Any], biases: Sequence[Any], activations: Sequence[str]
+) -> tuple[list[np.ndarray], list[np.ndarray | None], list[str], np.dtype]:
+    """Check a layer list: weights (fan_in, fan_out) chained, biases (fan_out,) or None, activations."""
+    weights, biases, activations = list(weights), list(biases), list(activations)
+    if not weights:
+        raise ValueError("weights must hold at least one layer")
+    if len(biases) != len(weights) or len(activations) != len(weights):
+        raise ValueError(
+            f"weights, biases and activations must have one entry per layer, got "
+            f"{len(weights)}, {len(biases)} and {len(activations)}"
+        )
+    dtype = None
+    for layer, (w, b, activation) in enumerate(zip(weights, biases, activations, strict=True)):
+        if not isinstance(w, np.ndarray) or w.ndim != 2 or w.dtype not in _checks.FLOAT_DTYPES:
+            raise TypeError(f"weights[{layer}] must be a 2-D float32 or float64 numpy.ndarray")
+        dtype = w.dtype if dtype is None else dtype
+        _checks.writable_buffer(f"weights[{layer}]", w, w.shape, dtype)
+        if w.size == 0:
+            raise ValueError(f"weights[{layer}] must not be empty, got shape {w.shape}")
+        if layer > 0 and w.shape[0] != weights[layer - 1].shape[1]:
+            raise ValueError(
+                f"weights[{layer}] must have {weights[layer - 1].shape[1]} rows to follow "
+                f"weights[{layer - 1}] of shape {weights[layer - 1].shape}, got {w.shape}"
+            )
+        if b is not None:
+            _checks.writable_buffer(f"biases[{layer}]", b, (w.shape[1],), dtype)
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activations[{layer}] must be one of {', '.join(ACTIVATIONS)}, got {activation!r}"
+            )
+    assert dtype is not None
+    return weights, biases, activations, dtype
+
+
+def _inputs(x: Any, y: Any, weights: list[np.ndarray], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    x = _checks.float_array("x", x, 2)
+    _checks.same_dtype("weights[0]", weights[0], x=x)
+    if x.shape[1] != weights[0].shape[0]:
+        raise ValueError(f"x must have {weights[0].shape[0]} columns to match weights[0], got {x.shape}")
+    return x, _checks.labels("y", y, x.shape[0], weights[-1].shape[1])
+
+
+def _batch_size(batch_size: Any) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    return int(batch_size)
+
+
+def train_epoch(
+    x: Any,
+    y: Any,
+    order: Any,
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray | None],
+    activations: Sequence[str],
+    *,
+    batch_size: int,
+    lr: float,
+    reg: float = 0.0,
+    momentum: float = 0.0,
+    weight_velocities: Sequence[np.ndarray] | None = None,
+    bias_velocities: Sequence[np.ndarray | None] | None = None,
+) -> tuple[float, int, int]:
+    """One training epoch of an MLP in one native call; parameters are updated in place.
+
+    x (N, D), y (N,) labels in [0, C), order (S,) row indices into x (the shuffled order; S may be < N).
+    Layer l: weights[l] (fan_in, fan_out), biases[l] (fan_out,) or None, activations[l] in
+    "none" / "relu" / "sigmoid", applied to the layer's output; the last layer's output are the
+    scores (N, C) fed to softmax cross-entropy. Batches are order[k*batch_size : (k+1)*batch_size].
+    Per batch: forward, loss (mean), backward, then per layer dW += reg*W (weights only) and an
+    SGD step (momentum with the velocity buffers, updated in place; None: plain SGD, momentum 0).
+    Returns (sum of batch losses, number of batches, rows whose arg-max score equals the label,
+    counted before that batch's update).
+    """
+    weights, biases, activations, dtype = _network(weights, biases, activations)
+    x, y = _inputs(x, y, weights, dtype)
+    if not isinstance(order, np.ndarray) or order.dtype.kind not in "iu" or order.ndim != 1:
+        raise TypeError("order must be a 1-D numpy.ndarray of integer row indices")
+    if order.size == 0:
+        raise ValueError("order must not be empty")
+    if int(order.min()) < 0 or int(order.max()) >= x.shape[0]:
+        raise ValueError(f"order must hold row indices in [0, {x.shape[0]})")
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    batch_size = _batch_size(batch_size)
+    lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
+    if weight_velocities is None:
+        if momentum != 0.0:
+            raise ValueError(f"velocities must be given when momentum is non-zero (momentum={momentum})")
+        w_vel: list[np.ndarray | None] = [None] * len(weights)
+        b_vel: list[np.ndarray | None] = [None] * len(weights)
+    else:
+        w_vel = list(weight_velocities)
+        b_vel = list(bias_velocities) if bias_velocities is not None else [None] * len(weights)
+        if len(w_vel) != len(weights) or len(b_vel) != len(weights):
+            raise ValueError("weight_velocities and bias_velocities must have one entry per layer")
+        for layer, (w, b, vw, vb) in enumerate(zip(weights, biases, w_vel, b_vel, strict=True)):
+            _checks.writable_buffer(f"weight_velocities[{layer}]", vw, w.shape, dtype)
+            if b is not None:
+                _checks.writable_buffer(f"bias_velocities[{layer}]", vb, b.shape, dtype)
+            elif vb is not None:
+                raise ValueError(f"bias_velocities[{layer}] must be None: layer {layer} has no bias")
+    loss_sum, batches, correct = _cpp.train_epoch(
+        x, y, order, weights, biases, activations, w_vel, b_vel, batch_size, lr, reg, momentum
+    )
+    return float(loss_sum), int(batches), int(correct)
+
+
+def evaluate(
+    x: Any,
+    y: Any,
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray | None],
+    activations: Sequence[str],
+    *,
+    batch_size: int,
+) -> tuple[float, int, int]:
+    """Forward pass over x in order, in batches: same layer description as train_epoch.
+
+    Returns (sum of batch mean losses, number of batches, rows whose arg-max score equals the label).
+    """
+    weights, biases, activations, dtype = _network(weights, biases, activations)
+    x, y = _inputs(x, y, weights, dtype)
+    loss_sum, batches, correct = _cpp.evaluate(x, y, weights, biases, activations, _batch_size(batch_size))
+    return float(loss_sum), int(batches), int(correct)
+
+
+def _set_num_threads(n: int) -> None:
+    """fastmlp.threads hook: threads for Eigen's GEMM (effective only in an OpenMP build)."""
+    _cpp.set_num_threads(n)
+
+
+_set_num_threads(get_num_threads())
