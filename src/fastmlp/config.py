@@ -1,0 +1,136 @@
+"""The assignment's YAML configuration: read it as it is, check every key, build the run.
+
+    Train:
+      batch_size: 64
+      learning_rate: 0.1
+      reg: 0.001
+      epochs: 10
+      momentum: 0.9      # optional
+      debug: True        # optional, accepted and ignored
+    Model:
+      type: TwoLayerNet  # or SoftmaxRegression, or MLP
+      hidden_size: 128   # TwoLayerNet only
+      # MLP: hidden_sizes: [256, 128], activation: relu | sigmoid
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+from .models import MODEL_TYPES, Network, build_model
+from .optim import SGD
+
+
+class ConfigError(ValueError):
+    """A configuration file or value is wrong; the message names the key."""
+
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "Train": {"batch_size": 64, "learning_rate": 0.1, "reg": 0.001, "epochs": 10, "momentum": 0.0, "debug": False},
+    "Model": {"type": "TwoLayerNet", "hidden_size": 128},
+}
+# key -> (accepted types, rule); numbers given as ints are fine where floats are expected.
+_TRAIN_KEYS = {
+    "batch_size": ((int,), "positive"),
+    "learning_rate": ((int, float), "positive"),
+    "reg": ((int, float), "non-negative"),
+    "epochs": ((int,), "positive"),
+    "momentum": ((int, float), "fraction"),
+    "debug": ((bool,), None),
+}
+_MODEL_KEYS = {
+    "SoftmaxRegression": {"type"},
+    "TwoLayerNet": {"type", "hidden_size"},
+    "MLP": {"type", "hidden_sizes", "activation"},
+}
+
+
+def _check_value(key: str, value: Any, types: tuple[type, ...], rule: str | None) -> None:
+    if isinstance(value, bool) and bool not in types:
+        raise ConfigError(f"{key} must be a number, got a boolean ({value})")
+    if not isinstance(value, types):
+        names = " or ".join(t.__name__ for t in types)
+        raise ConfigError(f"{key} must be {names}, got {type(value).__name__} ({value!r})")
+    if rule == "positive" and not value > 0:
+        raise ConfigError(f"{key} must be > 0, got {value}")
+    if rule == "non-negative" and not value >= 0:
+        raise ConfigError(f"{key} must be >= 0, got {value}")
+    if rule == "fraction" and not 0 <= value < 1:
+        raise ConfigError(f"{key} must be in [0, 1), got {value}")
+    if isinstance(value, float) and value != value:
+        raise ConfigError(f"{key} must be a number, got NaN")
+
+
+def validate(config: Any) -> dict[str, dict[str, Any]]:
+    """A complete, checked copy of ``config`` (missing optional keys take the defaults)."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"the configuration must be a mapping with sections Train and Model, got {type(config).__name__}")
+    unknown = set(config) - set(DEFAULTS)
+    if unknown:
+        raise ConfigError(f"unknown section {sorted(unknown)[0]!r}; expected Train and Model")
+    result = copy.deepcopy(DEFAULTS)
+    for section in DEFAULTS:
+        given = config.get(section, {})
+        if given is None:
+            given = {}
+        if not isinstance(given, dict):
+            raise ConfigError(f"{section} must be a mapping, got {type(given).__name__}")
+        result[section].update(given)
+    train = result["Train"]
+    for key in train:
+        if key not in _TRAIN_KEYS:
+            raise ConfigError(f"unknown key Train.{key}; valid keys: {', '.join(_TRAIN_KEYS)}")
+        types, rule = _TRAIN_KEYS[key]
+        _check_value(f"Train.{key}", train[key], types, rule)
+    model = result["Model"]
+    kind = model.get("type")
+    if kind not in MODEL_TYPES:
+        raise ConfigError(f"Model.type must be one of {', '.join(MODEL_TYPES)}, got {kind!r}")
+    given_model = config.get("Model") or {}
+    if kind != "TwoLayerNet" and "hidden_size" not in given_model:
+        model.pop("hidden_size", None)  # the default belongs to TwoLayerNet only
+    for key in model:
+        if key not in _MODEL_KEYS[kind]:
+            raise ConfigError(f"unknown key Model.{key} for {kind}; valid keys: {', '.join(sorted(_MODEL_KEYS[kind]))}")
+    if kind == "TwoLayerNet":
+        _check_value("Model.hidden_size", model["hidden_size"], (int,), "positive")
+    if kind == "MLP":
+        sizes = model.setdefault("hidden_sizes", [128])
+        if not isinstance(sizes, list) or not sizes:
+            raise ConfigError(f"Model.hidden_sizes must be a non-empty list of ints, got {sizes!r}")
+        for i, size in enumerate(sizes):
+            _check_value(f"Model.hidden_sizes[{i}]", size, (int,), "positive")
+        activation = model.setdefault("activation", "relu")
+        if activation not in ("relu", "sigmoid"):
+            raise ConfigError(f"Model.activation must be relu or sigmoid, got {activation!r}")
+    return result
+
+
+def load_config(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """Read and validate a YAML configuration file."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"--config: cannot read {str(path)!r}: {error.strerror or error}") from error
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"--config: {path} is not valid YAML ({str(error).splitlines()[0]})") from error
+    return validate(loaded)
+
+
+def build_from_config(
+    config: dict[str, Any], *, backend: str | None = None, dtype: str = "float32"
+) -> tuple[Network, SGD, dict[str, int]]:
+    """The model, optimiser and trainer options (epochs, batch_size) a configuration describes."""
+    checked = validate(config)
+    train, model_config = checked["Train"], dict(checked["Model"])
+    model = build_model(model_config, dtype=dtype, backend=backend)
+    optimizer = SGD(train["learning_rate"], reg=train["reg"], momentum=train["momentum"])
+    return model, optimizer, {"epochs": train["epochs"], "batch_size": train["batch_size"]}

@@ -1,0 +1,185 @@
+"""A feed-forward network as a stack of affine layers, computed only through backend kernels.
+
+Each layer is ``z = a_in @ W + b`` followed by an optional activation; softmax cross-entropy
+follows the last layer. The network owns its parameters and the caches of the last forward pass
+(kernels are stateless); any backend with the reference's kernel interface computes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ..backends import _checks, get_backend
+
+ACTIVATIONS = ("relu", "sigmoid")
+INITS = ("assignment", "he", "xavier")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Layer i: weight ``W{i}`` (fan_in, fan_out), optional bias ``b{i}``, activation after."""
+
+    fan_in: int
+    fan_out: int
+    has_bias: bool
+    activation: str | None
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def initial_weight(shape: tuple[int, int], init: str, seed: int) -> np.ndarray:
+    """One weight matrix, float64, before casting to the network's dtype.
+
+    ``assignment``: ``0.001 * randn`` from NumPy's legacy generator seeded with ``seed``
+    (1024 in the assignment) right before each matrix, so every matrix starts from the same
+    stream; ``he``: normal with std sqrt(2 / fan_in); ``xavier``: std sqrt(1 / fan_in).
+    """
+    if init == "assignment":
+        return 0.001 * np.random.RandomState(seed).randn(*shape)
+    scale = np.sqrt((2.0 if init == "he" else 1.0) / shape[0])
+    return scale * np.random.default_rng(seed).standard_normal(shape)
+
+
+class Network:
+    """Parameters ``W1, b1, W2, ...`` in ``self.params``; forward, backward, predict.
+
+    Parameters
+    ----------
+    layers : the stack, first layer first.
+    dtype : float32 or float64 for every parameter and computation.
+    backend : backend name or module; None means the current default backend.
+    init, seed : weight initialisation (see ``initial_weight``); biases start at zero.
+    """
+
+    def __init__(
+        self,
+        layers: list[Layer],
+        *,
+        dtype: Any = "float32",
+        backend: str | ModuleType | None = None,
+        init: str = "assignment",
+        seed: int = 1024,
+    ) -> None:
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError as error:
+            raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from error
+        if self.dtype not in _checks.FLOAT_DTYPES:
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+        self.backend = backend if isinstance(backend, ModuleType) else get_backend(backend)
+        self.layer_specs = layers
+        self.init, self.seed = init, int(seed)
+        self.params: dict[str, np.ndarray] = {}
+        for i, layer in enumerate(layers, start=1):
+            weight = initial_weight((layer.fan_in, layer.fan_out), init, self.seed)
+            self.params[f"W{i}"] = weight.astype(self.dtype)
+            if layer.has_bias:
+                self.params[f"b{i}"] = np.zeros(layer.fan_out, dtype=self.dtype)
+        self._cache: dict[str, Any] = {}
+
+    # --- description -------------------------------------------------------------------
+
+    @property
+    def input_size(self) -> int:
+        return self.layer_specs[0].fan_in
+
+    @property
+    def num_classes(self) -> int:
+        return self.layer_specs[-1].fan_out
+
+    def layers(self) -> list[tuple[np.ndarray, np.ndarray | None, str | None]]:
+        """``[(W, b or None, activation after)]``, the form native whole-epoch kernels take."""
+        return [
+            (self.params[f"W{i}"], self.params.get(f"b{i}"), layer.activation)
+            for i, layer in enumerate(self.layer_specs, start=1)
+        ]
+
+    def config(self) -> dict[str, Any]:
+        """Everything needed to rebuild this architecture (saved beside the weights)."""
+        raise NotImplementedError
+
+    # --- computation -------------------------------------------------------------------
+
+    def _check_batch(self, x: Any, y: Any | None) -> tuple[np.ndarray, np.ndarray | None]:
+        x = _checks.float_array("x", x, 2)
+        if x.dtype != self.dtype:
+            raise TypeError(f"x must have the model's dtype {self.dtype}, got {x.dtype}")
+        if x.shape[1] != self.input_size:
+            raise ValueError(f"x must have {self.input_size} columns (input_size), got shape {x.shape}")
+        labels = None if y is None else _checks.labels("y", y, x.shape[0], self.num_classes)
+        return x, labels
+
+    def scores(self, x: Any) -> np.ndarray:
+        """The last layer's output (after its activation, if any), (N, C)."""
+        x, _ = self._check_batch(x, None)
+        return self._forward_layers(x, keep=False)
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Predicted class per row, (N,) int64."""
+        return np.argmax(self.scores(x), axis=1)
+
+    def _forward_layers(self, x: np.ndarray, keep: bool) -> np.ndarray:
+        k = self.backend
+        a = x
+        inputs, outputs = [], []
+        for W, b, activation in self.layers():
+            z = k.affine_forward(a, W, b)
+            inputs.append(a)
+            a = z if activation is None else getattr(k, f"{activation}_forward")(z)
+            # relu_backward needs z, sigmoid_backward the output a.
+            outputs.append(z if activation == "relu" else a)
+        if keep:
+            self._cache = {"inputs": inputs, "outputs": outputs}
+        return a
+
+    def forward(self, x: Any, y: Any) -> tuple[float, int]:
+        """Mean cross-entropy loss and the number of correct predictions on (x (N, D), y (N,)).
+
+        Keeps what ``backward`` needs; the loss excludes any regularisation term.
+        """
+        x, labels = self._check_batch(x, y)
+        assert labels is not None
+        scores = self._forward_layers(x, keep=True)
+        loss, probs = self.backend.softmax_cross_entropy(scores, labels)
+        self._cache.update(probs=probs, y=labels)
+        correct = int(np.count_nonzero(np.argmax(scores, axis=1) == labels))
+        return loss, correct
+
+    def backward(self) -> dict[str, np.ndarray]:
+        """Gradients of the last forward's mean loss, keyed like ``params``."""
+        if "probs" not in self._cache:
+            raise RuntimeError("backward() needs a forward(x, y) first")
+        k = self.backend
+        grads: dict[str, np.ndarray] = {}
+        d = k.softmax_cross_entropy_backward(self._cache["probs"], self._cache["y"])
+        for i in range(len(self.layer_specs), 0, -1):
+            W, b, activation = self.layers()[i - 1]
+            if activation is not None:
+                d = getattr(k, f"{activation}_backward")(d, self._cache["outputs"][i - 1])
+            dx, dW, db = k.affine_backward(
+                d, self._cache["inputs"][i - 1], W, need_dx=i > 1, has_bias=b is not None
+            )
+            grads[f"W{i}"] = dW
+            if db is not None:
+                grads[f"b{i}"] = db
+            if dx is not None:
+                d = dx
+        return grads
+
+    def loss_and_accuracy(self, x: Any, y: Any) -> tuple[float, float]:
+        loss, correct = self.forward(x, y)
+        return loss, correct / len(y)

@@ -1,0 +1,42 @@
+"""Stochastic gradient descent with L2 on weight matrices and optional momentum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .backends import _checks
+
+
+class SGD:
+    """``g = grad + reg * W`` for weight matrices (biases unregularised), then for every parameter
+    ``p -= learning_rate * g``, or with momentum ``v = momentum * v - learning_rate * g; p += v``.
+
+    The update runs in the model's backend (the ``sgd_update`` kernel); velocities are held here,
+    one per parameter, created at the first step.
+    """
+
+    def __init__(self, learning_rate: float, reg: float = 0.0, momentum: float = 0.0) -> None:
+        self.learning_rate, self.reg, self.momentum = _checks.sgd_hyperparameters(
+            learning_rate, reg, momentum
+        )
+        self.velocities: dict[str, np.ndarray] = {}
+
+    @staticmethod
+    def is_weight_matrix(name: str, param: np.ndarray) -> bool:
+        return param.ndim == 2
+
+    def step(self, model: Any, grads: dict[str, np.ndarray]) -> None:
+        """Update ``model.params`` in place from ``grads`` (same keys)."""
+        if set(grads) != set(model.params):
+            raise ValueError(
+                f"grads must have the keys of the model's params {sorted(model.params)}, got {sorted(grads)}"
+            )
+        kernel = model.backend.sgd_update
+        for name, param in model.params.items():
+            reg = self.reg if self.is_weight_matrix(name, param) else 0.0
+            velocity = None
+            if self.momentum:
+                velocity = self.velocities.setdefault(name, np.zeros_like(param))
+            kernel(param, grads[name], self.learning_rate, reg=reg, momentum=self.momentum, velocity=velocity)

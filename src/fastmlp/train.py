@@ -1,0 +1,273 @@
+"""The assignment's training protocol.
+
+Each epoch: a permutation of the training rows from ``np.random.default_rng(seed)`` (one
+generator per run, one permutation per epoch), batches of ``batch_size`` in that order (the last
+may be smaller), and per batch forward, backward, update. Training loss is the mean of the batch
+losses, training accuracy correct / seen, both from the forward pass before each update. Then
+the validation rows are evaluated in batches of ``batch_size`` (loss: mean of batch losses). The
+best model is the one after the epoch with the highest validation accuracy (first on ties); its
+test accuracy is measured once, at the end.
+
+A backend that offers a native whole-epoch ``train_epoch``/``evaluate`` (cpp) runs the epoch in
+one call; otherwise the epoch is driven kernel by kernel from here. Both paths do the same
+arithmetic (a test holds them together).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .backends import _checks
+from .models import Network
+from .optim import SGD
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    train_seconds: float
+    eval_seconds: float
+
+
+@dataclass
+class TrainResult:
+    history: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int = 0
+    best_params: dict[str, np.ndarray] = field(default_factory=dict)
+    test_acc: float = float("nan")
+    diverged: bool = False
+    interrupted: bool = False
+    message: str = ""
+
+    @property
+    def best(self) -> dict[str, Any]:
+        """``epoch, train_acc, val_acc, test_acc`` of the best epoch (empty before any epoch)."""
+        if not self.best_epoch:
+            return {}
+        record = self.history[self.best_epoch - 1]
+        return {
+            "epoch": self.best_epoch,
+            "train_acc": record.train_acc,
+            "val_acc": record.val_acc,
+            "test_acc": self.test_acc,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "history": [asdict(record) for record in self.history],
+            "best": self.best,
+            "diverged": self.diverged,
+            "interrupted": self.interrupted,
+            "message": self.message,
+        }
+
+
+def _native_layers(model: Network) -> tuple[list[np.ndarray], list[np.ndarray | None], list[str]]:
+    weights, biases, activations = zip(*model.layers(), strict=True)
+    return list(weights), list(biases), [a or "none" for a in activations]
+
+
+def _velocities(model: Network, optimizer: SGD) -> tuple[list[np.ndarray], list[np.ndarray | None]] | None:
+    if not optimizer.momentum:
+        return None
+    v = optimizer.velocities
+    weights = [v.setdefault(f"W{i}", np.zeros_like(w)) for i, (w, _, _) in enumerate(model.layers(), start=1)]
+    biases = [
+        None if b is None else v.setdefault(f"b{i}", np.zeros_like(b))
+        for i, (_, b, _) in enumerate(model.layers(), start=1)
+    ]
+    return weights, biases
+
+
+def train_epoch(
+    model: Network,
+    optimizer: SGD,
+    x: np.ndarray,
+    y: np.ndarray,
+    order: np.ndarray,
+    batch_size: int,
+    *,
+    native: bool = True,
+) -> tuple[float, float]:
+    """One pass over ``x[order]`` in batches; returns (mean batch loss, accuracy before updates).
+
+    x (N, D), y (N,), order (S,) row indices. ``native=False`` forces the kernel-by-kernel path.
+    """
+    kernel = getattr(model.backend, "train_epoch", None)
+    if native and kernel is not None:
+        weights, biases, activations = _native_layers(model)
+        velocities = _velocities(model, optimizer)
+        loss_sum, batches, correct = kernel(
+            x,
+            y,
+            order,
+            weights,
+            biases,
+            activations,
+            batch_size=batch_size,
+            lr=optimizer.learning_rate,
+            reg=optimizer.reg,
+            momentum=optimizer.momentum,
+            weight_velocities=None if velocities is None else velocities[0],
+            bias_velocities=None if velocities is None else velocities[1],
+        )
+        return loss_sum / batches, correct / len(order)
+    losses, correct = [], 0
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        loss, hits = model.forward(x[rows], y[rows])
+        optimizer.step(model, model.backward())
+        losses.append(loss)
+        correct += hits
+    return float(np.mean(losses)), correct / len(order)
+
+
+def evaluate(model: Network, x: np.ndarray, y: np.ndarray, batch_size: int, *, native: bool = True) -> tuple[float, float]:
+    """Mean batch loss and accuracy of ``model`` on (x (N, D), y (N,)), in batches, in order."""
+    kernel = getattr(model.backend, "evaluate", None)
+    if native and kernel is not None:
+        weights, biases, activations = _native_layers(model)
+        loss_sum, batches, correct = kernel(x, y, weights, biases, activations, batch_size=batch_size)
+        return loss_sum / batches, correct / len(x)
+    losses, correct = [], 0
+    for start in range(0, len(x), batch_size):
+        loss, hits = model.forward(x[start : start + batch_size], y[start : start + batch_size])
+        losses.append(loss)
+        correct += hits
+    return float(np.mean(losses)), correct / len(x)
+
+
+def _check_data(data: Any, model: Network) -> None:
+    for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+        if not hasattr(data, name):
+            raise TypeError(f"data must have x_train, y_train, x_val, y_val, x_test, y_test; missing {name}")
+    for split in ("train", "val", "test"):
+        x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
+        x = _checks.float_array(f"x_{split}", x, 2)
+        if x.dtype != model.dtype:
+            raise TypeError(f"x_{split} must have the model's dtype {model.dtype}, got {x.dtype}")
+        if x.shape[1] != model.input_size:
+            raise ValueError(f"x_{split} must have {model.input_size} columns, got shape {x.shape}")
+        _checks.labels(f"y_{split}", y, x.shape[0], model.num_classes)
+        if split == "train" and not np.all(np.isfinite(x)):
+            raise ValueError("x_train must be finite (it holds NaN or infinite values)")
+
+
+def _positive(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def train(
+    model: Network,
+    optimizer: SGD,
+    data: Any,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    progress: bool | None = None,
+    native: bool = True,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+) -> TrainResult:
+    """Train ``model`` on ``data`` (x_train, y_train, x_val, y_val, x_test, y_test) by the protocol.
+
+    ``progress``: a tqdm bar per epoch (None: only when stderr is a terminal). The best
+    parameters are restored into ``model`` at the end. A NaN or infinite loss stops the run
+    (``diverged``); Ctrl-C stops it too (``interrupted``); either way the best model so far is kept.
+    """
+    epochs, batch_size = _positive("epochs", epochs), _positive("batch_size", batch_size)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    _check_data(data, model)
+    rng = np.random.default_rng(seed)
+    result = TrainResult()
+    best_val = -1.0
+    bar = _progress_bar(epochs, progress)
+    try:
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(len(data.x_train))
+            start = time.perf_counter()
+            train_loss, train_acc = train_epoch(model, optimizer, data.x_train, data.y_train, order, batch_size, native=native)
+            middle = time.perf_counter()
+            val_loss, val_acc = evaluate(model, data.x_val, data.y_val, batch_size, native=native)
+            record = EpochRecord(epoch, train_loss, train_acc, val_loss, val_acc, middle - start, time.perf_counter() - middle)
+            result.history.append(record)
+            if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+                result.diverged = True
+                result.message = (
+                    f"training diverged at epoch {epoch} (train loss {train_loss}, validation loss {val_loss}); "
+                    "try a smaller learning rate. The best model so far is kept."
+                )
+                break
+            if val_acc > best_val:
+                best_val = val_acc
+                result.best_epoch = epoch
+                result.best_params = {name: p.copy() for name, p in model.params.items()}
+            if bar is not None:
+                bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}", val_acc=f"{val_acc:.4f}")
+                bar.update(1)
+            if on_epoch is not None:
+                on_epoch(record)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        result.message = f"interrupted after {len(result.history)} complete epochs; the best model so far is kept."
+    finally:
+        if bar is not None:
+            bar.close()
+    if result.best_epoch:
+        for name, value in result.best_params.items():
+            model.params[name][...] = value
+        result.test_acc = evaluate(model, data.x_test, data.y_test, batch_size, native=native)[1]
+    return result
+
+
+def _progress_bar(epochs: int, progress: bool | None) -> Any:
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=epochs, desc="epochs", unit="epoch", file=sys.stderr, leave=False)
+
+
+def run_config(
+    config: dict[str, Any],
+    data: Any,
+    *,
+    backend: str,
+    dtype: str = "float32",
+    seed: int = 0,
+    progress: bool | None = False,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+) -> dict[str, Any]:
+    """Train the run an assignment-style ``config`` describes; returns its JSON-ready record."""
+    from .config import build_from_config
+
+    model, optimizer, train_options = build_from_config(config, backend=backend, dtype=dtype)
+    result = train(model, optimizer, data, seed=seed, progress=progress, on_epoch=on_epoch, **train_options)
+    from .threads import get_num_threads
+
+    return {
+        "config": config,
+        "backend": backend,
+        "dtype": dtype,
+        "threads": get_num_threads(),
+        "seed": seed,
+        **result.to_dict(),
+    }
