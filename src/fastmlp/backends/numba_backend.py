@@ -22,6 +22,8 @@ from .. import threads
 from . import _checks
 from . import _numba_kernels as _k
 from ._numba_blas import HAVE_BLAS as HAVE_BLAS  # re-exported: True when the GEMMs use BLAS
+from ._numba_epoch import evaluate as evaluate
+from ._numba_epoch import train_epoch as train_epoch
 
 __all__ = [
     "accuracy",
@@ -201,6 +203,17 @@ def warmup() -> None:
         accuracy(x, y)
         sgd_update(w.copy(), w, 0.1, 0.01)
         sgd_update(w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
+
+
+def warmup_epoch() -> None:
+    """Compile (or load from the cache) ``train_epoch`` and ``evaluate`` for float32 and float64."""
+    y = np.array([0, 1, 1], dtype=np.int64)
+    for dtype in (np.float32, np.float64):
+        x = np.linspace(-1, 1, 6, dtype=dtype).reshape(3, 2)
+        weights = [np.ones((2, 2), dtype), np.ones((2, 2), dtype)]
+        biases = [np.zeros(2, dtype), None]
+        train_epoch(weights, biases, ["sigmoid", "relu"], x, y, np.arange(3), 2, 0.1, 0.01)
+        evaluate(weights, biases, ["sigmoid", "relu"], x, y, 2)
 
 
 _set_num_threads(threads.get_num_threads())

@@ -1,0 +1,299 @@
+"""A whole training epoch (and an evaluation pass) in one compiled Numba call.
+
+The model is a stack of L dense layers: layer l computes ``z_l = h_{l-1} @ W_l + b_l`` and
+``h_l = act_l(z_l)`` with act_l one of none / ReLU / sigmoid; ``h_L`` are the scores fed to the
+softmax-cross-entropy (the assignment's SoftmaxRegression is one layer without bias and with a ReLU,
+its TwoLayerNet is [sigmoid, none]). Per batch the compiled loop does exactly what the
+kernel-by-kernel path does with the same kernels: forward, mean softmax-CE, accuracy count on the
+scores, backward, then for every layer ``W -= lr * (dW + reg * W)`` (or the momentum form) and the
+bias step without regularisation. Every buffer is allocated once per call, none per batch; the last
+batch, if shorter, uses the leading rows of the same buffers (still C-contiguous for BLAS).
+
+Dimensions: N samples, B batch size, D inputs, C classes; layer l maps fan_in to fan_out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+from numba.typed import List
+
+from . import _checks
+from . import _numba_kernels as _k
+
+ACTIVATIONS = {"none": 0, "relu": 1, "sigmoid": 2}
+_NONE, _RELU, _SIGMOID = 0, 1, 2
+
+
+@njit(cache=True)
+def _forward(weights: Any, biases: Any, has_bias: Any, acts: Any, z: Any, h: Any, xb: Any, nb: int) -> Any:
+    """Fill z[l][:nb], h[l][:nb] for every layer from the input rows xb[:nb]; return the scores."""
+    inp = xb[:nb]
+    for layer in range(len(weights)):
+        zl = z[layer][:nb]
+        _k.affine_forward(inp, weights[layer], biases[layer] if has_bias[layer] else None, zl)
+        hl = h[layer][:nb]
+        if acts[layer] == _RELU:
+            _k.relu_forward(zl, hl)
+        elif acts[layer] == _SIGMOID:
+            _k.sigmoid_forward(zl, hl)
+        else:
+            hl[:, :] = zl
+        inp = hl
+    return inp
+
+
+@njit(cache=True)
+def _batch_buffers(weights: Any, B: int) -> Any:
+    """One (B, fan_out) buffer per layer."""
+    dtype = weights[0].dtype
+    # the first element is appended outside the loop so Numba can type the list from it
+    buffers = List([np.empty((B, weights[0].shape[1]), dtype)])
+    for layer in range(1, len(weights)):
+        buffers.append(np.empty((B, weights[layer].shape[1]), dtype))
+    return buffers
+
+
+@njit(cache=True)
+def _gradient_buffers(weights: Any) -> Any:
+    """dW like each weight matrix, db with one entry per output column."""
+    dtype = weights[0].dtype
+    dw = List([np.empty_like(weights[0])])
+    db = List([np.empty(weights[0].shape[1], dtype)])
+    for layer in range(1, len(weights)):
+        dw.append(np.empty_like(weights[layer]))
+        db.append(np.empty(weights[layer].shape[1], dtype))
+    return dw, db
+
+
+@njit(cache=True)
+def train_epoch_kernel(
+    weights: Any,
+    biases: Any,
+    has_bias: Any,
+    acts: Any,
+    w_velocity: Any,
+    b_velocity: Any,
+    use_velocity: bool,
+    x: Any,
+    y: Any,
+    order: Any,
+    B: int,
+    lr: Any,
+    reg: Any,
+    momentum: Any,
+) -> tuple[float, int, int]:
+    """One epoch over x[order] in batches of B; returns (sum of batch losses, batches, correct).
+
+    weights[l] (fan_in, fan_out), biases[l] (fan_out,) (ignored where not has_bias[l]), acts[l] codes,
+    velocities like the parameters (ignored unless use_velocity), x (N, D), y (N,) int64,
+    order (S,) int64 indices into x. lr, reg, momentum are scalars of the weights' dtype.
+    """
+    L = len(weights)
+    S = order.shape[0]
+    D = x.shape[1]
+    C = weights[L - 1].shape[1]
+    dtype = x.dtype
+    xb = np.empty((B, D), dtype)
+    yb = np.empty(B, np.int64)
+    probs = np.empty((B, C), dtype)
+    z, h = _batch_buffers(weights, B), _batch_buffers(weights, B)
+    dh, dz = _batch_buffers(weights, B), _batch_buffers(weights, B)
+    dw, db = _gradient_buffers(weights)
+    zero = dtype.type(0)
+    loss_sum = 0.0
+    batches = 0
+    correct = 0
+    for start in range(0, S, B):
+        nb = min(B, S - start)
+        for i in range(nb):
+            row = order[start + i]
+            yb[i] = y[row]
+            for d in range(D):
+                xb[i, d] = x[row, d]
+        ybn = yb[:nb]
+        scores = _forward(weights, biases, has_bias, acts, z, h, xb, nb)
+        loss_sum += _k.softmax_cross_entropy(scores, ybn, probs[:nb])
+        correct += _k.correct_count(scores, ybn)
+        batches += 1
+        _k.softmax_cross_entropy_backward(probs[:nb], ybn, dh[L - 1][:nb])
+        for layer in range(L - 1, -1, -1):
+            upstream = dh[layer][:nb]
+            if acts[layer] == _RELU:
+                grad_z = dz[layer][:nb]
+                _k.relu_backward(upstream, z[layer][:nb], grad_z)
+            elif acts[layer] == _SIGMOID:
+                grad_z = dz[layer][:nb]
+                _k.sigmoid_backward(upstream, h[layer][:nb], grad_z)
+            else:
+                grad_z = upstream
+            inp = xb[:nb] if layer == 0 else h[layer - 1][:nb]
+            _k.affine_backward(
+                grad_z,
+                inp,
+                weights[layer],
+                dh[layer - 1][:nb] if layer > 0 else None,
+                dw[layer],
+                db[layer] if has_bias[layer] else None,
+            )
+        for layer in range(L):
+            w_flat = weights[layer].reshape(-1)
+            g_flat = dw[layer].reshape(-1)
+            if use_velocity:
+                _k.sgd_update(w_flat, g_flat, lr, reg, momentum, w_velocity[layer].reshape(-1))
+            else:
+                _k.sgd_update(w_flat, g_flat, lr, reg, momentum, None)
+            if has_bias[layer]:
+                if use_velocity:
+                    _k.sgd_update(biases[layer], db[layer], lr, zero, momentum, b_velocity[layer])
+                else:
+                    _k.sgd_update(biases[layer], db[layer], lr, zero, momentum, None)
+    return loss_sum, batches, correct
+
+
+@njit(cache=True)
+def evaluate_kernel(
+    weights: Any, biases: Any, has_bias: Any, acts: Any, x: Any, y: Any, B: int
+) -> tuple[float, int]:
+    """Forward over x in order, batches of B; returns (sum of batch losses, correct count)."""
+    N = x.shape[0]
+    C = weights[len(weights) - 1].shape[1]
+    probs = np.empty((B, C), x.dtype)
+    z, h = _batch_buffers(weights, B), _batch_buffers(weights, B)
+    loss_sum = 0.0
+    correct = 0
+    for start in range(0, N, B):
+        nb = min(B, N - start)
+        yb = y[start : start + nb]
+        scores = _forward(weights, biases, has_bias, acts, z, h, x[start : start + nb], nb)
+        loss_sum += _k.softmax_cross_entropy(scores, yb, probs[:nb])
+        correct += _k.correct_count(scores, yb)
+    return loss_sum, correct
+
+
+# --- Python boundary: validation and conversion to typed lists ------------------------------
+
+
+def _model(weights: Any, biases: Any, activations: Any) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    """Check the layer stack and return typed lists (weights, biases), has_bias and act codes."""
+    if not isinstance(weights, (list, tuple)) or len(weights) == 0:
+        raise TypeError("weights must be a non-empty list of 2-D arrays (fan_in, fan_out)")
+    L = len(weights)
+    if not isinstance(biases, (list, tuple)) or len(biases) != L:
+        raise ValueError(f"biases must be a list of {L} arrays or None (one per layer)")
+    if not isinstance(activations, (list, tuple)) or len(activations) != L:
+        raise ValueError(f"activations must be a list of {L} names (one per layer)")
+    dtype = None
+    w_list, b_list = List(), List()
+    has_bias = np.zeros(L, dtype=np.bool_)
+    acts = np.zeros(L, dtype=np.int64)
+    for layer, (w, b, act) in enumerate(zip(weights, biases, activations, strict=True)):
+        name = f"weights[{layer}]"
+        if not isinstance(w, np.ndarray) or w.dtype not in _checks.FLOAT_DTYPES or w.ndim != 2:
+            raise TypeError(f"{name} must be a 2-D numpy.ndarray of float32 or float64")
+        dtype = w.dtype if dtype is None else dtype
+        _checks.writable_buffer(name, w, w.shape, dtype)
+        if layer > 0 and w.shape[0] != weights[layer - 1].shape[1]:
+            raise ValueError(f"{name} must have {weights[layer - 1].shape[1]} rows, got shape {w.shape}")
+        w_list.append(w)
+        if b is None:
+            b_list.append(np.zeros(w.shape[1], dtype))  # placeholder, never read
+        else:
+            _checks.writable_buffer(f"biases[{layer}]", b, (w.shape[1],), dtype)
+            b_list.append(b)
+            has_bias[layer] = True
+        if act not in ACTIVATIONS:
+            raise ValueError(f"activations[{layer}] must be one of {sorted(ACTIVATIONS)}, got {act!r}")
+        acts[layer] = ACTIVATIONS[act]
+    return w_list, b_list, has_bias, acts
+
+
+def _data(x: Any, y: Any, weights: Any, batch_size: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    x = _checks.float_array("x", x, 2)
+    _checks.same_dtype("weights[0]", weights[0], x=x)
+    if x.shape[1] != weights[0].shape[0]:
+        raise ValueError(f"x must have {weights[0].shape[0]} columns to match weights[0], got {x.shape}")
+    y = _checks.labels("y", y, x.shape[0], weights[-1].shape[1])
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    return x, y, int(batch_size)
+
+
+def train_epoch(
+    weights: list[np.ndarray],
+    biases: list[np.ndarray | None],
+    activations: list[str],
+    x: Any,
+    y: Any,
+    order: Any,
+    batch_size: int,
+    lr: float,
+    reg: float = 0.0,
+    momentum: float = 0.0,
+    weight_velocities: list[np.ndarray] | None = None,
+    bias_velocities: list[np.ndarray | None] | None = None,
+) -> tuple[float, int, int]:
+    """Train one epoch in compiled code, updating weights, biases and velocities in place.
+
+    weights[l] (fan_in, fan_out), biases[l] (fan_out,) or None, activations[l] in
+    {'none', 'relu', 'sigmoid'} applied after layer l (softmax-CE follows the last layer);
+    x (N, D), y (N,) integer labels, order (S,) integer row indices (the shuffled epoch order),
+    batches of ``batch_size`` rows of x[order] (the last may be shorter). ``reg`` regularises the
+    weight matrices only. Velocities (same shapes; None for a bias-less layer) are required when
+    momentum > 0 and then updated as in ``sgd_update``.
+    Returns (sum of the batch mean losses, number of batches, number of correct predictions).
+    """
+    w_list, b_list, has_bias, acts = _model(weights, biases, activations)
+    x, y, batch = _data(x, y, weights, batch_size)
+    lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
+    if not isinstance(order, np.ndarray) or order.dtype.kind not in "iu" or order.ndim != 1:
+        raise TypeError("order must be a 1-D numpy.ndarray of integer row indices")
+    if order.size == 0 or int(order.min()) < 0 or int(order.max()) >= x.shape[0]:
+        raise ValueError(f"order must be a non-empty array of indices in [0, {x.shape[0]})")
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    use_velocity = weight_velocities is not None
+    if momentum != 0.0 and not use_velocity:
+        raise ValueError(f"weight_velocities must be given when momentum is non-zero (momentum={momentum})")
+    # without momentum the kernel never reads the velocity lists; pass the parameters as stand-ins
+    wv_list, bv_list = w_list, b_list
+    if weight_velocities is not None:
+        bias_velocities = bias_velocities if bias_velocities is not None else [None] * len(weights)
+        if len(weight_velocities) != len(weights) or len(bias_velocities) != len(weights):
+            raise ValueError(f"weight_velocities and bias_velocities must hold {len(weights)} entries each")
+        wv_list, bv_list = List(), List()
+        for layer, (w, b) in enumerate(zip(w_list, b_list, strict=True)):
+            _checks.writable_buffer(f"weight_velocities[{layer}]", weight_velocities[layer], w.shape, w.dtype)
+            wv_list.append(weight_velocities[layer])
+            bv = bias_velocities[layer]
+            if has_bias[layer]:
+                _checks.writable_buffer(f"bias_velocities[{layer}]", bv, b.shape, b.dtype)
+                bv_list.append(bv)
+            else:
+                bv_list.append(b)  # placeholder, never read
+    scalar = x.dtype.type
+    loss_sum, batches, correct = train_epoch_kernel(
+        w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity,
+        x, y, order, batch, scalar(lr), scalar(reg), scalar(momentum),
+    )  # fmt: skip
+    return float(loss_sum), int(batches), int(correct)
+
+
+def evaluate(
+    weights: list[np.ndarray],
+    biases: list[np.ndarray | None],
+    activations: list[str],
+    x: Any,
+    y: Any,
+    batch_size: int,
+) -> tuple[float, int]:
+    """Forward pass over x in order, in batches of ``batch_size``, in compiled code.
+
+    Same model description as ``train_epoch``. Returns (sum of the batch mean losses, correct count);
+    the number of batches is ceil(N / batch_size).
+    """
+    w_list, b_list, has_bias, acts = _model(weights, biases, activations)
+    x, y, batch = _data(x, y, weights, batch_size)
+    loss_sum, correct = evaluate_kernel(w_list, b_list, has_bias, acts, x, y, batch)
+    return float(loss_sum), int(correct)
