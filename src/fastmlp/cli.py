@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from .backends import KNOWN_BACKENDS
 
@@ -25,7 +25,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive_int(flag: str):  # type: ignore[no-untyped-def]
+def _positive_int(flag: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -38,7 +38,7 @@ def _positive_int(flag: str):  # type: ignore[no-untyped-def]
     return parse
 
 
-def _non_negative_int(flag: str):  # type: ignore[no-untyped-def]
+def _non_negative_int(flag: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -52,17 +52,25 @@ def _non_negative_int(flag: str):  # type: ignore[no-untyped-def]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="fastmlp", description="Fast CPU training of small MLPs; reproduces the course assignment.")
+    parser = _Parser(
+        prog="fastmlp", description="Fast CPU training of small MLPs; reproduces the course assignment."
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train one configuration (the assignment's YAML file)")
     train.add_argument("--config", required=True, help="YAML file with sections Train and Model")
-    train.add_argument("--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: fastest available)")
+    train.add_argument(
+        "--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: fastest available)"
+    )
     train.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     train.add_argument("--epochs", type=_positive_int("--epochs"), help="override Train.epochs")
     train.add_argument("--seed", type=_non_negative_int("--seed"), default=0, help="shuffle seed (default 0)")
-    train.add_argument("--threads", type=_positive_int("--threads"), help="compute threads (default: all cores)")
-    train.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files (default: cache or download)")
+    train.add_argument(
+        "--threads", type=_positive_int("--threads"), help="compute threads (default: all cores)"
+    )
+    train.add_argument(
+        "--data-dir", help="directory with the MNIST CSV or IDX files (default: cache or download)"
+    )
     train.add_argument("--json", help="write the run (config, history, best, ...) to this JSON file")
     train.add_argument("--plot", help="write the two-panel learning-curve PNG here")
     train.add_argument("--save", help="save the best model (.npz) here")
@@ -78,9 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce = commands.add_parser("reproduce", help="every table and learning curve of the assignment")
     reproduce.add_argument("--backend", choices=KNOWN_BACKENDS)
     reproduce.add_argument("--out", default="reports", help="output directory (default: reports/)")
-    reproduce.add_argument("--jobs", type=_positive_int("--jobs"), help="worker processes (default: one per core)")
+    reproduce.add_argument(
+        "--jobs", type=_positive_int("--jobs"), help="worker processes (default: one per core)"
+    )
     reproduce.add_argument("--seed", type=_non_negative_int("--seed"), default=0, help="first shuffle seed")
-    reproduce.add_argument("--seeds", type=_positive_int("--seeds"), default=1, help="shuffle seeds per configuration")
+    reproduce.add_argument(
+        "--seeds", type=_positive_int("--seeds"), default=1, help="shuffle seeds per configuration"
+    )
     reproduce.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the jobs on")
     reproduce.add_argument("--quick", action="store_true", help="data subset and 2 epochs: a smoke test")
     reproduce.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
@@ -125,7 +137,13 @@ def _command_train(args: argparse.Namespace) -> int:
             )
 
     result = train(
-        model, optimizer, data, seed=args.seed, progress=False if args.quiet else None, on_epoch=report, **options
+        model,
+        optimizer,
+        data,
+        seed=args.seed,
+        progress=False if args.quiet else None,
+        on_epoch=report,
+        **options,
     )
     run = {
         "config": config,
@@ -209,7 +227,9 @@ def _command_bench(args: argparse.Namespace) -> int:
 
     threads = _int_list("--threads", args.threads)
     if max(threads) > max_threads():
-        raise UsageError(f"--threads must be at most {max_threads()} (the cores available), got {max(threads)}")
+        raise UsageError(
+            f"--threads must be at most {max_threads()} (the cores available), got {max(threads)}"
+        )
     batch_sizes = _int_list("--batch-sizes", args.batch_sizes)
     data = load_mnist(args.data_dir, dtype=args.dtype)
     timings = time_epochs(
@@ -230,7 +250,12 @@ def _command_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": _command_train, "data": _command_data, "reproduce": _command_reproduce, "bench": _command_bench}
+COMMANDS = {
+    "train": _command_train,
+    "data": _command_data,
+    "reproduce": _command_reproduce,
+    "bench": _command_bench,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -241,18 +266,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (UsageError, ConfigError, ValueError, TypeError, DataUnavailableError, DataCorruptError, OSError) as error:
+    except (
+        UsageError,
+        ConfigError,
+        ValueError,
+        TypeError,
+        DataUnavailableError,
+        DataCorruptError,
+        OSError,
+    ) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"fastmlp: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("fastmlp: interrupted", file=sys.stderr)
         return 130
-
-
-def run() -> NoReturn:
-    sys.exit(main())
-
-
-def _unused(*_: Any) -> None:  # pragma: no cover
-    pass

@@ -1,16 +1,16 @@
 """The assignment's YAML configuration: read it as it is, check every key, build the run.
 
-    Train:
-      batch_size: 64
-      learning_rate: 0.1
-      reg: 0.001
-      epochs: 10
-      momentum: 0.9      # optional
-      debug: True        # optional, accepted and ignored
-    Model:
-      type: TwoLayerNet  # or SoftmaxRegression, or MLP
-      hidden_size: 128   # TwoLayerNet only
-      # MLP: hidden_sizes: [256, 128], activation: relu | sigmoid
+Train:
+  batch_size: 64
+  learning_rate: 0.1
+  reg: 0.001
+  epochs: 10
+  momentum: 0.9      # optional
+  debug: True        # optional, accepted and ignored
+Model:
+  type: TwoLayerNet  # or SoftmaxRegression, or MLP
+  hidden_size: 128   # TwoLayerNet only
+  # MLP: hidden_sizes: [256, 128], activation: relu | sigmoid
 """
 
 from __future__ import annotations
@@ -29,7 +29,14 @@ class ConfigError(ValueError):
 
 
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "Train": {"batch_size": 64, "learning_rate": 0.1, "reg": 0.001, "epochs": 10, "momentum": 0.0, "debug": False},
+    "Train": {
+        "batch_size": 64,
+        "learning_rate": 0.1,
+        "reg": 0.001,
+        "epochs": 10,
+        "momentum": 0.0,
+        "debug": False,
+    },
     "Model": {"type": "TwoLayerNet", "hidden_size": 128},
 }
 # key -> (accepted types, rule); numbers given as ints are fine where floats are expected.
@@ -54,20 +61,25 @@ def _check_value(key: str, value: Any, types: tuple[type, ...], rule: str | None
     if not isinstance(value, types):
         names = " or ".join(t.__name__ for t in types)
         raise ConfigError(f"{key} must be {names}, got {type(value).__name__} ({value!r})")
-    if rule == "positive" and not value > 0:
+    if bool in types:
+        return
+    number = float(value)  # type: ignore[arg-type]  # an int or float by the check above
+    if rule == "positive" and not number > 0:
         raise ConfigError(f"{key} must be > 0, got {value}")
-    if rule == "non-negative" and not value >= 0:
+    if rule == "non-negative" and not number >= 0:
         raise ConfigError(f"{key} must be >= 0, got {value}")
-    if rule == "fraction" and not 0 <= value < 1:
+    if rule == "fraction" and not 0 <= number < 1:
         raise ConfigError(f"{key} must be in [0, 1), got {value}")
-    if isinstance(value, float) and value != value:
+    if number != number:
         raise ConfigError(f"{key} must be a number, got NaN")
 
 
 def validate(config: Any) -> dict[str, dict[str, Any]]:
     """A complete, checked copy of ``config`` (missing optional keys take the defaults)."""
     if not isinstance(config, dict):
-        raise ConfigError(f"the configuration must be a mapping with sections Train and Model, got {type(config).__name__}")
+        raise ConfigError(
+            f"the configuration must be a mapping with sections Train and Model, got {type(config).__name__}"
+        )
     unknown = set(config) - set(DEFAULTS)
     if unknown:
         raise ConfigError(f"unknown section {sorted(unknown)[0]!r}; expected Train and Model")
@@ -94,7 +106,9 @@ def validate(config: Any) -> dict[str, dict[str, Any]]:
         model.pop("hidden_size", None)  # the default belongs to TwoLayerNet only
     for key in model:
         if key not in _MODEL_KEYS[kind]:
-            raise ConfigError(f"unknown key Model.{key} for {kind}; valid keys: {', '.join(sorted(_MODEL_KEYS[kind]))}")
+            raise ConfigError(
+                f"unknown key Model.{key} for {kind}; valid keys: {', '.join(sorted(_MODEL_KEYS[kind]))}"
+            )
     if kind == "TwoLayerNet":
         _check_value("Model.hidden_size", model["hidden_size"], (int,), "positive")
     if kind == "MLP":
@@ -127,7 +141,7 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
 
 def build_from_config(
     config: dict[str, Any], *, backend: str | None = None, dtype: str = "float32"
-) -> tuple[Network, SGD, dict[str, int]]:
+) -> tuple[Network, SGD, dict[str, Any]]:
     """The model, optimiser and trainer options (epochs, batch_size) a configuration describes."""
     checked = validate(config)
     train, model_config = checked["Train"], dict(checked["Model"])

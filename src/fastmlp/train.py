@@ -133,7 +133,9 @@ def train_epoch(
     return float(np.mean(losses)), correct / len(order)
 
 
-def evaluate(model: Network, x: np.ndarray, y: np.ndarray, batch_size: int, *, native: bool = True) -> tuple[float, float]:
+def evaluate(
+    model: Network, x: np.ndarray, y: np.ndarray, batch_size: int, *, native: bool = True
+) -> tuple[float, float]:
     """Mean batch loss and accuracy of ``model`` on (x (N, D), y (N,)), in batches, in order."""
     kernel = getattr(model.backend, "evaluate", None)
     if native and kernel is not None:
@@ -202,10 +204,14 @@ def train(
         for epoch in range(1, epochs + 1):
             order = rng.permutation(len(data.x_train))
             start = time.perf_counter()
-            train_loss, train_acc = train_epoch(model, optimizer, data.x_train, data.y_train, order, batch_size, native=native)
+            train_loss, train_acc = train_epoch(
+                model, optimizer, data.x_train, data.y_train, order, batch_size, native=native
+            )
             middle = time.perf_counter()
             val_loss, val_acc = evaluate(model, data.x_val, data.y_val, batch_size, native=native)
-            record = EpochRecord(epoch, train_loss, train_acc, val_loss, val_acc, middle - start, time.perf_counter() - middle)
+            record = EpochRecord(
+                epoch, train_loss, train_acc, val_loss, val_acc, middle - start, time.perf_counter() - middle
+            )
             result.history.append(record)
             if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                 result.diverged = True
@@ -225,7 +231,9 @@ def train(
                 on_epoch(record)
     except KeyboardInterrupt:
         result.interrupted = True
-        result.message = f"interrupted after {len(result.history)} complete epochs; the best model so far is kept."
+        result.message = (
+            f"interrupted after {len(result.history)} complete epochs; the best model so far is kept."
+        )
     finally:
         if bar is not None:
             bar.close()

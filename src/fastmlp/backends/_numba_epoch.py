@@ -222,12 +222,13 @@ def _data(x: Any, y: Any, weights: Any, batch_size: Any) -> tuple[np.ndarray, np
 
 
 def train_epoch(
-    weights: list[np.ndarray],
-    biases: list[np.ndarray | None],
-    activations: list[str],
     x: Any,
     y: Any,
     order: Any,
+    weights: list[np.ndarray],
+    biases: list[np.ndarray | None],
+    activations: list[str],
+    *,
     batch_size: int,
     lr: float,
     reg: float = 0.0,
@@ -281,19 +282,20 @@ def train_epoch(
 
 
 def evaluate(
+    x: Any,
+    y: Any,
     weights: list[np.ndarray],
     biases: list[np.ndarray | None],
     activations: list[str],
-    x: Any,
-    y: Any,
+    *,
     batch_size: int,
-) -> tuple[float, int]:
+) -> tuple[float, int, int]:
     """Forward pass over x in order, in batches of ``batch_size``, in compiled code.
 
-    Same model description as ``train_epoch``. Returns (sum of the batch mean losses, correct count);
-    the number of batches is ceil(N / batch_size).
+    Same model description as ``train_epoch`` (and the same signature as cpp_backend.evaluate).
+    Returns (sum of the batch mean losses, number of batches, correct count).
     """
     w_list, b_list, has_bias, acts = _model(weights, biases, activations)
     x, y, batch = _data(x, y, weights, batch_size)
     loss_sum, correct = evaluate_kernel(w_list, b_list, has_bias, acts, x, y, batch)
-    return float(loss_sum), int(correct)
+    return float(loss_sum), -(-x.shape[0] // batch), int(correct)

@@ -212,8 +212,8 @@ def warmup_epoch() -> None:
         x = np.linspace(-1, 1, 6, dtype=dtype).reshape(3, 2)
         weights = [np.ones((2, 2), dtype), np.ones((2, 2), dtype)]
         biases = [np.zeros(2, dtype), None]
-        train_epoch(weights, biases, ["sigmoid", "relu"], x, y, np.arange(3), 2, 0.1, 0.01)
-        evaluate(weights, biases, ["sigmoid", "relu"], x, y, 2)
+        train_epoch(x, y, np.arange(3), weights, biases, ["sigmoid", "relu"], batch_size=2, lr=0.1, reg=0.01)
+        evaluate(x, y, weights, biases, ["sigmoid", "relu"], batch_size=2)
 
 
 _set_num_threads(threads.get_num_threads())
