@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seeds", type=_positive_int("--seeds"), default=1, help="shuffle seeds per configuration"
     )
     reproduce.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the jobs on")
-    reproduce.add_argument("--quick", action="store_true", help="data subset and 2 epochs: a smoke test")
+    reproduce.add_argument("--quick", action="store_true", help="data subset and 3 epochs: a smoke test")
     reproduce.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
 
     bench = commands.add_parser("bench", help="time one training epoch per backend and peer; write a chart")

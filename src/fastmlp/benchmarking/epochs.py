@@ -10,7 +10,6 @@ table reports the minimum: the least-disturbed measurement of the same work.
 from __future__ import annotations
 
 import importlib.util
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..machine import cpu_model
 from . import peers
 
 
@@ -141,7 +141,7 @@ def bar_chart(timings: list[Timing], path: Path) -> None:
     axes.bar(range(len(timings)), [t.seconds for t in timings], color="tab:blue")
     axes.set_xticks(range(len(timings)), labels, rotation=60, ha="right", fontsize=7)
     axes.set_ylabel("seconds per epoch (48,000 samples)")
-    axes.set_title(f"One training epoch, TwoLayerNet 784-128-10 ({platform.machine()})", fontsize=9)
+    axes.set_title(f"One training epoch, TwoLayerNet 784-128-10\n{cpu_model()}", fontsize=9)
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)

@@ -4,10 +4,10 @@ table, and the JSON record of every run."""
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 from typing import Any
 
+from ..machine import describe
 from .compare import Cell, Records, observations, table_cells
 from .tables import DEGENERATE, ROW_TITLES, TABLES, Table
 
@@ -72,8 +72,7 @@ def write_markdown(
         f"shuffle seeds {', '.join(map(str, seeds))}"
         + (" (QUICK MODE: data subset, few epochs; not comparable with the originals)" if quick else "")
         + ".",
-        f"Machine: {platform.machine()}, {platform.processor() or 'unknown CPU'}, "
-        f"Python {platform.python_version()}.",
+        f"Machine: {describe()}.",
         "",
         "Each compared cell reads **original / ours / difference** (ours minus original). With several seeds,"
         " ours is `mean ± standard deviation [min, max]` over the seeds and the difference is of the mean."

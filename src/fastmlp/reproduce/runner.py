@@ -16,8 +16,8 @@ from typing import Any
 from .tables import RunSpec
 
 # --quick: the same configurations on the first rows of each split and few epochs.
-QUICK_ROWS = {"train": 3000, "val": 1000, "test": 1000}
-QUICK_EPOCHS = 2
+QUICK_ROWS = {"train": 12000, "val": 2000, "test": 2000}
+QUICK_EPOCHS = 3
 
 
 @dataclass(frozen=True)
