@@ -6,6 +6,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <Eigen/Core>
+
 namespace fastmlp {
 
 Activation parse_activation(const std::string& name) {
@@ -17,14 +19,20 @@ Activation parse_activation(const std::string& name) {
 
 namespace {
 
+// Eigen's vectorised sums peel elements until an address is aligned, so a buffer's position in
+// memory would change the summation order and the last bit of results; aligned buffers keep
+// every epoch repeatable bit for bit (the Python side aligns the arrays it passes, too).
+template <typename T>
+using Buffer = std::vector<T, Eigen::aligned_allocator<T>>;
+
 // Per-call scratch space, sized for a full batch: z (pre-activation), a (activation output; unused
 // for Activation::none, where a is z), da / dz (their gradients), one dw / db for the layer being updated.
 template <typename T>
 struct Workspace {
-    std::vector<T> xb;
+    Buffer<T> xb;
     std::vector<std::int64_t> yb;
-    std::vector<std::vector<T>> z, a, da, dz;
-    std::vector<T> probs, dw, db;
+    std::vector<Buffer<T>> z, a, da, dz;
+    Buffer<T> probs, dw, db;
 
     Workspace(const Network<T>& net, index_t batch, index_t D, bool training) {
         const std::size_t layers = net.layers.size();

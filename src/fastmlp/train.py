@@ -81,10 +81,9 @@ def _native_layers(model: Network) -> tuple[list[np.ndarray], list[np.ndarray | 
 def _velocities(model: Network, optimizer: SGD) -> tuple[list[np.ndarray], list[np.ndarray | None]] | None:
     if not optimizer.momentum:
         return None
-    v = optimizer.velocities
-    weights = [v.setdefault(f"W{i}", np.zeros_like(w)) for i, (w, _, _) in enumerate(model.layers(), start=1)]
+    weights = [optimizer.velocity(f"W{i}", w) for i, (w, _, _) in enumerate(model.layers(), start=1)]
     biases = [
-        None if b is None else v.setdefault(f"b{i}", np.zeros_like(b))
+        None if b is None else optimizer.velocity(f"b{i}", b)
         for i, (_, b, _) in enumerate(model.layers(), start=1)
     ]
     return weights, biases
@@ -200,6 +199,10 @@ def train(
     result = TrainResult()
     best_val = -1.0
     bar = _progress_bar(epochs, progress)
+    # A diverging run overflows; that is detected from the loss below and reported once,
+    # rather than as a stream of floating-point warnings.
+    errstate = np.errstate(over="ignore", invalid="ignore")
+    errstate.__enter__()
     try:
         for epoch in range(1, epochs + 1):
             order = rng.permutation(len(data.x_train))
@@ -235,6 +238,7 @@ def train(
             f"interrupted after {len(result.history)} complete epochs; the best model so far is kept."
         )
     finally:
+        errstate.__exit__(None, None, None)
         if bar is not None:
             bar.close()
     if result.best_epoch:

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .._memory import aligned_empty
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -79,7 +81,7 @@ def labels(name: str, value: Any, n: int, num_classes: int) -> np.ndarray:
 def output(name: str, out: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """Return ``out`` if it is a usable output buffer, or a fresh empty array if it is None."""
     if out is None:
-        return np.empty(shape, dtype=dtype)
+        return aligned_empty(shape, dtype)
     writable_buffer(name, out, shape, dtype)
     return out
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _cpp
+from .. import _cpp as _compiled
+from .._memory import aligned, aligned_empty, is_aligned
 from ..threads import get_num_threads
 from . import _checks
 
@@ -37,6 +38,40 @@ __all__ = [
 ACTIVATIONS = ("none", "relu", "sigmoid")
 
 
+class _AlignedCalls:
+    """``fastmlp._cpp`` with every array argument 64-byte aligned (see ``fastmlp._memory``).
+
+    Arrays fastmlp allocates are aligned already; a misaligned one from a caller is copied in,
+    and, if writable (an output or a parameter updated in place), copied back afterwards.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        function = getattr(_compiled, name)
+
+        def call(*args: Any) -> Any:
+            copies: list[tuple[np.ndarray, np.ndarray]] = []
+
+            def fix(value: Any) -> Any:
+                if isinstance(value, np.ndarray) and not is_aligned(value):
+                    copy = aligned(value)
+                    copies.append((value, copy))
+                    return copy
+                if isinstance(value, list):
+                    return [fix(item) for item in value]
+                return value
+
+            result = function(*[fix(arg) for arg in args])
+            for original, copy in copies:
+                if original.flags.writeable:
+                    np.copyto(original, copy)
+            return result
+
+        return call
+
+
+_cpp = _AlignedCalls()
+
+
 def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.affine_forward; Eigen GEMM, bias added in place."""
     x, w, b = _checks.affine_forward(x, w, b)
@@ -50,9 +85,9 @@ def affine_backward(
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Same contract as numpy_backend.affine_backward; two Eigen GEMMs and a column sum."""
     dout, x, w, need_dx, has_bias = _checks.affine_backward(dout, x, w, need_dx, has_bias)
-    dx = np.empty(x.shape, dtype=x.dtype) if need_dx else None
-    dw = np.empty(w.shape, dtype=w.dtype)
-    db = np.empty(w.shape[1], dtype=w.dtype) if has_bias else None
+    dx = aligned_empty(x.shape, x.dtype) if need_dx else None
+    dw = aligned_empty(w.shape, w.dtype)
+    db = aligned_empty(w.shape[1], w.dtype) if has_bias else None
     _cpp.affine_backward(dout, x, w, dx, dw, db)
     return dx, dw, db
 
@@ -114,7 +149,7 @@ def cross_entropy_forward(probs: Any, y: Any) -> float:
 def softmax_cross_entropy(scores: Any, y: Any) -> tuple[float, np.ndarray]:
     """Same contract as numpy_backend.softmax_cross_entropy; one pass per row."""
     scores, y = _checks.scores_and_labels("scores", scores, y)
-    probs = np.empty(scores.shape, dtype=scores.dtype)
+    probs = aligned_empty(scores.shape, scores.dtype)
     loss = _cpp.softmax_cross_entropy(scores, y, probs)
     return float(loss), probs
 
@@ -277,7 +312,7 @@ def evaluate(
 
 def _set_num_threads(n: int) -> None:
     """fastmlp.threads hook: threads for Eigen's GEMM (effective only in an OpenMP build)."""
-    _cpp.set_num_threads(n)
+    _compiled.set_num_threads(n)
 
 
 _set_num_threads(get_num_threads())

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._memory import aligned, aligned_zeros
 from ..backends import _checks, get_backend
 
 ACTIVATIONS = ("relu", "sigmoid")
@@ -86,9 +87,9 @@ class Network:
         self.params: dict[str, np.ndarray] = {}
         for i, layer in enumerate(layers, start=1):
             weight = initial_weight((layer.fan_in, layer.fan_out), init, self.seed)
-            self.params[f"W{i}"] = weight.astype(self.dtype)
+            self.params[f"W{i}"] = aligned(weight.astype(self.dtype))
             if layer.has_bias:
-                self.params[f"b{i}"] = np.zeros(layer.fan_out, dtype=self.dtype)
+                self.params[f"b{i}"] = aligned_zeros(layer.fan_out, self.dtype)
         self._cache: dict[str, Any] = {}
 
     # --- description -------------------------------------------------------------------

@@ -1,0 +1,150 @@
+"""The trainer: the protocol, bit-for-bit repeatability, the native epoch against the
+kernel-by-kernel path, divergence and interruption."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from synthetic import blobs
+
+import fastmlp
+from fastmlp.models import MLP, SoftmaxRegression, TwoLayerNet
+from fastmlp.optim import SGD
+from fastmlp.train import evaluate, run_config, train, train_epoch
+
+DATA = blobs()
+
+
+def _run(backend, seed=0, dtype="float64", native=True, momentum=0.0):
+    data = blobs(dtype=dtype)
+    model = TwoLayerNet(20, 16, 4, dtype=dtype, backend=backend, init="he", seed=5)
+    result = train(
+        model, SGD(0.5, reg=1e-3, momentum=momentum), data, epochs=4, batch_size=32, seed=seed, native=native
+    )
+    return model, result
+
+
+def test_learns_and_reports_the_protocol(backend):
+    model, result = _run(backend)
+    assert [r.epoch for r in result.history] == [1, 2, 3, 4]
+    assert result.history[-1].val_acc > 0.9  # well-separated clusters
+    best = max(range(4), key=lambda i: (result.history[i].val_acc, -i))  # first maximum
+    assert result.best["epoch"] == best + 1
+    assert result.best["val_acc"] == result.history[best].val_acc
+    # The best parameters are restored, and the test accuracy is theirs.
+    assert result.best["test_acc"] == evaluate(model, DATA.x_test, DATA.y_test, 32)[1]
+    assert all(r.train_seconds >= 0 and r.eval_seconds >= 0 for r in result.history)
+    assert not result.diverged
+
+
+def test_repeatable_bit_for_bit(backend):
+    first_model, first = _run(backend, seed=3)
+    second_model, second = _run(backend, seed=3)
+    assert [(r.train_loss, r.val_loss, r.val_acc) for r in first.history] == [
+        (r.train_loss, r.val_loss, r.val_acc) for r in second.history
+    ]
+    for name in first_model.params:
+        np.testing.assert_array_equal(first_model.params[name], second_model.params[name])
+    _, other = _run(backend, seed=4)
+    assert other.history[0].train_loss != first.history[0].train_loss
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("architecture", ["softmax", "two-layer", "mlp"])
+@pytest.mark.parametrize("name", ["numba", "cpp"])
+def test_native_epoch_matches_kernel_path(name, dtype, momentum, architecture):
+    backend = fastmlp.get_backend(name)
+    results = []
+    for native in (True, False):
+        model = {
+            "softmax": lambda: SoftmaxRegression(20, 4, dtype=dtype, backend=backend, init="he"),
+            "two-layer": lambda: TwoLayerNet(20, 16, 4, dtype=dtype, backend=backend, init="he"),
+            "mlp": lambda: MLP(20, [16, 8], 4, dtype=dtype, backend=backend),
+        }[architecture]()
+        data = blobs(dtype=dtype)
+        optimizer = SGD(0.3, reg=1e-3, momentum=momentum)
+        order = np.random.default_rng(1).permutation(len(data.x_train))
+        loss, acc = train_epoch(model, optimizer, data.x_train, data.y_train, order, 50, native=native)
+        val = evaluate(model, data.x_val, data.y_val, 50, native=native)
+        results.append((loss, acc, val, {k: v.copy() for k, v in model.params.items()}))
+    (loss_n, acc_n, val_n, params_n), (loss_k, acc_k, val_k, params_k) = results
+    tol = {"float32": 2e-5, "float64": 1e-12}[dtype]
+    assert loss_n == pytest.approx(loss_k, rel=tol)
+    assert acc_n == acc_k
+    assert val_n[0] == pytest.approx(val_k[0], rel=tol) and val_n[1] == val_k[1]
+    for name in params_k:
+        np.testing.assert_allclose(params_n[name], params_k[name], rtol=tol, atol=tol * 1e-2, err_msg=name)
+
+
+def test_every_backend_offers_the_native_epoch_where_expected():
+    assert hasattr(fastmlp.get_backend("cpp"), "train_epoch")
+    assert hasattr(fastmlp.get_backend("numba"), "train_epoch")
+    assert not hasattr(fastmlp.get_backend("numpy"), "train_epoch")  # the reference stays plain
+
+
+def test_divergence_stops_and_keeps_the_best(backend):
+    data = blobs(dtype=np.float32)
+    model = MLP(20, [16], 4, dtype="float32", backend=backend, seed=5)
+    result = train(model, SGD(1e30), data, epochs=5, batch_size=32)  # float32 overflows at once
+    assert result.diverged
+    assert "diverged" in result.message
+    assert len(result.history) < 5 or not np.isfinite(result.history[-1].train_loss)
+
+
+def test_interrupt_keeps_the_epochs_so_far(backend):
+    data = blobs()
+    model = TwoLayerNet(20, 16, 4, dtype="float64", backend=backend, init="he", seed=5)
+
+    def stop_after_two(record):
+        if record.epoch == 2:
+            raise KeyboardInterrupt
+
+    result = train(model, SGD(0.5), data, epochs=5, batch_size=32, on_epoch=stop_after_two)
+    assert result.interrupted and len(result.history) == 2 and result.best["epoch"] in (1, 2)
+    assert np.isfinite(result.test_acc)
+
+
+def test_bad_training_arguments():
+    model = TwoLayerNet(20, 16, 4, dtype="float64", backend="numpy")
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        train(model, SGD(0.1), DATA, epochs=1, batch_size=0)
+    with pytest.raises(TypeError, match="epochs must be an int"):
+        train(model, SGD(0.1), DATA, epochs=1.5, batch_size=8)
+    bad = DATA._replace(x_train=np.where(DATA.x_train > 0.9, np.nan, DATA.x_train))
+    with pytest.raises(ValueError, match="x_train must be finite"):
+        train(model, SGD(0.1), bad, epochs=1, batch_size=8)
+    with pytest.raises(TypeError, match="x_val must have the model's dtype float64"):
+        train(model, SGD(0.1), DATA._replace(x_val=DATA.x_val.astype(np.float32)), epochs=1, batch_size=8)
+
+
+def test_run_config_record():
+    config = {
+        "Train": {"epochs": 2, "batch_size": 32},
+        "Model": {"type": "MLP", "hidden_sizes": [8], "input_size": 20},
+    }
+    with pytest.raises(ValueError, match=r"unknown key Model\.input_size"):
+        run_config(config, DATA, backend="numpy", dtype="float64")
+    config["Model"].pop("input_size")
+    data = blobs(features=784, n_train=100, n_val=50, n_test=50)
+    record = run_config(config, data, backend="numpy", dtype="float64", seed=1)
+    assert sorted(record) == sorted(
+        [
+            "config",
+            "backend",
+            "dtype",
+            "threads",
+            "seed",
+            "history",
+            "best",
+            "diverged",
+            "interrupted",
+            "message",
+        ]
+    )
+    assert len(record["history"]) == 2 and set(record["best"]) == {
+        "epoch",
+        "train_acc",
+        "val_acc",
+        "test_acc",
+    }
