@@ -118,7 +118,7 @@ def _run_on_dask(
 ) -> list[dict[str, Any]]:
     from dask.distributed import Client, as_completed
 
-    with Client(scheduler, set_as_default=False) as client:
+    with Client(scheduler) as client:
         futures = [
             client.submit(run_job, job, *arguments, key=f"fastmlp-{job.name}", pure=False) for job in jobs
         ]
