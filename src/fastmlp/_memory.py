@@ -8,6 +8,7 @@ which makes results repeatable bit for bit from run to run.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -15,17 +16,22 @@ import numpy as np
 ALIGNMENT = 64
 
 
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
 def is_aligned(array: np.ndarray) -> bool:
-    return array.ctypes.data % ALIGNMENT == 0
+    return _address(array) % ALIGNMENT == 0
 
 
 def aligned_empty(shape: Any, dtype: Any) -> np.ndarray:
     """Like ``np.empty``, but the data starts on a 64-byte boundary."""
     dtype = np.dtype(dtype)
-    count = int(np.prod(shape, dtype=np.int64))
-    raw = np.empty(count * dtype.itemsize + ALIGNMENT, dtype=np.uint8)
-    start = (-raw.ctypes.data) % ALIGNMENT
-    return raw[start : start + count * dtype.itemsize].view(dtype).reshape(shape)
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + ALIGNMENT, dtype=np.uint8)
+    start = -_address(raw) % ALIGNMENT
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
 
 
 def aligned_zeros(shape: Any, dtype: Any) -> np.ndarray:

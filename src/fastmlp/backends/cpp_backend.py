@@ -49,6 +49,8 @@ class _AlignedCalls:
         function = getattr(_compiled, name)
 
         def call(*args: Any) -> Any:
+            if all(_is_ready(arg) for arg in args):  # the usual case: nothing to copy
+                return function(*args)
             copies: list[tuple[np.ndarray, np.ndarray]] = []
 
             def fix(value: Any) -> Any:
@@ -66,7 +68,16 @@ class _AlignedCalls:
                     np.copyto(original, copy)
             return result
 
+        setattr(self, name, call)  # later look-ups find the wrapper without __getattr__
         return call
+
+
+def _is_ready(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return is_aligned(value)
+    if isinstance(value, list):
+        return all(_is_ready(item) for item in value)
+    return True
 
 
 _cpp = _AlignedCalls()
