@@ -1,0 +1,82 @@
+"""Whole training epochs: every backend against the assignment-style NumPy loop, PyTorch eager
+(when installed) and the dense GEMM floor, on real MNIST rows.
+
+To stay inside the suite's 3-minute budget an "epoch" here is the first 12,000 training rows
+(188 batches of 64); per-batch work is the same as in the full 48,000-row epoch, so the ratios
+are too. ``fastmlp bench`` times full epochs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fastmlp
+from fastmlp.benchmarking import peers
+from fastmlp.benchmarking.epochs import fastmlp_epoch_factory, torch_available
+from fastmlp.data import load_mnist
+
+ROWS = 12_000
+THREADS = (1, 2)
+
+
+@pytest.fixture(scope="module", params=["float32", "float64"])
+def mnist(request):
+    data = load_mnist(dtype=request.param, quiet=True)
+    return data.x_train[:ROWS], data.y_train[:ROWS]
+
+
+@pytest.fixture(params=THREADS, ids=lambda n: f"{n}T")
+def threads(request):
+    from threadpoolctl import threadpool_limits
+
+    n = min(request.param, fastmlp.threads.max_threads())
+    fastmlp.set_num_threads(n)
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield n
+    fastmlp.set_num_threads(1)
+
+
+def _time(benchmark, epoch, order, group, threads, **info):
+    epoch(order[:256])  # warm-up: compilation, first touch of buffers
+    benchmark.group = group
+    benchmark.extra_info.update(threads=threads, rows=len(order), **info)
+    benchmark.pedantic(epoch, args=(order,), rounds=3, iterations=1)
+
+
+@pytest.mark.parametrize("batch", [64, 1024])
+@pytest.mark.parametrize("backend", ["numpy", "numba", "cpp"])
+def test_fastmlp_epoch(benchmark, mnist, threads, batch, backend):
+    x, y = mnist
+    if backend == "numba":
+        fastmlp.get_backend("numba").warmup_epoch()
+    epoch = fastmlp_epoch_factory(backend, x, y, batch)
+    order = np.random.default_rng(0).permutation(ROWS)
+    _time(benchmark, epoch, order, f"epoch {x.dtype} batch {batch} {threads}T", threads, backend=backend)
+
+
+@pytest.mark.parametrize("batch", [64, 1024])
+@pytest.mark.parametrize("peer", ["assignment-numpy", "torch", "gemm-floor"])
+def test_peer_epoch(benchmark, mnist, threads, batch, peer):
+    x, y = mnist
+    if peer == "torch":
+        if not torch_available():
+            pytest.skip("PyTorch is not installed (pip install torch==2.13.0 adds this peer)")
+        import torch
+
+        torch.set_num_threads(threads)
+        torch_epoch = peers.torch_epoch_factory(x, y)
+
+        def epoch(order):
+            return torch_epoch(order, batch)
+    elif peer == "assignment-numpy":
+
+        def epoch(order):
+            return peers.numpy_assignment_epoch(x, y, order, batch)
+    else:
+
+        def epoch(order):
+            return peers.gemm_floor_epoch(x, order, batch)
+
+    order = np.random.default_rng(0).permutation(ROWS)
+    _time(benchmark, epoch, order, f"epoch {x.dtype} batch {batch} {threads}T", threads, peer=peer)
