@@ -148,3 +148,51 @@ def test_run_config_record():
         "val_acc",
         "test_acc",
     }
+
+
+def test_protocol_matches_a_loop_written_from_the_assignment():
+    """Two epochs replayed by a plain NumPy loop written from the assignment's text (and the
+    documented shuffle: one default_rng(seed) per run, one permutation per epoch)."""
+    data = blobs(n_train=250, n_val=90, n_test=70)
+    batch, lr, reg, seed = 32, 0.5, 1e-3, 7
+    model = TwoLayerNet(20, 16, 4, dtype="float64", backend="numpy")
+    result = train(model, SGD(lr, reg=reg), data, epochs=2, batch_size=batch, seed=seed)
+
+    w1 = 0.001 * np.random.RandomState(1024).randn(20, 16)
+    w2 = 0.001 * np.random.RandomState(1024).randn(16, 4)
+    b1, b2 = np.zeros(16), np.zeros(4)
+
+    def forward(x):
+        a1 = 1 / (1 + np.exp(-(x @ w1 + b1)))
+        scores = a1 @ w2 + b2
+        p = np.exp(scores - scores.max(1, keepdims=True))
+        return a1, scores, p / p.sum(1, keepdims=True)
+
+    def loss_of(p, y):
+        return -np.mean(np.log(p[np.arange(len(y)), y]))
+
+    rng = np.random.default_rng(seed)
+    for record in result.history:
+        order = rng.permutation(len(data.x_train))
+        losses, correct = [], 0
+        for start in range(0, len(order), batch):
+            rows = order[start : start + batch]
+            x, y = data.x_train[rows], data.y_train[rows]
+            a1, scores, p = forward(x)
+            losses.append(loss_of(p, y))
+            correct += np.sum(scores.argmax(1) == y)
+            ds = p.copy()
+            ds[np.arange(len(y)), y] -= 1
+            ds /= len(y)
+            dz1 = (ds @ w2.T) * a1 * (1 - a1)
+            grads = [a1.T @ ds + reg * w2, ds.sum(0), x.T @ dz1 + reg * w1, dz1.sum(0)]
+            for param, grad in zip([w2, b2, w1, b1], grads, strict=True):
+                param -= lr * grad
+        assert record.train_loss == pytest.approx(np.mean(losses), rel=1e-10)
+        assert record.train_acc == correct / len(order)
+        val_losses = [
+            loss_of(forward(data.x_val[s : s + batch])[2], data.y_val[s : s + batch])
+            for s in range(0, len(data.x_val), batch)
+        ]
+        assert record.val_loss == pytest.approx(np.mean(val_losses), rel=1e-10)
+        assert record.val_acc == np.mean(forward(data.x_val)[1].argmax(1) == data.y_val)
