@@ -107,3 +107,28 @@ def test_data_where(tmp_path, monkeypatch, capsys):
     assert "not cached yet" in capsys.readouterr().out
     assert cli.main(["data", "--data-dir", str(tmp_path / "missing")]) == 2
     assert "data_dir must be an existing directory" in capsys.readouterr().err
+
+
+def test_ctrl_c_leaves_metrics_and_best_weights(tmp_path, small_mnist, config_file, monkeypatch, capsys):
+    import fastmlp.train
+
+    real_epoch, calls = fastmlp.train.train_epoch, []
+
+    def interrupted_on_the_third_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(fastmlp.train, "train_epoch", interrupted_on_the_third_epoch)
+    out_json = tmp_path / "run.json"
+    status = cli.main(
+        ["train", "--config", str(config_file), "--epochs", "5", "--backend", "cpp", "--json", str(out_json)]
+    )
+    assert status == 130
+    run = json.loads(out_json.read_text())
+    assert run["interrupted"] is True and len(run["history"]) == 2
+    saved = out_json.with_suffix(".npz")
+    assert load_model(saved).params["W1"].shape == (784, 16)
+    captured = capsys.readouterr()
+    assert "interrupted after 2 complete epochs" in captured.err and f"best model: {saved}" in captured.out
