@@ -25,27 +25,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive_int(flag: str) -> Callable[[str], int]:
+def _int_at_least(minimum: int, flag: str) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``minimum``, with an error naming ``flag``."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{flag} must be an integer, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{flag} must be >= 1, got {value}")
-        return value
-
-    return parse
-
-
-def _non_negative_int(flag: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} must be an integer, got {text!r}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{flag} must be >= 0, got {value}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{flag} must be >= {minimum}, got {value}")
         return value
 
     return parse
@@ -63,10 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: fastest available)"
     )
     train.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    train.add_argument("--epochs", type=_positive_int("--epochs"), help="override Train.epochs")
-    train.add_argument("--seed", type=_non_negative_int("--seed"), default=0, help="shuffle seed (default 0)")
+    train.add_argument("--epochs", type=_int_at_least(1, "--epochs"), help="override Train.epochs")
+    train.add_argument("--seed", type=_int_at_least(0, "--seed"), default=0, help="shuffle seed (default 0)")
     train.add_argument(
-        "--threads", type=_positive_int("--threads"), help="compute threads (default: all cores)"
+        "--threads", type=_int_at_least(1, "--threads"), help="compute threads (default: all cores)"
     )
     train.add_argument(
         "--data-dir", help="directory with the MNIST CSV or IDX files (default: cache or download)"
@@ -87,11 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--backend", choices=KNOWN_BACKENDS)
     reproduce.add_argument("--out", default="reports", help="output directory (default: reports/)")
     reproduce.add_argument(
-        "--jobs", type=_positive_int("--jobs"), help="worker processes (default: one per core)"
+        "--jobs", type=_int_at_least(1, "--jobs"), help="worker processes (default: one per core)"
     )
-    reproduce.add_argument("--seed", type=_non_negative_int("--seed"), default=0, help="first shuffle seed")
+    reproduce.add_argument("--seed", type=_int_at_least(0, "--seed"), default=0, help="first shuffle seed")
     reproduce.add_argument(
-        "--seeds", type=_positive_int("--seeds"), default=1, help="shuffle seeds per configuration"
+        "--seeds", type=_int_at_least(1, "--seeds"), default=1, help="shuffle seeds per configuration"
     )
     reproduce.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the jobs on")
     reproduce.add_argument("--quick", action="store_true", help="data subset and 3 epochs: a smoke test")
@@ -101,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     bench.add_argument("--batch-sizes", default="64", help="comma-separated batch sizes (default 64)")
     bench.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    bench.add_argument("--repeats", type=_positive_int("--repeats"), default=3)
+    bench.add_argument("--repeats", type=_int_at_least(1, "--repeats"), default=3)
     bench.add_argument("--out", default="reports", help="directory for bench.md and bench.png")
     bench.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
     return parser
