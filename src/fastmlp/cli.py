@@ -210,7 +210,8 @@ def _int_list(flag: str, text: str) -> list[int]:
 
 def _command_bench(args: argparse.Namespace) -> int:
     from . import available_backends
-    from .benchmarking.epochs import bar_chart, markdown_table, time_epochs
+    from . import default_backend
+    from .benchmarking.epochs import bar_chart, epoch_time_by_state, markdown_table, time_epochs
     from .data import load_mnist
     from .threads import max_threads
 
@@ -229,9 +230,17 @@ def _command_bench(args: argparse.Namespace) -> int:
         batch_sizes=batch_sizes,
         repeats=args.repeats,
     )
+    states = epoch_time_by_state(data.x_train, data.y_train, default_backend())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table = markdown_table(timings)
+    spread = max(states.values()) / min(states.values())
+    table += (
+        f"\n\nOne epoch ({default_backend()}, 1 thread, batch 64) at the states the tables' runs pass through:\n\n"
+        + "| state | seconds |\n|---|---|\n"
+        + "".join(f"| {label} | {seconds:.3f} |\n" for label, seconds in states.items())
+        + f"\nSlowest / fastest: {spread:.2f}x"
+    )
     (out / "bench.md").write_text(table + "\n", encoding="utf-8")
     bar_chart(timings, out / "bench.png")
     print(table)

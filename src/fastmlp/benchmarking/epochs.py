@@ -146,3 +146,42 @@ def bar_chart(timings: list[Timing], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def epoch_time_by_state(
+    x: np.ndarray,
+    y: np.ndarray,
+    backend: str,
+    *,
+    log: Callable[[str], None] = print,
+) -> dict[str, float]:
+    """Seconds of one training epoch at the states the tables' runs pass through.
+
+    Per-epoch time must not depend on the data or the hyper-parameters; the suspects are weights
+    decayed towards zero (reg=1: subnormal numbers) and saturated outputs (the 50-epoch tuned
+    run). Each state is reached by training, then one more epoch is timed (best of 2).
+    """
+    from ..models import TwoLayerNet
+    from ..optim import SGD
+    from ..train import train_epoch
+
+    states = {
+        "fresh init (lr 0.1, reg 1e-3)": (0.1, 1e-3, 0),
+        "reg=1 after 10 epochs": (0.1, 1.0, 10),
+        "tuned (lr 0.15, reg 1e-4) after 50 epochs": (0.15, 1e-4, 50),
+    }
+    rng = np.random.default_rng(0)
+    seconds = {}
+    for label, (lr, reg, warm_epochs) in states.items():
+        model = TwoLayerNet(dtype=x.dtype, backend=backend)
+        optimizer = SGD(lr, reg=reg)
+        for _ in range(warm_epochs):
+            train_epoch(model, optimizer, x, y, rng.permutation(len(x)), 64)
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            train_epoch(model, optimizer, x, y, rng.permutation(len(x)), 64)
+            times.append(time.perf_counter() - start)
+        seconds[label] = min(times)
+        log(f"  {backend} {label}: {seconds[label]:.3f} s")
+    return seconds
