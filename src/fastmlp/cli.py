@@ -209,8 +209,7 @@ def _int_list(flag: str, text: str) -> list[int]:
 
 
 def _command_bench(args: argparse.Namespace) -> int:
-    from . import available_backends
-    from . import default_backend
+    from . import available_backends, default_backend
     from .benchmarking.epochs import bar_chart, epoch_time_by_state, markdown_table, time_epochs
     from .data import load_mnist
     from .threads import max_threads
