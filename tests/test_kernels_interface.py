@@ -59,3 +59,16 @@ def test_set_num_threads_validates():
         fastmlp.set_num_threads(1.5)
     fastmlp.set_num_threads(1)
     assert fastmlp.get_num_threads() == 1
+
+
+def test_blas_runs_on_one_thread_after_import():
+    # In a fresh process: importing fastmlp alone must leave NumPy's BLAS at one thread.
+    import subprocess
+    import sys
+
+    script = (
+        "import fastmlp; from threadpoolctl import threadpool_info; "
+        "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[1]"

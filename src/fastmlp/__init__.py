@@ -3,6 +3,7 @@ against a plain NumPy reference."""
 
 from __future__ import annotations
 
+import numpy  # noqa: F401 - loads NumPy's BLAS so that the limit below finds it
 from threadpoolctl import threadpool_limits
 
 from .backends import available_backends, default_backend, get_backend, set_backend

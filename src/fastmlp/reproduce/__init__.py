@@ -90,7 +90,7 @@ def reproduce(
     records: Records = {}
     for record in results:
         records.setdefault(full_key[record["spec_key"]], []).append(record)
-        write_run_files(out, record)
+        write_run_files(out, record, plot=record["seed"] == seed)
     write_overviews(out, records)
     write_markdown(
         out / "REPRODUCTION.md",

@@ -90,7 +90,15 @@ def write_markdown(
         f"- The reg=1 run is degenerate ({', '.join(DEGENERATE)}): its weights decay towards zero and"
         " the model predicts one class, so its accuracies are that class's frequency in each split."
     )
-    lines += ["", "## Wall time", "", "| run | seed | epochs | wall seconds | train s/epoch | eval s/epoch |"]
+    lines += [
+        "",
+        "## Wall time",
+        "",
+        f"Learning curves: one figure per configuration, for seed {seeds[0]} (linked below); every run's JSON is in"
+        " `runs/`.",
+        "",
+        "| run | seed | epochs | wall seconds | train s/epoch | eval s/epoch |",
+    ]
     lines.append("|---|---|---|---|---|---|")
     for key, runs in records.items():
         for record in runs:
@@ -98,21 +106,22 @@ def write_markdown(
             train = sum(e["train_seconds"] for e in history) / len(history)
             evaluate = sum(e["eval_seconds"] for e in history) / len(history)
             lines.append(
-                f"| [{key}](runs/{record['name']}.png) | {record['seed']} | {len(history)} |"
+                f"| [{key}](runs/{runs[0]['name']}.png) | {record['seed']} | {len(history)} |"
                 f" {record['wall_seconds']:.2f} | {train:.3f} | {evaluate:.3f} |"
             )
     lines += ["", f"Whole reproduction: **{total_seconds:.1f} s** wall time.", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def write_run_files(out_dir: Path, record: dict[str, Any]) -> None:
-    """The JSON of one run and its two-panel learning-curve PNG."""
+def write_run_files(out_dir: Path, record: dict[str, Any], *, plot: bool) -> None:
+    """The JSON of one run and, if ``plot``, its two-panel learning-curve PNG."""
     from ..plotting import plot_learning_curves
 
     runs = out_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     (runs / f"{record['name']}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-    plot_learning_curves(record["history"], runs / f"{record['name']}.png", title=record["name"])
+    if plot:
+        plot_learning_curves(record["history"], runs / f"{record['name']}.png", title=record["name"])
 
 
 def write_overviews(out_dir: Path, records: Records) -> None:
