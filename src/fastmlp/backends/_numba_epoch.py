@@ -20,10 +20,10 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from . import _checks
+from . import _checks, _epoch_checks
 from . import _numba_kernels as _k
 
-ACTIVATIONS = {"none": 0, "relu": 1, "sigmoid": 2}
+ACTIVATIONS = {name: code for code, name in enumerate(_epoch_checks.ACTIVATIONS)}  # none 0, relu 1, sigmoid 2
 _NONE, _RELU, _SIGMOID = 0, 1, 2
 
 
@@ -176,49 +176,18 @@ def evaluate_kernel(
 # --- Python boundary: validation and conversion to typed lists ------------------------------
 
 
-def _model(weights: Any, biases: Any, activations: Any) -> tuple[Any, Any, np.ndarray, np.ndarray]:
-    """Check the layer stack and return typed lists (weights, biases), has_bias and act codes."""
-    if not isinstance(weights, (list, tuple)) or len(weights) == 0:
-        raise TypeError("weights must be a non-empty list of 2-D arrays (fan_in, fan_out)")
-    L = len(weights)
-    if not isinstance(biases, (list, tuple)) or len(biases) != L:
-        raise ValueError(f"biases must be a list of {L} arrays or None (one per layer)")
-    if not isinstance(activations, (list, tuple)) or len(activations) != L:
-        raise ValueError(f"activations must be a list of {L} names (one per layer)")
-    dtype = None
+def _typed(
+    weights: list[np.ndarray], biases: list[np.ndarray | None], activations: list[str]
+) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    """Checked layers as Numba typed lists (weights, biases), has_bias flags and activation codes."""
     w_list, b_list = List(), List()
-    has_bias = np.zeros(L, dtype=np.bool_)
-    acts = np.zeros(L, dtype=np.int64)
-    for layer, (w, b, act) in enumerate(zip(weights, biases, activations, strict=True)):
-        name = f"weights[{layer}]"
-        if not isinstance(w, np.ndarray) or w.dtype not in _checks.FLOAT_DTYPES or w.ndim != 2:
-            raise TypeError(f"{name} must be a 2-D numpy.ndarray of float32 or float64")
-        dtype = w.dtype if dtype is None else dtype
-        _checks.writable_buffer(name, w, w.shape, dtype)
-        if layer > 0 and w.shape[0] != weights[layer - 1].shape[1]:
-            raise ValueError(f"{name} must have {weights[layer - 1].shape[1]} rows, got shape {w.shape}")
+    has_bias = np.zeros(len(weights), dtype=np.bool_)
+    acts = np.array([ACTIVATIONS[a] for a in activations], dtype=np.int64)
+    for layer, (w, b) in enumerate(zip(weights, biases, strict=True)):
         w_list.append(w)
-        if b is None:
-            b_list.append(np.zeros(w.shape[1], dtype))  # placeholder, never read
-        else:
-            _checks.writable_buffer(f"biases[{layer}]", b, (w.shape[1],), dtype)
-            b_list.append(b)
-            has_bias[layer] = True
-        if act not in ACTIVATIONS:
-            raise ValueError(f"activations[{layer}] must be one of {sorted(ACTIVATIONS)}, got {act!r}")
-        acts[layer] = ACTIVATIONS[act]
+        b_list.append(np.zeros(w.shape[1], w.dtype) if b is None else b)  # a placeholder is never read
+        has_bias[layer] = b is not None
     return w_list, b_list, has_bias, acts
-
-
-def _data(x: Any, y: Any, weights: Any, batch_size: Any) -> tuple[np.ndarray, np.ndarray, int]:
-    x = _checks.float_array("x", x, 2)
-    _checks.same_dtype("weights[0]", weights[0], x=x)
-    if x.shape[1] != weights[0].shape[0]:
-        raise ValueError(f"x must have {weights[0].shape[0]} columns to match weights[0], got {x.shape}")
-    y = _checks.labels("y", y, x.shape[0], weights[-1].shape[1])
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    return x, y, int(batch_size)
 
 
 def train_epoch(
@@ -246,33 +215,21 @@ def train_epoch(
     momentum > 0 and then updated as in ``sgd_update``.
     Returns (sum of the batch mean losses, number of batches, number of correct predictions).
     """
-    w_list, b_list, has_bias, acts = _model(weights, biases, activations)
-    x, y, batch = _data(x, y, weights, batch_size)
+    weights, biases, activations = _epoch_checks.network(weights, biases, activations)
+    x, y = _epoch_checks.inputs(x, y, weights)
+    order = _epoch_checks.order(order, x.shape[0])
+    batch = _epoch_checks.batch_size(batch_size)
     lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
-    if not isinstance(order, np.ndarray) or order.dtype.kind not in "iu" or order.ndim != 1:
-        raise TypeError("order must be a 1-D numpy.ndarray of integer row indices")
-    if order.size == 0 or int(order.min()) < 0 or int(order.max()) >= x.shape[0]:
-        raise ValueError(f"order must be a non-empty array of indices in [0, {x.shape[0]})")
-    order = np.ascontiguousarray(order, dtype=np.int64)
+    w_vel, b_vel = _epoch_checks.velocities(weight_velocities, bias_velocities, weights, biases, momentum)
+    w_list, b_list, has_bias, acts = _typed(weights, biases, activations)
     use_velocity = weight_velocities is not None
-    if momentum != 0.0 and not use_velocity:
-        raise ValueError(f"weight_velocities must be given when momentum is non-zero (momentum={momentum})")
     # without momentum the kernel never reads the velocity lists; pass the parameters as stand-ins
     wv_list, bv_list = w_list, b_list
-    if weight_velocities is not None:
-        bias_velocities = bias_velocities if bias_velocities is not None else [None] * len(weights)
-        if len(weight_velocities) != len(weights) or len(bias_velocities) != len(weights):
-            raise ValueError(f"weight_velocities and bias_velocities must hold {len(weights)} entries each")
+    if use_velocity:
         wv_list, bv_list = List(), List()
-        for layer, (w, b) in enumerate(zip(w_list, b_list, strict=True)):
-            _checks.writable_buffer(f"weight_velocities[{layer}]", weight_velocities[layer], w.shape, w.dtype)
-            wv_list.append(weight_velocities[layer])
-            bv = bias_velocities[layer]
-            if has_bias[layer]:
-                _checks.writable_buffer(f"bias_velocities[{layer}]", bv, b.shape, b.dtype)
-                bv_list.append(bv)
-            else:
-                bv_list.append(b)  # placeholder, never read
+        for vw, vb, b in zip(w_vel, b_vel, b_list, strict=True):
+            wv_list.append(vw)
+            bv_list.append(b if vb is None else vb)  # a bias-less layer's placeholder is never read
     scalar = x.dtype.type
     loss_sum, batches, correct = train_epoch_kernel(
         w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity,
@@ -295,7 +252,9 @@ def evaluate(
     Same model description as ``train_epoch`` (and the same signature as cpp_backend.evaluate).
     Returns (sum of the batch mean losses, number of batches, correct count).
     """
-    w_list, b_list, has_bias, acts = _model(weights, biases, activations)
-    x, y, batch = _data(x, y, weights, batch_size)
+    weights, biases, activations = _epoch_checks.network(weights, biases, activations)
+    x, y = _epoch_checks.inputs(x, y, weights)
+    batch = _epoch_checks.batch_size(batch_size)
+    w_list, b_list, has_bias, acts = _typed(weights, biases, activations)
     loss_sum, correct = evaluate_kernel(w_list, b_list, has_bias, acts, x, y, batch)
     return float(loss_sum), -(-x.shape[0] // batch), int(correct)

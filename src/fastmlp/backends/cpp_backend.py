@@ -17,7 +17,7 @@ import numpy as np
 from .. import _cpp as _compiled
 from .._memory import aligned, aligned_empty, is_aligned
 from ..threads import get_num_threads
-from . import _checks
+from . import _checks, _epoch_checks
 
 __all__ = [
     "accuracy",
@@ -34,8 +34,6 @@ __all__ = [
     "softmax_cross_entropy_backward",
     "softmax_forward",
 ]
-
-ACTIVATIONS = ("none", "relu", "sigmoid")
 
 
 class _AlignedCalls:
@@ -192,57 +190,6 @@ def sgd_update(
 # --- whole passes in one native call (beyond the kernel interface) ----------------------------
 
 
-def _network(
-    weights: Sequence[Any], biases: Sequence[Any], activations: Sequence[str]
-) -> tuple[list[np.ndarray], list[np.ndarray | None], list[str], np.dtype]:
-    """Check a layer list: weights (fan_in, fan_out) chained, biases (fan_out,) or None, activations."""
-    weights, biases, activations = list(weights), list(biases), list(activations)
-    if not weights:
-        raise ValueError("weights must hold at least one layer")
-    if len(biases) != len(weights) or len(activations) != len(weights):
-        raise ValueError(
-            f"weights, biases and activations must have one entry per layer, got "
-            f"{len(weights)}, {len(biases)} and {len(activations)}"
-        )
-    dtype = None
-    for layer, (w, b, activation) in enumerate(zip(weights, biases, activations, strict=True)):
-        if not isinstance(w, np.ndarray) or w.ndim != 2 or w.dtype not in _checks.FLOAT_DTYPES:
-            raise TypeError(f"weights[{layer}] must be a 2-D float32 or float64 numpy.ndarray")
-        dtype = w.dtype if dtype is None else dtype
-        _checks.writable_buffer(f"weights[{layer}]", w, w.shape, dtype)
-        if w.size == 0:
-            raise ValueError(f"weights[{layer}] must not be empty, got shape {w.shape}")
-        if layer > 0 and w.shape[0] != weights[layer - 1].shape[1]:
-            raise ValueError(
-                f"weights[{layer}] must have {weights[layer - 1].shape[1]} rows to follow "
-                f"weights[{layer - 1}] of shape {weights[layer - 1].shape}, got {w.shape}"
-            )
-        if b is not None:
-            _checks.writable_buffer(f"biases[{layer}]", b, (w.shape[1],), dtype)
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activations[{layer}] must be one of {', '.join(ACTIVATIONS)}, got {activation!r}"
-            )
-    assert dtype is not None
-    return weights, biases, activations, dtype
-
-
-def _inputs(x: Any, y: Any, weights: list[np.ndarray], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    x = _checks.float_array("x", x, 2)
-    _checks.same_dtype("weights[0]", weights[0], x=x)
-    if x.shape[1] != weights[0].shape[0]:
-        raise ValueError(f"x must have {weights[0].shape[0]} columns to match weights[0], got {x.shape}")
-    return x, _checks.labels("y", y, x.shape[0], weights[-1].shape[1])
-
-
-def _batch_size(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    return int(batch_size)
-
-
 def train_epoch(
     x: Any,
     y: Any,
@@ -269,33 +216,12 @@ def train_epoch(
     Returns (sum of batch losses, number of batches, rows whose arg-max score equals the label,
     counted before that batch's update).
     """
-    weights, biases, activations, dtype = _network(weights, biases, activations)
-    x, y = _inputs(x, y, weights, dtype)
-    if not isinstance(order, np.ndarray) or order.dtype.kind not in "iu" or order.ndim != 1:
-        raise TypeError("order must be a 1-D numpy.ndarray of integer row indices")
-    if order.size == 0:
-        raise ValueError("order must not be empty")
-    if int(order.min()) < 0 or int(order.max()) >= x.shape[0]:
-        raise ValueError(f"order must hold row indices in [0, {x.shape[0]})")
-    order = np.ascontiguousarray(order, dtype=np.int64)
-    batch_size = _batch_size(batch_size)
+    weights, biases, activations = _epoch_checks.network(weights, biases, activations)
+    x, y = _epoch_checks.inputs(x, y, weights)
+    order = _epoch_checks.order(order, x.shape[0])
+    batch_size = _epoch_checks.batch_size(batch_size)
     lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
-    if weight_velocities is None:
-        if momentum != 0.0:
-            raise ValueError(f"velocities must be given when momentum is non-zero (momentum={momentum})")
-        w_vel: list[np.ndarray | None] = [None] * len(weights)
-        b_vel: list[np.ndarray | None] = [None] * len(weights)
-    else:
-        w_vel = list(weight_velocities)
-        b_vel = list(bias_velocities) if bias_velocities is not None else [None] * len(weights)
-        if len(w_vel) != len(weights) or len(b_vel) != len(weights):
-            raise ValueError("weight_velocities and bias_velocities must have one entry per layer")
-        for layer, (w, b, vw, vb) in enumerate(zip(weights, biases, w_vel, b_vel, strict=True)):
-            _checks.writable_buffer(f"weight_velocities[{layer}]", vw, w.shape, dtype)
-            if b is not None:
-                _checks.writable_buffer(f"bias_velocities[{layer}]", vb, b.shape, dtype)
-            elif vb is not None:
-                raise ValueError(f"bias_velocities[{layer}] must be None: layer {layer} has no bias")
+    w_vel, b_vel = _epoch_checks.velocities(weight_velocities, bias_velocities, weights, biases, momentum)
     loss_sum, batches, correct = _cpp.train_epoch(
         x, y, order, weights, biases, activations, w_vel, b_vel, batch_size, lr, reg, momentum
     )
@@ -315,9 +241,11 @@ def evaluate(
 
     Returns (sum of batch mean losses, number of batches, rows whose arg-max score equals the label).
     """
-    weights, biases, activations, dtype = _network(weights, biases, activations)
-    x, y = _inputs(x, y, weights, dtype)
-    loss_sum, batches, correct = _cpp.evaluate(x, y, weights, biases, activations, _batch_size(batch_size))
+    weights, biases, activations = _epoch_checks.network(weights, biases, activations)
+    x, y = _epoch_checks.inputs(x, y, weights)
+    loss_sum, batches, correct = _cpp.evaluate(
+        x, y, weights, biases, activations, _epoch_checks.batch_size(batch_size)
+    )
     return float(loss_sum), int(batches), int(correct)
 
 
