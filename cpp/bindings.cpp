@@ -53,6 +53,25 @@ fastmlp::Network<T> network(const std::vector<Array<T>>& weights, std::vector<st
     return net;
 }
 
+// The CSR of x (cpp_backend.sparse_rows), or nothing: indptr (rows + 1,), indices (nnz,) int32,
+// values (nnz,), column_nnz (D,). Shapes are checked by cpp_backend.
+using Indices = py::array_t<std::int32_t, py::array::c_style>;
+
+template <typename T>
+std::optional<fastmlp::SparseRows<T>> sparse_rows(const std::optional<Labels>& indptr,
+                                                  const std::optional<Indices>& indices,
+                                                  const std::optional<Array<T>>& values,
+                                                  const std::optional<Labels>& column_nnz) {
+    if (!indptr || !indices || !values || !column_nnz) return std::nullopt;
+    return fastmlp::SparseRows<T>{indptr->data(), indices->data(), values->data(), column_nnz->data()};
+}
+#define FASTMLP_SPARSE_PARAMS                                                                           \
+    const std::optional<Labels>&sparse_indptr, const std::optional<Indices>&sparse_indices,          \
+        const std::optional<Array<T>>&sparse_values, const std::optional<Labels>&sparse_column_nnz
+#define FASTMLP_SPARSE_ARGS                                                                             \
+    py::arg("sparse_indptr").noconvert().none(true), py::arg("sparse_indices").noconvert().none(true), \
+        py::arg("sparse_values").noconvert().none(true), py::arg("sparse_column_nnz").noconvert().none(true)
+
 template <typename T>
 void bind(py::module_& m) {
     m.def(
@@ -193,41 +212,44 @@ void bind(py::module_& m) {
            std::vector<std::optional<Array<T>>> biases, const std::vector<std::string>& activations,
            std::vector<std::optional<Array<T>>> weight_velocities,
            std::vector<std::optional<Array<T>>> bias_velocities, index_t batch_size, double lr, double reg,
-           double momentum) {
+           double momentum, FASTMLP_SPARSE_PARAMS) {
             fastmlp::Network<T> net = network(weights, biases, activations, weight_velocities, bias_velocities);
+            const auto rows = sparse_rows<T>(sparse_indptr, sparse_indices, sparse_values, sparse_column_nnz);
             const T* xp = x.data();
             const std::int64_t *yp = y.data(), *op = order.data();
             const index_t samples = order.size(), D = x.shape(1);
             fastmlp::EpochResult result;
             {
                 py::gil_scoped_release release;
-                result = fastmlp::train_epoch(net, xp, yp, op, samples, D, batch_size, lr, reg, momentum);
+                result = fastmlp::train_epoch(net, xp, yp, op, samples, D, batch_size, lr, reg, momentum,
+                                              rows ? &*rows : nullptr);
             }
             return py::make_tuple(result.loss_sum, result.batches, result.correct);
         },
         py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("order").noconvert(),
         py::arg("weights").noconvert(), py::arg("biases").noconvert(), py::arg("activations"),
         py::arg("weight_velocities").noconvert(), py::arg("bias_velocities").noconvert(), py::arg("batch_size"),
-        py::arg("lr"), py::arg("reg"), py::arg("momentum"));
+        py::arg("lr"), py::arg("reg"), py::arg("momentum"), FASTMLP_SPARSE_ARGS);
     m.def(
         "evaluate",
         [](const Array<T>& x, const Labels& y, const std::vector<Array<T>>& weights,
            std::vector<std::optional<Array<T>>> biases, const std::vector<std::string>& activations,
-           index_t batch_size) {
+           index_t batch_size, FASTMLP_SPARSE_PARAMS) {
             std::vector<std::optional<Array<T>>> none;
             fastmlp::Network<T> net = network(weights, biases, activations, none, none);
+            const auto rows = sparse_rows<T>(sparse_indptr, sparse_indices, sparse_values, sparse_column_nnz);
             const T* xp = x.data();
             const std::int64_t* yp = y.data();
             const index_t samples = x.shape(0), D = x.shape(1);
             fastmlp::EpochResult result;
             {
                 py::gil_scoped_release release;
-                result = fastmlp::evaluate(net, xp, yp, samples, D, batch_size);
+                result = fastmlp::evaluate(net, xp, yp, samples, D, batch_size, rows ? &*rows : nullptr);
             }
             return py::make_tuple(result.loss_sum, result.batches, result.correct);
         },
         py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("weights").noconvert(),
-        py::arg("biases").noconvert(), py::arg("activations"), py::arg("batch_size"));
+        py::arg("biases").noconvert(), py::arg("activations"), py::arg("batch_size"), FASTMLP_SPARSE_ARGS);
 }
 
 }  // namespace

@@ -1,12 +1,20 @@
-// Native epoch: every step is one of the tested kernels in kernels.cpp, called on buffers allocated
-// once, so the arithmetic is the kernel-by-kernel path's, minus the Python round trips.
+// Native epoch: the steps are the tested kernels of kernels.cpp (and sparse.cpp), called on row or
+// column blocks of buffers allocated once, by one OpenMP team that lives for the whole call.
 #include "epoch.hpp"
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
-#include <Eigen/Core>
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define FASTMLP_HAS_MXCSR 1
+#endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace fastmlp {
 
@@ -19,30 +27,100 @@ Activation parse_activation(const std::string& name) {
 
 namespace {
 
-// Eigen's vectorised sums peel elements until an address is aligned, so a buffer's position in
-// memory would change the summation order and the last bit of results; aligned buffers keep
-// every epoch repeatable bit for bit (the Python side aligns the arrays it passes, too).
+template <typename T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using StridedMap = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
+
+// Flush-to-zero and denormals-are-zero for this thread while in scope. A weight decaying towards
+// zero (reg = 1) otherwise makes every multiply take a microcode assist on subnormal operands.
+class FlushSubnormals {
+  public:
+#ifdef FASTMLP_HAS_MXCSR
+    FlushSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040u); }  // FTZ (bit 15) | DAZ (bit 6)
+    ~FlushSubnormals() { _mm_setcsr(saved_); }
+#else
+    FlushSubnormals() = default;
+#endif
+    FlushSubnormals(const FlushSubnormals&) = delete;
+    FlushSubnormals& operator=(const FlushSubnormals&) = delete;
+
+  private:
+#ifdef FASTMLP_HAS_MXCSR
+    unsigned int saved_;
+#endif
+};
+
+int team_size() {
+#ifdef _OPENMP
+    return std::max(1, get_num_threads());
+#else
+    return 1;
+#endif
+}
+int thread_id() {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+int thread_count() {
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+void barrier() {
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
+
+// Part p of `parts` near-equal contiguous ranges of [0, n).
+std::pair<index_t, index_t> part(index_t n, int parts, int p) {
+    const index_t base = n / parts, extra = n % parts;
+    const index_t begin = p * base + std::min<index_t>(p, extra);
+    return {begin, begin + base + (p < extra ? 1 : 0)};
+}
+
+// Split [0, D) into `parts` ranges holding about equal numbers of non-zeros (sparse dW work).
+std::vector<index_t> balanced_columns(const std::int64_t* column_nnz, index_t D, int parts) {
+    std::vector<index_t> bounds(static_cast<std::size_t>(parts) + 1, D);
+    bounds[0] = 0;
+    std::int64_t total = 0;
+    for (index_t d = 0; d < D; ++d) total += column_nnz[d];
+    std::int64_t seen = 0;
+    int next = 1;
+    for (index_t d = 0; d < D && next < parts; ++d) {
+        seen += column_nnz[d];
+        while (next < parts && seen * parts >= total * next) bounds[static_cast<std::size_t>(next++)] = d + 1;
+    }
+    return bounds;
+}
+
+// Scratch space for one batch, shared by the team (each thread writes only its own rows / blocks):
+// z (pre-activation), a (activation output; for Activation::none a is z), da / dz (their gradients),
+// dw / db per layer, probs, per-row losses.
+// Buffers aligned to Eigen's packet size: its vectorised exp peels unaligned leading elements into a
+// scalar exp that rounds differently, which would make results depend on where malloc put a buffer.
 template <typename T>
 using Buffer = std::vector<T, Eigen::aligned_allocator<T>>;
 
-// Per-call scratch space, sized for a full batch: z (pre-activation), a (activation output; unused
-// for Activation::none, where a is z), da / dz (their gradients), one dw / db for the layer being updated.
 template <typename T>
 struct Workspace {
     Buffer<T> xb;
     std::vector<std::int64_t> yb;
-    std::vector<Buffer<T>> z, a, da, dz;
-    Buffer<T> probs, dw, db;
+    std::vector<Buffer<T>> z, a, da, dz, dw, db;
+    Buffer<T> probs;
+    std::vector<double> row_loss;
 
-    Workspace(const Network<T>& net, index_t batch, index_t D, bool training) {
+    Workspace(const Network<T>& net, index_t batch, index_t D, bool training, bool gather_x) {
         const std::size_t layers = net.layers.size();
-        xb.resize(static_cast<std::size_t>(batch * D));
+        if (gather_x) xb.resize(static_cast<std::size_t>(batch * D));
         yb.resize(static_cast<std::size_t>(batch));
-        z.resize(layers);
-        a.resize(layers);
-        da.resize(layers);
-        dz.resize(layers);
-        index_t largest_w = 0, widest = 0;
+        for (auto* v : {&z, &a, &da, &dz, &dw, &db}) v->resize(layers);
         for (std::size_t l = 0; l < layers; ++l) {
             const Layer<T>& layer = net.layers[l];
             const auto size = static_cast<std::size_t>(batch * layer.fan_out);
@@ -51,118 +129,282 @@ struct Workspace {
             if (training) {
                 da[l].resize(size);
                 if (layer.activation != Activation::none) dz[l].resize(size);
+                dw[l].resize(static_cast<std::size_t>(layer.fan_in * layer.fan_out));
+                if (layer.b != nullptr) db[l].resize(static_cast<std::size_t>(layer.fan_out));
             }
-            largest_w = std::max(largest_w, layer.fan_in * layer.fan_out);
-            widest = std::max(widest, layer.fan_out);
         }
         probs.resize(static_cast<std::size_t>(batch * net.layers.back().fan_out));
-        if (training) {
-            dw.resize(static_cast<std::size_t>(largest_w));
-            db.resize(static_cast<std::size_t>(widest));
-        }
+        row_loss.resize(static_cast<std::size_t>(batch));
     }
 
-    const T* output(const Network<T>& net, std::size_t l) const {
+    T* output(const Network<T>& net, std::size_t l) {
         return net.layers[l].activation == Activation::none ? z[l].data() : a[l].data();
+    }
+    T* output_gradient(const Network<T>& net, std::size_t l) {
+        return net.layers[l].activation == Activation::none ? da[l].data() : dz[l].data();
     }
 };
 
-// Forward pass of n rows from `in` (n, D); returns the scores (n, C) (the last layer's output).
+// dz = da * activation'(z) over `size` elements of layer l's buffers from element `offset`.
 template <typename T>
-const T* forward(const Network<T>& net, Workspace<T>& ws, const T* in, index_t n) {
+void activation_backward(Activation activation, Workspace<T>& ws, std::size_t l, index_t offset, index_t size) {
+    if (activation == Activation::relu) {
+        relu_backward(ws.da[l].data() + offset, ws.z[l].data() + offset, ws.dz[l].data() + offset, size);
+    } else if (activation == Activation::sigmoid) {
+        sigmoid_backward(ws.da[l].data() + offset, ws.a[l].data() + offset, ws.dz[l].data() + offset, size);
+    }
+}
+
+template <typename T>
+void activate(Activation activation, const T* z, T* a, index_t size) {
+    if (activation == Activation::relu) relu_forward(z, a, size);
+    if (activation == Activation::sigmoid) sigmoid_forward(z, a, size);
+}
+
+// Forward pass of batch rows [r0, r1): layer 0 reads x_rows (dense rows r0.., stride D) or, with
+// sparse, the CSR rows order_rows[r0..r1). Fills z / a of those rows and returns the scores (N, C).
+template <typename T>
+T* forward_rows(const Network<T>& net, Workspace<T>& ws, const T* x_rows, const SparseRows<T>* sparse,
+                const std::int64_t* order_rows, index_t r0, index_t r1) {
+    const index_t rows = r1 - r0;
     for (std::size_t l = 0; l < net.layers.size(); ++l) {
         const Layer<T>& layer = net.layers[l];
-        const T* layer_in = l == 0 ? in : ws.output(net, l - 1);
-        affine_forward(layer_in, layer.w, layer.b, ws.z[l].data(), n, layer.fan_in, layer.fan_out);
-        const index_t size = n * layer.fan_out;
-        if (layer.activation == Activation::relu) relu_forward(ws.z[l].data(), ws.a[l].data(), size);
-        if (layer.activation == Activation::sigmoid) sigmoid_forward(ws.z[l].data(), ws.a[l].data(), size);
+        const index_t M = layer.fan_out;
+        T* z = ws.z[l].data() + r0 * M;
+        if (l == 0 && sparse != nullptr) {
+            for (index_t i = r0; i < r1; ++i) {
+                const std::int64_t r = order_rows[i], k = sparse->indptr[r];
+                gather_rows_axpy(layer.w, M, sparse->indices + k, sparse->values + k, sparse->indptr[r + 1] - k,
+                                 layer.b, ws.z[0].data() + i * M);
+            }
+        } else {
+            const T* in = l == 0 ? x_rows + r0 * layer.fan_in : ws.output(net, l - 1) + r0 * layer.fan_in;
+            affine_forward(in, layer.w, layer.b, z, rows, layer.fan_in, M);
+        }
+        if (layer.activation != Activation::none) activate(layer.activation, z, ws.a[l].data() + r0 * M, rows * M);
     }
     return ws.output(net, net.layers.size() - 1);
 }
 
-// Backward pass and update for the batch whose forward pass is in ws (input rows `in`, labels ws.yb).
+// Loss, probabilities and correct count of rows [r0, r1) of the scores (N, C); row losses to ws.row_loss.
 template <typename T>
-void backward_and_update(Network<T>& net, Workspace<T>& ws, const T* in, index_t n, double lr, double reg,
-                         double momentum) {
-    const std::size_t last = net.layers.size() - 1;
-    softmax_cross_entropy_backward(ws.probs.data(), ws.yb.data(), ws.da[last].data(), n,
-                                   net.layers[last].fan_out);
-    for (std::size_t l = last + 1; l-- > 0;) {
-        Layer<T>& layer = net.layers[l];
-        const index_t size = n * layer.fan_out;
-        const T* dz = ws.da[l].data();
-        if (layer.activation == Activation::relu) {
-            relu_backward(ws.da[l].data(), ws.z[l].data(), ws.dz[l].data(), size);
-            dz = ws.dz[l].data();
-        } else if (layer.activation == Activation::sigmoid) {
-            sigmoid_backward(ws.da[l].data(), ws.a[l].data(), ws.dz[l].data(), size);
-            dz = ws.dz[l].data();
-        }
-        const T* layer_in = l == 0 ? in : ws.output(net, l - 1);
-        // dx of layer l is computed from the old W before W is updated, as in the kernel path.
-        affine_backward(dz, layer_in, layer.w, l == 0 ? nullptr : ws.da[l - 1].data(), ws.dw.data(),
-                        layer.b == nullptr ? nullptr : ws.db.data(), n, layer.fan_in, layer.fan_out);
-        sgd_update(layer.w, ws.dw.data(), layer.w_velocity, layer.fan_in * layer.fan_out, lr, reg, momentum);
+std::int64_t loss_rows(Workspace<T>& ws, const T* scores, const std::int64_t* y, index_t r0, index_t r1,
+                       index_t C) {
+    for (index_t i = r0; i < r1; ++i) {
+        // N = 1: the row's own loss, exactly as the batch kernel adds it up.
+        ws.row_loss[static_cast<std::size_t>(i)] =
+            softmax_cross_entropy(scores + i * C, y + i, ws.probs.data() + i * C, 1, C);
+    }
+    return correct_count(scores + r0 * C, y + r0, r1 - r0, C);
+}
+
+double batch_loss(const std::vector<double>& row_loss, index_t n) {
+    double total = 0.0;
+    for (index_t i = 0; i < n; ++i) total += row_loss[static_cast<std::size_t>(i)];
+    return total / static_cast<double>(n);
+}
+
+// One training batch (rows order[0..n) of x), run by every thread of the team.
+template <typename T>
+struct Trainer {
+    Network<T>& net;
+    Workspace<T>& ws;
+    const T* x;
+    const SparseRows<T>* sparse;
+    index_t D;
+    double lr, reg, momentum;
+    std::vector<index_t> sparse_columns;  // thread t owns dW rows [sparse_columns[t], sparse_columns[t+1])
+
+    void update_rows(Layer<T>& layer, std::size_t l, index_t f0, index_t f1, int t, int threads) {
+        const index_t M = layer.fan_out;
+        sgd_update(layer.w + f0 * M, ws.dw[l].data() + f0 * M, layer.w_velocity ? layer.w_velocity + f0 * M : nullptr,
+                   (f1 - f0) * M, lr, reg, momentum);
         if (layer.b != nullptr) {
-            sgd_update(layer.b, ws.db.data(), layer.b_velocity, layer.fan_out, lr, 0.0, momentum);
+            const auto [c0, c1] = part(M, threads, t);
+            sgd_update(layer.b + c0, ws.db[l].data() + c0, layer.b_velocity ? layer.b_velocity + c0 : nullptr,
+                       c1 - c0, lr, 0.0, momentum);
         }
     }
-}
+
+    // dW rows [f0, f1) of layer 0 from x's non-zeros, each row updated as soon as it is known.
+    void sparse_weight_gradient(Layer<T>& layer, BatchColumns<T>& columns, const std::int64_t* order, index_t n,
+                                index_t f0, index_t f1) {
+        const index_t M = layer.fan_out;
+        columns.build(*sparse, order, n, f0, f1);
+        const T* dz = ws.output_gradient(net, 0);
+        // Untouched rows have dW = 0: plain SGD leaves them exactly as they are, so skip them.
+        const bool touch_all = reg != 0.0 || layer.w_velocity != nullptr;
+        for (index_t d = f0; d < f1; ++d) {
+            const std::int64_t k0 = columns.start[static_cast<std::size_t>(d - f0)];
+            const std::int64_t k1 = columns.start[static_cast<std::size_t>(d - f0 + 1)];
+            T* dw = ws.dw[0].data() + d * M;
+            if (k0 == k1) {
+                if (!touch_all) continue;
+                std::fill(dw, dw + M, T(0));
+            } else {
+                gather_rows_axpy(dz, M, columns.row.data() + k0, columns.value.data() + k0, k1 - k0,
+                                 static_cast<const T*>(nullptr), dw);
+            }
+            sgd_update(layer.w + d * M, dw, layer.w_velocity ? layer.w_velocity + d * M : nullptr, M, lr, reg,
+                       momentum);
+        }
+    }
+
+    // Returns this thread's correct count; thread 0 adds the batch loss to *loss_sum.
+    std::int64_t batch(const std::int64_t* y, const std::int64_t* order, index_t n, BatchColumns<T>& columns,
+                       double* loss_sum) {
+        const int t = thread_id(), threads = thread_count();
+        const std::size_t last = net.layers.size() - 1;
+        const index_t C = net.layers.back().fan_out;
+        const auto [r0, r1] = part(n, threads, t);
+        // Gather this thread's shuffled rows into one contiguous block for the dense GEMMs.
+        for (index_t i = r0; i < r1; ++i) {
+            const std::int64_t row = order[i];
+            if (sparse == nullptr) {
+                std::memcpy(ws.xb.data() + i * D, x + row * D, static_cast<std::size_t>(D) * sizeof(T));
+            }
+            ws.yb[static_cast<std::size_t>(i)] = y[row];
+        }
+        const T* scores = forward_rows(net, ws, ws.xb.data(), sparse, order, r0, r1);
+        const std::int64_t correct = loss_rows(ws, scores, ws.yb.data(), r0, r1, C);
+        // dscores = (probs - onehot(y)) / n for this thread's rows (softmax_cross_entropy_backward's
+        // arithmetic, with the whole batch's n).
+        const T batch_n = static_cast<T>(n);
+        T* dscores = ws.da[last].data();
+        for (index_t i = r0; i < r1; ++i) {
+            for (index_t c = 0; c < C; ++c) {
+                T d = ws.probs[static_cast<std::size_t>(i * C + c)];
+                if (c == ws.yb[static_cast<std::size_t>(i)]) d -= T(1);
+                dscores[i * C + c] = d / batch_n;
+            }
+        }
+        activation_backward(net.layers[last].activation, ws, last, r0 * C, (r1 - r0) * C);
+        barrier();  // every row's dscores and loss are known
+        if (t == 0) *loss_sum += batch_loss(ws.row_loss, n);
+        for (std::size_t l = last + 1; l-- > 0;) {
+            Layer<T>& layer = net.layers[l];
+            const index_t M = layer.fan_out, F = layer.fan_in;
+            const T* dz = ws.output_gradient(net, l);
+            // db over all rows for this thread's columns; dW for this thread's rows of W.
+            if (layer.b != nullptr) {
+                const auto [c0, c1] = part(M, threads, t);
+                for (index_t c = c0; c < c1; ++c) {
+                    T sum = 0;
+                    for (index_t i = 0; i < n; ++i) sum += dz[i * M + c];
+                    ws.db[l][static_cast<std::size_t>(c)] = sum;
+                }
+            }
+            if (l == 0 && sparse != nullptr) {
+                // Layer 0 has no dx, so nobody else reads W0 now: update each row right away.
+                sparse_weight_gradient(layer, columns, order, n, sparse_columns[static_cast<std::size_t>(t)],
+                                       sparse_columns[static_cast<std::size_t>(t) + 1]);
+                if (layer.b != nullptr) update_rows(layer, l, 0, 0, t, threads);
+                continue;
+            }
+            const auto [f0, f1] = part(F, threads, t);
+            const T* in = l == 0 ? ws.xb.data() : ws.output(net, l - 1);
+            Eigen::Map<const Matrix<T>> Dz(dz, n, M);
+            Eigen::Map<Matrix<T>>(ws.dw[l].data() + f0 * M, f1 - f0, M).noalias() =
+                StridedMap<T>(in + f0, n, f1 - f0, Eigen::OuterStride<>(F)).transpose() * Dz;
+            if (l > 0) {
+                // dx of this thread's rows from the old W (updated only after the barrier below).
+                Eigen::Map<Matrix<T>>(ws.da[l - 1].data() + r0 * F, r1 - r0, F).noalias() =
+                    Dz.middleRows(r0, r1 - r0) * Eigen::Map<const Matrix<T>>(layer.w, F, M).transpose();
+                activation_backward(net.layers[l - 1].activation, ws, l - 1, r0 * F, (r1 - r0) * F);
+                barrier();  // all reads of this layer's W (dx) and of dz_{l-1}'s rows are done / ready
+            }
+            update_rows(layer, l, f0, f1, t, threads);
+        }
+        return correct;
+    }
+};
 
 }  // namespace
 
 template <typename T>
 EpochResult train_epoch(Network<T>& net, const T* x, const std::int64_t* y, const std::int64_t* order,
-                        index_t samples, index_t D, index_t batch_size, double lr, double reg, double momentum) {
+                        index_t samples, index_t D, index_t batch_size, double lr, double reg, double momentum,
+                        const SparseRows<T>* sparse) {
     EpochResult result;
     if (net.layers.empty() || samples <= 0 || batch_size <= 0) return result;
     const index_t batch = std::min(batch_size, samples);
-    Workspace<T> ws(net, batch, D, /*training=*/true);
-    const index_t C = net.layers.back().fan_out;
-    for (index_t start = 0; start < samples; start += batch) {
-        const index_t n = std::min(batch, samples - start);
-        // Gather the shuffled rows into one contiguous block so the GEMMs see a dense (n, D) matrix.
-        for (index_t i = 0; i < n; ++i) {
-            const std::int64_t row = order[start + i];
-            std::memcpy(ws.xb.data() + i * D, x + row * D, static_cast<std::size_t>(D) * sizeof(T));
-            ws.yb[static_cast<std::size_t>(i)] = y[row];
+    const int threads = static_cast<int>(std::min<index_t>(team_size(), batch));
+    Workspace<T> ws(net, batch, D, /*training=*/true, /*gather_x=*/sparse == nullptr);
+    Trainer<T> trainer{net, ws, x, sparse, D, lr, reg, momentum, {}};
+    if (sparse != nullptr) trainer.sparse_columns = balanced_columns(sparse->column_nnz, D, threads);
+    std::vector<std::int64_t> correct(static_cast<std::size_t>(threads), 0);
+    double loss_sum = 0.0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        FlushSubnormals flush;
+        BatchColumns<T> columns;
+        std::int64_t mine = 0;
+        for (index_t start = 0; start < samples; start += batch) {
+            const index_t n = std::min(batch, samples - start);
+            mine += trainer.batch(y, order + start, n, columns, &loss_sum);
+            barrier();  // every parameter is updated before the next batch's forward pass reads it
         }
-        const T* scores = forward(net, ws, ws.xb.data(), n);
-        result.correct += correct_count(scores, ws.yb.data(), n, C);
-        result.loss_sum += softmax_cross_entropy(scores, ws.yb.data(), ws.probs.data(), n, C);
-        result.batches += 1;
-        backward_and_update(net, ws, ws.xb.data(), n, lr, reg, momentum);
+        correct[static_cast<std::size_t>(thread_id())] = mine;
     }
+    result.loss_sum = loss_sum;
+    result.batches = (samples + batch - 1) / batch;
+    for (std::int64_t c : correct) result.correct += c;
     return result;
 }
 
 template <typename T>
 EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, index_t samples, index_t D,
-                     index_t batch_size) {
+                     index_t batch_size, const SparseRows<T>* sparse) {
     EpochResult result;
     if (net.layers.empty() || samples <= 0 || batch_size <= 0) return result;
     const index_t batch = std::min(batch_size, samples);
-    Workspace<T> ws(net, batch, D, /*training=*/false);
-    const index_t C = net.layers.back().fan_out;
-    for (index_t start = 0; start < samples; start += batch) {
-        const index_t n = std::min(batch, samples - start);
-        // Evaluation reads rows in order, so the batch is already a contiguous block of x.
-        const T* scores = forward(net, ws, x + start * D, n);
-        result.correct += correct_count(scores, y + start, n, C);
-        result.loss_sum += softmax_cross_entropy(scores, y + start, ws.probs.data(), n, C);
-        result.batches += 1;
+    const index_t batches = (samples + batch - 1) / batch;
+    const int threads = static_cast<int>(std::min<index_t>(team_size(), batches));
+    // Whole batches per thread (no barriers); batch losses summed in order afterwards, so the result
+    // does not depend on the thread count.
+    std::vector<double> losses(static_cast<std::size_t>(batches));
+    std::vector<std::int64_t> correct(static_cast<std::size_t>(batches));
+    std::vector<std::int64_t> identity;
+    if (sparse != nullptr) {
+        identity.resize(static_cast<std::size_t>(samples));
+        for (index_t i = 0; i < samples; ++i) identity[static_cast<std::size_t>(i)] = i;
     }
+    const index_t C = net.layers.back().fan_out;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        FlushSubnormals flush;
+        Workspace<T> ws(net, batch, D, /*training=*/false, /*gather_x=*/false);
+        const auto [b0, b1] = part(batches, thread_count(), thread_id());
+        for (index_t k = b0; k < b1; ++k) {
+            const index_t start = k * batch, n = std::min(batch, samples - start);
+            // Rows in order: the dense batch is already a contiguous block of x.
+            const T* scores = forward_rows(net, ws, x + start * D, sparse,
+                                           sparse ? identity.data() + start : nullptr, 0, n);
+            correct[static_cast<std::size_t>(k)] = loss_rows(ws, scores, y + start, 0, n, C);
+            losses[static_cast<std::size_t>(k)] = batch_loss(ws.row_loss, n);
+        }
+    }
+    for (index_t k = 0; k < batches; ++k) {
+        result.loss_sum += losses[static_cast<std::size_t>(k)];
+        result.correct += correct[static_cast<std::size_t>(k)];
+    }
+    result.batches = batches;
     return result;
 }
 
 template EpochResult train_epoch<float>(Network<float>&, const float*, const std::int64_t*, const std::int64_t*,
-                                        index_t, index_t, index_t, double, double, double);
+                                        index_t, index_t, index_t, double, double, double,
+                                        const SparseRows<float>*);
 template EpochResult train_epoch<double>(Network<double>&, const double*, const std::int64_t*,
-                                         const std::int64_t*, index_t, index_t, index_t, double, double, double);
+                                         const std::int64_t*, index_t, index_t, index_t, double, double, double,
+                                         const SparseRows<double>*);
 template EpochResult evaluate<float>(const Network<float>&, const float*, const std::int64_t*, index_t, index_t,
-                                     index_t);
+                                     index_t, const SparseRows<float>*);
 template EpochResult evaluate<double>(const Network<double>&, const double*, const std::int64_t*, index_t,
-                                      index_t, index_t);
+                                      index_t, index_t, const SparseRows<double>*);
 
 }  // namespace fastmlp

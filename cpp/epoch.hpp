@@ -8,6 +8,14 @@
 //             then plain SGD or momentum SGD (fastmlp::sgd_update) on W and on b.
 // Accuracy counts rows whose first arg-max of the scores (a_{L-1}) equals the label.
 // Buffers are allocated once per call; nothing here touches Python.
+//
+// Threads (fastmlp::get_num_threads(), one OpenMP team for the whole call): each batch's rows are
+// split in fixed contiguous parts for the forward pass, loss and dx; each weight gradient and its
+// update are split by rows of W (fan_in). Every number has one writer and a fixed summation order,
+// so results are deterministic for a given thread count. Flush-to-zero / denormals-are-zero are on
+// for the call (and restored after) so subnormal weights or activations never slow an epoch down.
+//
+// With `sparse` (the CSR of x), layer 0's forward and weight gradient run over x's non-zeros only.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +23,7 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "sparse.hpp"
 
 namespace fastmlp {
 
@@ -49,13 +58,15 @@ struct EpochResult {
 
 // Train on the rows x[order[0..samples)] (x is (rows, D), y one label per row of x) in batches of
 // batch_size (the last one may be smaller), updating the layers' parameters in place.
+// sparse: nullptr (dense) or the non-zeros of the same x.
 template <typename T>
 EpochResult train_epoch(Network<T>& net, const T* x, const std::int64_t* y, const std::int64_t* order,
-                        index_t samples, index_t D, index_t batch_size, double lr, double reg, double momentum);
+                        index_t samples, index_t D, index_t batch_size, double lr, double reg, double momentum,
+                        const SparseRows<T>* sparse = nullptr);
 
 // Forward only over x (samples, D) in order, in batches of batch_size.
 template <typename T>
 EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, index_t samples, index_t D,
-                     index_t batch_size);
+                     index_t batch_size, const SparseRows<T>* sparse = nullptr);
 
 }  // namespace fastmlp

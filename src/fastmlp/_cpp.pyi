@@ -37,6 +37,10 @@ def train_epoch(
     lr: float,
     reg: float,
     momentum: float,
+    sparse_indptr: _I | None,
+    sparse_indices: npt.NDArray[np.int32] | None,
+    sparse_values: _F | None,
+    sparse_column_nnz: _I | None,
 ) -> tuple[float, int, int]: ...
 def evaluate(
     x: _F,
@@ -45,6 +49,10 @@ def evaluate(
     biases: Sequence[_F | None],
     activations: Sequence[str],
     batch_size: int,
+    sparse_indptr: _I | None,
+    sparse_indices: npt.NDArray[np.int32] | None,
+    sparse_values: _F | None,
+    sparse_column_nnz: _I | None,
 ) -> tuple[float, int, int]: ...
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...

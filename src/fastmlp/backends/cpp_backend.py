@@ -4,12 +4,16 @@ Every kernel has the same contract as the function of the same name in ``numpy_b
 Arguments are validated by ``fastmlp.backends._checks`` first (same messages as every backend),
 outputs are allocated here, and the compiled code only ever receives C-contiguous arrays of the
 exact dtype. Beyond the kernel interface this module offers ``train_epoch`` and ``evaluate``:
-a whole epoch (or evaluation pass) of an MLP in one native call.
+a whole epoch (or evaluation pass) of an MLP in one native call, threaded by
+``fastmlp.set_num_threads``, and ``sparse_rows``: the non-zeros of x, with which layer 1 runs over
+the non-zero inputs only (chosen automatically for data such as MNIST, 81% zeros).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -79,6 +83,12 @@ def _is_ready(value: Any) -> bool:
 
 
 _cpp = _AlignedCalls()
+
+
+# Below this fraction of non-zero inputs layer 1 runs over the non-zeros (measured on MNIST, 19%
+# non-zeros: the sparse epoch is several times faster; the sparse kernels do about 2x the work per
+# non-zero of a dense GEMM, so the break-even lies near 50%).
+SPARSE_DENSITY = 0.4
 
 
 def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndarray:
@@ -190,6 +200,93 @@ def sgd_update(
 # --- whole passes in one native call (beyond the kernel interface) ----------------------------
 
 
+@dataclass(frozen=True, eq=False)
+class SparseRows:
+    """The non-zeros of x (N, D) in compressed-row (CSR) form, built once per dataset by sparse_rows.
+
+    Row n holds values[k] at column indices[k] for k in [indptr[n], indptr[n+1]), columns ascending.
+    indptr (N + 1,) int64, indices (nnz,) int32, values (nnz,) of x's dtype, column_nnz (D,) int64
+    (non-zeros per column, used to balance threads), density = nnz / (N * D).
+    """
+
+    shape: tuple[int, int]
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    column_nnz: np.ndarray
+    density: float
+
+
+def sparse_rows(x: Any) -> SparseRows:
+    """The CSR of x (N, D), float32 or float64: pass it as ``x_sparse=`` for that same x."""
+    x = _checks.float_array("x", x, 2)
+    mask = x != 0
+    indptr = np.zeros(x.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[1:])
+    indices = np.nonzero(mask)[1].astype(np.int32)
+    values = np.ascontiguousarray(x[mask])
+    column_nnz = np.count_nonzero(mask, axis=0).astype(np.int64)
+    density = float(indptr[-1]) / max(1, x.size)
+    return SparseRows((int(x.shape[0]), int(x.shape[1])), indptr, indices, values, column_nnz, density)
+
+
+# x arrays seen by train_epoch / evaluate -> their CSR (or None when dense), so the structure is built
+# once per dataset, not once per epoch. Keyed by id(x); the weak reference drops the entry with x.
+# x must not be modified in place between calls (pass sparse=False or a fresh x_sparse if it is).
+_sparse_cache: dict[int, tuple[weakref.ref[np.ndarray], int, SparseRows | None]] = {}
+
+
+def _cached_sparse_rows(x: np.ndarray, force: bool) -> SparseRows | None:
+    key = id(x)
+    entry = _sparse_cache.get(key)
+    address = x.__array_interface__["data"][0]
+    if entry is not None and entry[0]() is x and entry[1] == address and (entry[2] is not None or not force):
+        return entry[2]
+    if force:
+        found: SparseRows | None = sparse_rows(x)
+    else:
+        density = np.count_nonzero(x) / max(1, x.size)
+        found = sparse_rows(x) if density < SPARSE_DENSITY else None
+
+    def forget(_: weakref.ref[np.ndarray]) -> None:
+        _sparse_cache.pop(key, None)
+
+    _sparse_cache[key] = (weakref.ref(x, forget), address, found)
+    return found
+
+
+def _sparse_arguments(
+    x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None
+) -> tuple[np.ndarray | None, ...]:
+    """The four CSR arrays for the compiled epoch (or four Nones for the dense path)."""
+    if sparse is not None and not isinstance(sparse, bool):
+        raise TypeError(f"sparse must be True, False or None, got {sparse!r}")
+    if x_sparse is not None:
+        if not isinstance(x_sparse, SparseRows):
+            raise TypeError("x_sparse must come from cpp_backend.sparse_rows(x)")
+        if x_sparse.shape != x.shape or x_sparse.values.dtype != x.dtype:
+            raise ValueError(
+                f"x_sparse describes a {x_sparse.shape} {x_sparse.values.dtype} array, x is {x.shape} {x.dtype}"
+            )
+    if sparse is False:
+        return (None, None, None, None)
+    rows = x_sparse if x_sparse is not None else None
+    if rows is None:
+        rows = _cached_sparse_rows(x, force=sparse is True)
+    elif sparse is None and rows.density >= SPARSE_DENSITY:
+        rows = None
+    if rows is None:
+        return (None, None, None, None)
+    return (rows.indptr, rows.indices, rows.values, rows.column_nnz)
+
+
+def _sync_threads() -> None:
+    """Apply fastmlp's thread budget, also when this module was imported outside the registry."""
+    wanted = get_num_threads()
+    if _cpp.get_num_threads() != wanted:
+        _cpp.set_num_threads(wanted)
+
+
 def train_epoch(
     x: Any,
     y: Any,
@@ -204,6 +301,8 @@ def train_epoch(
     momentum: float = 0.0,
     weight_velocities: Sequence[np.ndarray] | None = None,
     bias_velocities: Sequence[np.ndarray | None] | None = None,
+    sparse: bool | None = None,
+    x_sparse: SparseRows | None = None,
 ) -> tuple[float, int, int]:
     """One training epoch of an MLP in one native call; parameters are updated in place.
 
@@ -215,6 +314,12 @@ def train_epoch(
     SGD step (momentum with the velocity buffers, updated in place; None: plain SGD, momentum 0).
     Returns (sum of batch losses, number of batches, rows whose arg-max score equals the label,
     counted before that batch's update).
+
+    Layer 1 runs over x's non-zeros when ``sparse`` is True, densely when False, and when None
+    (default) whenever under SPARSE_DENSITY of x is non-zero; the CSR is ``x_sparse`` if given
+    (from ``sparse_rows(x)``), else built on the first call for this x and cached. Both paths do
+    the same arithmetic in a different order (equal to float rounding). Threads:
+    ``fastmlp.set_num_threads``; results are deterministic for a given thread count.
     """
     weights, biases, activations = _epoch_checks.network(weights, biases, activations)
     x, y = _epoch_checks.inputs(x, y, weights)
@@ -222,8 +327,10 @@ def train_epoch(
     batch_size = _epoch_checks.batch_size(batch_size)
     lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
     w_vel, b_vel = _epoch_checks.velocities(weight_velocities, bias_velocities, weights, biases, momentum)
+    csr = _sparse_arguments(x, sparse, x_sparse)
+    _sync_threads()
     loss_sum, batches, correct = _cpp.train_epoch(
-        x, y, order, weights, biases, activations, w_vel, b_vel, batch_size, lr, reg, momentum
+        x, y, order, weights, biases, activations, w_vel, b_vel, batch_size, lr, reg, momentum, *csr
     )
     return float(loss_sum), int(batches), int(correct)
 
@@ -236,10 +343,14 @@ def evaluate(
     activations: Sequence[str],
     *,
     batch_size: int,
+    sparse: bool | None = None,
+    x_sparse: SparseRows | None = None,
 ) -> tuple[float, int, int]:
     """Forward pass over x in order, in batches: same layer description as train_epoch.
 
     Returns (sum of batch mean losses, number of batches, rows whose arg-max score equals the label).
+    ``sparse`` and ``x_sparse`` as in train_epoch. Threads take whole batches, so the result does not
+    depend on the thread count.
     """
     weights, biases, activations = _epoch_checks.network(weights, biases, activations)
     x, y = _epoch_checks.inputs(x, y, weights)
@@ -250,7 +361,7 @@ def evaluate(
 
 
 def _set_num_threads(n: int) -> None:
-    """fastmlp.threads hook: threads for Eigen's GEMM (effective only in an OpenMP build)."""
+    """fastmlp.threads hook: the native epoch's team and Eigen's GEMM (effective in an OpenMP build)."""
     _compiled.set_num_threads(n)
 
 

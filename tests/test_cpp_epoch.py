@@ -1,0 +1,206 @@
+"""The C++ native epoch against the kernel-by-kernel NumPy reference: dense and sparse layer 1,
+one and two threads, determinism, the sparse structure, and the floating-point mode it restores."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from tolerances import assert_close
+
+import fastmlp
+from fastmlp.backends import cpp_backend, numpy_backend
+from fastmlp.threads import max_threads
+
+THREADS = [n for n in (1, 2) if n <= max_threads()]
+# (layer widths, activations, reg, momentum): the assignment's TwoLayerNet and a deeper ReLU MLP.
+NETS = [
+    ((20, 16, 5), ("sigmoid", "none"), 1e-3, 0.0),
+    ((20, 12, 8, 5), ("relu", "relu", "none"), 0.1, 0.9),
+]
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    before = fastmlp.get_num_threads()
+    yield
+    fastmlp.set_num_threads(before)
+
+
+def _data(dtype, rows=150, density=0.2, seed=0):
+    """Inputs with mostly-zero rows (as MNIST pixels), and one all-zero row and column."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((rows, 20)) * (rng.random((rows, 20)) < density)
+    x[3] = 0.0
+    x[:, 7] = 0.0
+    y = rng.integers(0, 5, rows)
+    return x.astype(dtype), y
+
+
+def _params(widths, dtype, seed=1):
+    rng = np.random.default_rng(seed)
+    weights = [(0.5 * rng.standard_normal((a, b))).astype(dtype) for a, b in itertools.pairwise(widths)]
+    biases = [(0.1 * rng.standard_normal(b)).astype(dtype) for b in widths[1:]]
+    return weights, biases
+
+
+def _reference_epoch(x, y, order, weights, biases, activations, batch_size, lr, reg, momentum):
+    """The same epoch through numpy_backend's kernels, one call at a time."""
+    nb = numpy_backend
+    forward = {"relu": nb.relu_forward, "sigmoid": nb.sigmoid_forward}
+    wv = [np.zeros_like(w) for w in weights]
+    bv = [np.zeros_like(b) for b in biases]
+    loss_sum, batches, correct = 0.0, 0, 0
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        xb, yb = x[rows], y[rows]
+        inputs, zs, outs = [], [], []
+        a = xb
+        for w, b, act in zip(weights, biases, activations, strict=True):
+            inputs.append(a)
+            z = nb.affine_forward(a, w, b)
+            a = forward[act](z) if act != "none" else z
+            zs.append(z)
+            outs.append(a)
+        loss, probs = nb.softmax_cross_entropy(a, yb)
+        loss_sum, batches = loss_sum + loss, batches + 1
+        correct += int(np.sum(np.argmax(a, axis=1) == yb))
+        grad = nb.softmax_cross_entropy_backward(probs, yb)
+        for layer in reversed(range(len(weights))):
+            act = activations[layer]
+            if act == "relu":
+                grad = nb.relu_backward(grad, zs[layer])
+            elif act == "sigmoid":
+                grad = nb.sigmoid_backward(grad, outs[layer])
+            dx, dw, db = nb.affine_backward(grad, inputs[layer], weights[layer], need_dx=layer > 0)
+            vw = wv[layer] if momentum else None
+            vb = bv[layer] if momentum else None
+            nb.sgd_update(weights[layer], dw, lr, reg, momentum, vw)
+            nb.sgd_update(biases[layer], db, lr, 0.0, momentum, vb)
+            grad = dx
+    return loss_sum, batches, correct, wv, bv
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("net", NETS, ids=["two_layer_sigmoid", "relu_mlp_momentum"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_native_epoch_matches_the_kernel_by_kernel_reference(dtype, net, sparse, threads):
+    widths, activations, reg, momentum = net
+    fastmlp.set_num_threads(threads)
+    x, y = _data(dtype)
+    order = np.random.default_rng(2).permutation(len(x))[:140]  # 140 rows: a short last batch
+    ref_w, ref_b = _params(widths, dtype)
+    ref_loss, ref_batches, ref_correct, ref_wv, ref_bv = _reference_epoch(
+        x, y, order, ref_w, ref_b, activations, 32, 0.2, reg, momentum
+    )
+    w, b = _params(widths, dtype)
+    velocities = {}
+    if momentum:
+        velocities = {
+            "weight_velocities": [np.zeros_like(p) for p in w],
+            "bias_velocities": [np.zeros_like(p) for p in b],
+        }
+    loss, batches, correct = cpp_backend.train_epoch(
+        x, y, order, w, b, activations, batch_size=32, lr=0.2, reg=reg, momentum=momentum,
+        sparse=sparse, **velocities,
+    )  # fmt: skip
+    assert batches == ref_batches == 5
+    assert correct == ref_correct
+    assert_close(loss, ref_loss, dtype, scale=10.0)
+    for got, want in zip(w + b, ref_w + ref_b, strict=True):
+        assert_close(got, want, dtype)
+    if momentum:
+        got_velocities = velocities["weight_velocities"] + velocities["bias_velocities"]
+        for got, want in zip(got_velocities, ref_wv + ref_bv, strict=True):
+            assert_close(got, want, dtype)
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_epoch_is_deterministic_for_a_thread_count(sparse, threads):
+    fastmlp.set_num_threads(threads)
+    x, y = _data(np.float32, rows=400)
+    order = np.random.default_rng(3).permutation(len(x))
+    results = []
+    for _ in range(2):
+        w, b = _params((20, 16, 5), np.float32)
+        out = cpp_backend.train_epoch(
+            x, y, order, w, b, ["sigmoid", "none"], batch_size=64, lr=0.1, sparse=sparse
+        )
+        results.append((out, w, b))
+    assert results[0][0] == results[1][0]
+    for first, second in zip(results[0][1] + results[0][2], results[1][1] + results[1][2], strict=True):
+        np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_evaluate_matches_the_reference(dtype, sparse, threads):
+    fastmlp.set_num_threads(threads)
+    x, y = _data(dtype)
+    w, b = _params((20, 16, 5), dtype)
+    loss, batches, correct = cpp_backend.evaluate(
+        x, y, w, b, ["sigmoid", "none"], batch_size=64, sparse=sparse
+    )
+    expected_loss, expected_correct = 0.0, 0
+    for start in range(0, len(x), 64):
+        xb, yb = x[start : start + 64], y[start : start + 64]
+        scores = numpy_backend.affine_forward(
+            numpy_backend.sigmoid_forward(numpy_backend.affine_forward(xb, w[0], b[0])), w[1], b[1]
+        )
+        expected_loss += numpy_backend.softmax_cross_entropy(scores, yb)[0]
+        expected_correct += int(np.sum(np.argmax(scores, axis=1) == yb))
+    assert batches == 3
+    assert correct == expected_correct
+    assert_close(loss, expected_loss, dtype, scale=10.0)
+
+
+def test_sparse_rows_describe_the_non_zeros_of_x():
+    x, _ = _data(np.float64, rows=30)
+    rows = cpp_backend.sparse_rows(x)
+    rebuilt = np.zeros_like(x)
+    for n in range(x.shape[0]):
+        k = slice(rows.indptr[n], rows.indptr[n + 1])
+        assert np.all(np.diff(rows.indices[k]) > 0)  # columns ascending within a row
+        rebuilt[n, rows.indices[k]] = rows.values[k]
+    np.testing.assert_array_equal(rebuilt, x)
+    np.testing.assert_array_equal(rows.column_nnz, np.count_nonzero(x, axis=0))
+    assert rows.density == pytest.approx(np.count_nonzero(x) / x.size)
+
+
+def test_given_sparse_rows_must_describe_x():
+    x, y = _data(np.float32)
+    w, b = _params((20, 16, 5), np.float32)
+    other = cpp_backend.sparse_rows(x[:10])
+    with pytest.raises(ValueError, match="x_sparse"):
+        cpp_backend.evaluate(x, y, w, b, ["sigmoid", "none"], batch_size=8, x_sparse=other)
+    with pytest.raises(TypeError, match="sparse"):
+        cpp_backend.evaluate(x, y, w, b, ["sigmoid", "none"], batch_size=8, sparse="yes")  # type: ignore[arg-type]
+
+
+def test_explicit_sparse_rows_give_the_cached_paths_numbers():
+    x, y = _data(np.float32)
+    order = np.arange(len(x))
+    w1, b1 = _params((20, 16, 5), np.float32)
+    w2, b2 = _params((20, 16, 5), np.float32)
+    first = cpp_backend.train_epoch(
+        x, y, order, w1, b1, ["sigmoid", "none"], batch_size=16, lr=0.1, sparse=True
+    )
+    given = cpp_backend.sparse_rows(x)
+    second = cpp_backend.train_epoch(
+        x, y, order, w2, b2, ["sigmoid", "none"], batch_size=16, lr=0.1, x_sparse=given, sparse=True
+    )
+    assert first == second
+    np.testing.assert_array_equal(w1[0], w2[0])
+
+
+def test_subnormal_mode_is_restored_after_the_native_call():
+    # The epoch flushes subnormals to zero while it runs; afterwards NumPy must see them again.
+    x, y = _data(np.float32)
+    w, b = _params((20, 16, 5), np.float32)
+    cpp_backend.train_epoch(x, y, np.arange(len(x)), w, b, ["sigmoid", "none"], batch_size=16, lr=0.1)
+    tiny = np.array([np.finfo(np.float32).tiny], dtype=np.float32)
+    assert (tiny / np.float32(4))[0] > 0
