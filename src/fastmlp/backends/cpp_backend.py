@@ -354,8 +354,10 @@ def evaluate(
     """
     weights, biases, activations = _epoch_checks.network(weights, biases, activations)
     x, y = _epoch_checks.inputs(x, y, weights)
+    csr = _sparse_arguments(x, sparse, x_sparse)
+    _sync_threads()
     loss_sum, batches, correct = _cpp.evaluate(
-        x, y, weights, biases, activations, _epoch_checks.batch_size(batch_size)
+        x, y, weights, biases, activations, _epoch_checks.batch_size(batch_size), *csr
     )
     return float(loss_sum), int(batches), int(correct)
 
