@@ -165,14 +165,6 @@ def _check_data(data: Any, model: Network) -> None:
             raise ValueError("x_train must be finite (it holds NaN or infinite values)")
 
 
-def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
 def train(
     model: Network,
     optimizer: SGD,
@@ -191,7 +183,10 @@ def train(
     parameters are restored into ``model`` at the end. A NaN or infinite loss stops the run
     (``diverged``); Ctrl-C stops it too (``interrupted``); either way the best model so far is kept.
     """
-    epochs, batch_size = _positive("epochs", epochs), _positive("batch_size", batch_size)
+    epochs, batch_size = (
+        _checks.positive_int("epochs", epochs),
+        _checks.positive_int("batch_size", batch_size),
+    )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     _check_data(data, model)

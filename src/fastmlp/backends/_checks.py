@@ -112,6 +112,15 @@ def real_number(name: str, value: Any, *, minimum: float | None = None) -> float
     return number
 
 
+def positive_int(name: str, value: Any) -> int:
+    """``value`` as an int >= 1 (bool is not an int here), raising TypeError/ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
 def flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {type(value).__name__}")

@@ -71,11 +71,7 @@ def order(value: Any, n: int) -> np.ndarray:
 
 
 def batch_size(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"batch_size must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"batch_size must be >= 1, got {value}")
-    return int(value)
+    return _checks.positive_int("batch_size", value)
 
 
 def velocities(

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from .network import ACTIVATIONS, Layer, Network, _positive_int
+from ..backends._checks import positive_int
+from .network import ACTIVATIONS, Layer, Network
 
 
 class SoftmaxRegression(Network):
@@ -28,8 +29,8 @@ class SoftmaxRegression(Network):
     ) -> None:
         layers = [
             Layer(
-                _positive_int("input_size", input_size),
-                _positive_int("num_classes", num_classes),
+                positive_int("input_size", input_size),
+                positive_int("num_classes", num_classes),
                 False,
                 "relu",
             )
@@ -54,9 +55,9 @@ class TwoLayerNet(Network):
         init: str = "assignment",
         seed: int = 1024,
     ) -> None:
-        d = _positive_int("input_size", input_size)
-        h = _positive_int("hidden_size", hidden_size)
-        c = _positive_int("num_classes", num_classes)
+        d = positive_int("input_size", input_size)
+        h = positive_int("hidden_size", hidden_size)
+        c = positive_int("num_classes", num_classes)
         layers = [Layer(d, h, True, "sigmoid"), Layer(h, c, True, None)]
         super().__init__(layers, dtype=dtype, backend=backend, init=init, seed=seed)
 
@@ -92,9 +93,9 @@ class MLP(Network):
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
         if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Sequence):
             raise TypeError(f"hidden_sizes must be a list of ints, got {type(hidden_sizes).__name__}")
-        sizes = [_positive_int("input_size", input_size)]
-        sizes += [_positive_int(f"hidden_sizes[{i}]", h) for i, h in enumerate(hidden_sizes)]
-        sizes.append(_positive_int("num_classes", num_classes))
+        sizes = [positive_int("input_size", input_size)]
+        sizes += [positive_int(f"hidden_sizes[{i}]", h) for i, h in enumerate(hidden_sizes)]
+        sizes.append(positive_int("num_classes", num_classes))
         layers = [
             Layer(fan_in, fan_out, True, activation if i < len(sizes) - 2 else None)
             for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes))

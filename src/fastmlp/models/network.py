@@ -30,14 +30,6 @@ class Layer:
     activation: str | None
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
 def initial_weight(shape: tuple[int, int], init: str, seed: int) -> np.ndarray:
     """One weight matrix, float64, before casting to the network's dtype.
 
