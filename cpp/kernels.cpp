@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace fastmlp {
 namespace {
@@ -77,19 +78,23 @@ void sigmoid_backward(const T* dout, const T* a, T* dz, index_t size) {
     Eigen::Map<Array1<T>>(dz, size) = Eigen::Map<const Array1<T>>(dout, size) * (A * (T(1) - A));
 }
 
+// One row of softmax: p = exp(s - max s) / sum. Returns the row's maximum and the sum (before
+// normalising) for the fused loss. s (C,), p (C,).
+template <typename T>
+std::pair<T, T> softmax_row(const T* s, T* p, index_t C) {
+    const T top = *std::max_element(s, s + C);
+    T sum = 0;
+    for (index_t c = 0; c < C; ++c) {
+        p[c] = std::exp(s[c] - top);
+        sum += p[c];
+    }
+    for (index_t c = 0; c < C; ++c) p[c] /= sum;
+    return {top, sum};
+}
+
 template <typename T>
 void softmax_forward(const T* scores, T* probs, index_t N, index_t C) {
-    for (index_t n = 0; n < N; ++n) {
-        const T* s = scores + n * C;
-        T* p = probs + n * C;
-        const T top = *std::max_element(s, s + C);
-        T sum = 0;
-        for (index_t c = 0; c < C; ++c) {
-            p[c] = std::exp(s[c] - top);
-            sum += p[c];
-        }
-        for (index_t c = 0; c < C; ++c) p[c] /= sum;
-    }
+    for (index_t n = 0; n < N; ++n) softmax_row(scores + n * C, probs + n * C, C);
 }
 
 template <typename T>
@@ -118,16 +123,9 @@ double softmax_cross_entropy(const T* scores, const std::int64_t* y, T* probs, i
     double total = 0.0;
     for (index_t n = 0; n < N; ++n) {
         const T* s = scores + n * C;
-        T* p = probs + n * C;
-        const T top = *std::max_element(s, s + C);
-        T sum = 0;
-        for (index_t c = 0; c < C; ++c) {
-            p[c] = std::exp(s[c] - top);
-            sum += p[c];
-        }
+        const auto [top, sum] = softmax_row(s, probs + n * C, C);
         // loss_n = log(sum_c exp(s_c - max)) - (s_y - max): finite for any finite scores.
         total += static_cast<double>(std::log(sum) - (s[y[n]] - top));
-        for (index_t c = 0; c < C; ++c) p[c] /= sum;
     }
     return total / static_cast<double>(N);
 }
