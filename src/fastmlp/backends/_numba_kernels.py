@@ -94,20 +94,27 @@ def sigmoid_backward(dout: Any, a: Any, out: Any) -> None:
 
 
 @njit(cache=True)
+def _softmax_row(scores: Any, out: Any, n: int) -> tuple[Any, Any]:
+    """Row n of a stable softmax into out[n]; returns the row's maximum and its normaliser."""
+    C = scores.shape[1]
+    top = scores[n, 0]
+    for c in range(1, C):
+        top = max(top, scores[n, c])
+    total = scores.dtype.type(0)
+    for c in range(C):
+        e = np.exp(scores[n, c] - top)
+        out[n, c] = e
+        total += e
+    for c in range(C):
+        out[n, c] /= total
+    return top, total
+
+
+@njit(cache=True)
 def softmax_forward(scores: Any, out: Any) -> None:
     """Row-wise stable softmax.  scores, out (N, C)."""
-    N, C = scores.shape
-    for n in range(N):
-        top = scores[n, 0]
-        for c in range(1, C):
-            top = max(top, scores[n, c])
-        total = scores.dtype.type(0)
-        for c in range(C):
-            e = np.exp(scores[n, c] - top)
-            out[n, c] = e
-            total += e
-        for c in range(C):
-            out[n, c] /= total
+    for n in range(scores.shape[0]):
+        _softmax_row(scores, out, n)
 
 
 @njit(cache=True)
@@ -139,19 +146,10 @@ def softmax_cross_entropy(scores: Any, y: Any, probs: Any) -> float:
 
     scores (N, C), y (N,) int64, probs (N, C) written.
     """
-    N, C = scores.shape
+    N = scores.shape[0]
     total = 0.0
     for n in range(N):
-        top = scores[n, 0]
-        for c in range(1, C):
-            top = max(top, scores[n, c])
-        norm = scores.dtype.type(0)
-        for c in range(C):
-            e = np.exp(scores[n, c] - top)
-            probs[n, c] = e
-            norm += e
-        for c in range(C):
-            probs[n, c] /= norm
+        top, norm = _softmax_row(scores, probs, n)
         total += np.log(norm) - (scores[n, y[n]] - top)
     return total / N
 
