@@ -103,10 +103,9 @@ std::vector<index_t> balanced_columns(const std::int64_t* column_nnz, index_t D,
 // Scratch space for one batch, shared by the team (each thread writes only its own rows / blocks):
 // z (pre-activation), a (activation output; for Activation::none a is z), da / dz (their gradients),
 // dw / db per layer, probs, per-row losses.
-// Buffers aligned to Eigen's packet size: its vectorised exp peels unaligned leading elements into a
-// scalar exp that rounds differently, which would make results depend on where malloc put a buffer.
-template <typename T>
-using Buffer = std::vector<T, Eigen::aligned_allocator<T>>;
+// Buffers aligned to Eigen's packet size (Buffer, sparse.hpp): its vectorised exp peels unaligned
+// leading elements into a scalar exp that rounds differently, which would make results depend on
+// where malloc put a buffer.
 
 template <typename T>
 struct Workspace {
@@ -129,7 +128,8 @@ struct Workspace {
             if (training) {
                 da[l].resize(size);
                 if (layer.activation != Activation::none) dz[l].resize(size);
-                dw[l].resize(static_cast<std::size_t>(layer.fan_in * layer.fan_out));
+                // the sparse layer 0 (no gathered x) never holds its whole dW (sparse_weight_gradient)
+                if (l > 0 || gather_x) dw[l].resize(static_cast<std::size_t>(layer.fan_in * layer.fan_out));
                 if (layer.b != nullptr) db[l].resize(static_cast<std::size_t>(layer.fan_out));
             }
         }
@@ -226,18 +226,20 @@ struct Trainer {
         }
     }
 
-    // dW rows [f0, f1) of layer 0 from x's non-zeros, each row updated as soon as it is known.
+    // dW rows [f0, f1) of layer 0 from x's non-zeros, each row applied as soon as it is known. One
+    // row of scratch (dw_row, M) instead of the whole dW (D, M) keeps the write traffic in L1 and
+    // leaves the cache to W, which the next forward pass gathers from.
     void sparse_weight_gradient(Layer<T>& layer, BatchColumns<T>& columns, const std::int64_t* order, index_t n,
                                 index_t f0, index_t f1) {
         const index_t M = layer.fan_out;
         columns.build(*sparse, order, n, f0, f1);
+        T* dw = columns.dw_row(M);
         const T* dz = ws.output_gradient(net, 0);
         // Untouched rows have dW = 0: plain SGD leaves them exactly as they are, so skip them.
         const bool touch_all = reg != 0.0 || layer.w_velocity != nullptr;
         for (index_t d = f0; d < f1; ++d) {
             const std::int64_t k0 = columns.start[static_cast<std::size_t>(d - f0)];
             const std::int64_t k1 = columns.start[static_cast<std::size_t>(d - f0 + 1)];
-            T* dw = ws.dw[0].data() + d * M;
             if (k0 == k1) {
                 if (!touch_all) continue;
                 std::fill(dw, dw + M, T(0));

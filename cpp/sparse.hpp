@@ -5,9 +5,15 @@
 #include <cstdint>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "kernels.hpp"
 
 namespace fastmlp {
+
+// Storage aligned to Eigen's packet size (see Workspace in epoch.cpp).
+template <typename T>
+using Buffer = std::vector<T, Eigen::aligned_allocator<T>>;
 
 // The non-zeros of x (rows, D) in compressed-row form, built once per dataset by the caller:
 // row r holds values[k] at column indices[k] for k in [indptr[r], indptr[r+1]), columns ascending.
@@ -35,6 +41,12 @@ struct BatchColumns {
     std::vector<std::int64_t> start;
     std::vector<std::int32_t> row;
     std::vector<T> value;
+    Buffer<T> dw;  // one row of the weight gradient, filled and applied column by column
+
+    T* dw_row(index_t M) {
+        if (dw.size() < static_cast<std::size_t>(M)) dw.resize(static_cast<std::size_t>(M));
+        return dw.data();
+    }
 
     void build(const SparseRows<T>& x, const std::int64_t* order, index_t n, index_t d0, index_t d1);
 };

@@ -22,18 +22,39 @@ from numba.typed import List
 
 from . import _checks, _epoch_checks
 from . import _numba_kernels as _k
+from . import _numba_sparse as _sparse
+from ._sparse import SparseRows
+from ._sparse import choose as choose_sparse_rows
 
 ACTIVATIONS = {name: code for code, name in enumerate(_epoch_checks.ACTIVATIONS)}  # none 0, relu 1, sigmoid 2
 _NONE, _RELU, _SIGMOID = 0, 1, 2
 
 
 @njit(cache=True)
-def _forward(weights: Any, biases: Any, has_bias: Any, acts: Any, z: Any, h: Any, xb: Any, nb: int) -> Any:
-    """Fill z[l][:nb], h[l][:nb] for every layer from the input rows xb[:nb]; return the scores."""
+def _forward(
+    weights: Any,
+    biases: Any,
+    has_bias: Any,
+    acts: Any,
+    z: Any,
+    h: Any,
+    xb: Any,
+    nb: int,
+    use_sparse: bool,
+    csr: Any,
+    batch_rows: Any,
+) -> Any:
+    """Fill z[l][:nb], h[l][:nb] for every layer and return the scores. Layer 0 reads the dense
+    rows xb[:nb], or, with use_sparse, the non-zeros of x's rows batch_rows (nb,), from csr =
+    (indptr, indices, values)."""
     inp = xb[:nb]
     for layer in range(len(weights)):
         zl = z[layer][:nb]
-        _k.affine_forward(inp, weights[layer], biases[layer] if has_bias[layer] else None, zl)
+        bias = biases[layer] if has_bias[layer] else None
+        if layer == 0 and use_sparse:
+            _sparse.forward(csr[0], csr[1], csr[2], batch_rows, weights[0], bias, zl)
+        else:
+            _k.affine_forward(inp, weights[layer], bias, zl)
         hl = h[layer][:nb]
         if acts[layer] == _RELU:
             _k.relu_forward(zl, hl)
@@ -69,6 +90,14 @@ def _gradient_buffers(weights: Any) -> Any:
 
 
 @njit(cache=True)
+def _max_row_nnz(indptr: Any) -> int:
+    most = 0
+    for r in range(indptr.shape[0] - 1):
+        most = max(most, indptr[r + 1] - indptr[r])
+    return most
+
+
+@njit(cache=True)
 def train_epoch_kernel(
     weights: Any,
     biases: Any,
@@ -84,37 +113,48 @@ def train_epoch_kernel(
     lr: Any,
     reg: Any,
     momentum: Any,
+    use_sparse: bool,
+    csr: Any,
 ) -> tuple[float, int, int]:
     """One epoch over x[order] in batches of B; returns (sum of batch losses, batches, correct).
 
     weights[l] (fan_in, fan_out), biases[l] (fan_out,) (ignored where not has_bias[l]), acts[l] codes,
     velocities like the parameters (ignored unless use_velocity), x (N, D), y (N,) int64,
     order (S,) int64 indices into x. lr, reg, momentum are scalars of the weights' dtype.
+    With use_sparse, layer 0 runs over x's non-zeros, csr = (indptr, indices, values) of x
+    (``_sparse.SparseRows``); its weights are then updated row by row as their gradient is formed.
     """
     L = len(weights)
     S = order.shape[0]
     D = x.shape[1]
     C = weights[L - 1].shape[1]
     dtype = x.dtype
-    xb = np.empty((B, D), dtype)
+    xb = np.empty((0 if use_sparse else B, D), dtype)
     yb = np.empty(B, np.int64)
     probs = np.empty((B, C), dtype)
     z, h = _batch_buffers(weights, B), _batch_buffers(weights, B)
     dh, dz = _batch_buffers(weights, B), _batch_buffers(weights, B)
     dw, db = _gradient_buffers(weights)
+    # the sparse layer 0: the batch's non-zeros by column, and one dW row at a time
+    capacity = B * _max_row_nnz(csr[0]) if use_sparse else 0
+    col_start, col_fill = np.empty(D + 1, np.int64), np.empty(D, np.int64)
+    col_rows, col_scales = np.empty(capacity, np.int64), np.empty(capacity, dtype)
+    dw_row = np.empty(weights[0].shape[1], dtype)
     zero = dtype.type(0)
     loss_sum = 0.0
     batches = 0
     correct = 0
     for start in range(0, S, B):
         nb = min(B, S - start)
+        batch_rows = order[start : start + nb]
         for i in range(nb):
-            row = order[start + i]
+            row = batch_rows[i]
             yb[i] = y[row]
-            for d in range(D):
-                xb[i, d] = x[row, d]
+            if not use_sparse:
+                for d in range(D):
+                    xb[i, d] = x[row, d]
         ybn = yb[:nb]
-        scores = _forward(weights, biases, has_bias, acts, z, h, xb, nb)
+        scores = _forward(weights, biases, has_bias, acts, z, h, xb, nb, use_sparse, csr, batch_rows)
         loss_sum += _k.softmax_cross_entropy(scores, ybn, probs[:nb])
         correct += _k.correct_count(scores, ybn)
         batches += 1
@@ -129,6 +169,18 @@ def train_epoch_kernel(
                 _k.sigmoid_backward(upstream, h[layer][:nb], grad_z)
             else:
                 grad_z = upstream
+            if layer == 0 and use_sparse:
+                # Layer 0 has no dx and nothing reads W0 again this batch: update it right away.
+                _sparse.batch_columns(
+                    csr[0], csr[1], csr[2], batch_rows, col_start, col_fill, col_rows, col_scales
+                )
+                _sparse.weight_update(
+                    col_start, col_rows, col_scales, grad_z, weights[0], dw_row,
+                    lr, reg, momentum, w_velocity[0], use_velocity,
+                )  # fmt: skip
+                if has_bias[0]:
+                    _k.column_sums(grad_z, db[0])
+                continue
             inp = xb[:nb] if layer == 0 else h[layer - 1][:nb]
             _k.affine_backward(
                 grad_z,
@@ -139,12 +191,13 @@ def train_epoch_kernel(
                 db[layer] if has_bias[layer] else None,
             )
         for layer in range(L):
-            w_flat = weights[layer].reshape(-1)
-            g_flat = dw[layer].reshape(-1)
-            if use_velocity:
-                _k.sgd_update(w_flat, g_flat, lr, reg, momentum, w_velocity[layer].reshape(-1))
-            else:
-                _k.sgd_update(w_flat, g_flat, lr, reg, momentum, None)
+            if not (layer == 0 and use_sparse):
+                w_flat = weights[layer].reshape(-1)
+                g_flat = dw[layer].reshape(-1)
+                if use_velocity:
+                    _k.sgd_update(w_flat, g_flat, lr, reg, momentum, w_velocity[layer].reshape(-1))
+                else:
+                    _k.sgd_update(w_flat, g_flat, lr, reg, momentum, None)
             if has_bias[layer]:
                 if use_velocity:
                     _k.sgd_update(biases[layer], db[layer], lr, zero, momentum, b_velocity[layer])
@@ -155,19 +208,23 @@ def train_epoch_kernel(
 
 @njit(cache=True)
 def evaluate_kernel(
-    weights: Any, biases: Any, has_bias: Any, acts: Any, x: Any, y: Any, B: int
+    weights: Any, biases: Any, has_bias: Any, acts: Any, x: Any, y: Any, B: int, use_sparse: bool, csr: Any
 ) -> tuple[float, int]:
     """Forward over x in order, batches of B; returns (sum of batch losses, correct count)."""
     N = x.shape[0]
     C = weights[len(weights) - 1].shape[1]
     probs = np.empty((B, C), x.dtype)
     z, h = _batch_buffers(weights, B), _batch_buffers(weights, B)
+    every_row = np.arange(N)
     loss_sum = 0.0
     correct = 0
     for start in range(0, N, B):
         nb = min(B, N - start)
         yb = y[start : start + nb]
-        scores = _forward(weights, biases, has_bias, acts, z, h, x[start : start + nb], nb)
+        scores = _forward(
+            weights, biases, has_bias, acts, z, h, x[start : start + nb], nb, use_sparse, csr,
+            every_row[start : start + nb],
+        )  # fmt: skip
         loss_sum += _k.softmax_cross_entropy(scores, yb, probs[:nb])
         correct += _k.correct_count(scores, yb)
     return loss_sum, correct
@@ -190,6 +247,16 @@ def _typed(
     return w_list, b_list, has_bias, acts
 
 
+def _csr_arguments(
+    x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None
+) -> tuple[bool, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(use_sparse, (indptr, indices, values)); empty stand-ins, never read, for the dense path."""
+    rows = choose_sparse_rows(x, sparse, x_sparse)
+    if rows is None:
+        return False, (np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, x.dtype))
+    return True, (rows.indptr, rows.indices, rows.values)
+
+
 def train_epoch(
     x: Any,
     y: Any,
@@ -204,6 +271,8 @@ def train_epoch(
     momentum: float = 0.0,
     weight_velocities: list[np.ndarray] | None = None,
     bias_velocities: list[np.ndarray | None] | None = None,
+    sparse: bool | None = None,
+    x_sparse: SparseRows | None = None,
 ) -> tuple[float, int, int]:
     """Train one epoch in compiled code, updating weights, biases and velocities in place.
 
@@ -214,6 +283,11 @@ def train_epoch(
     weight matrices only. Velocities (same shapes; None for a bias-less layer) are required when
     momentum > 0 and then updated as in ``sgd_update``.
     Returns (sum of the batch mean losses, number of batches, number of correct predictions).
+
+    Layer 1 runs over x's non-zeros when ``sparse`` is True, densely when False, and when None
+    (default) whenever under ``SPARSE_DENSITY`` of x is non-zero; the CSR is ``x_sparse`` if given
+    (from ``sparse_rows(x)``), else built on the first call for this x and cached (as in the cpp
+    backend). Both paths do the same arithmetic in a different order (equal to float rounding).
     """
     weights, biases, activations = _epoch_checks.network(weights, biases, activations)
     x, y = _epoch_checks.inputs(x, y, weights)
@@ -230,10 +304,11 @@ def train_epoch(
         for vw, vb, b in zip(w_vel, b_vel, b_list, strict=True):
             wv_list.append(vw)
             bv_list.append(b if vb is None else vb)  # a bias-less layer's placeholder is never read
+    use_sparse, csr = _csr_arguments(x, sparse, x_sparse)
     scalar = x.dtype.type
     loss_sum, batches, correct = train_epoch_kernel(
         w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity,
-        x, y, order, batch, scalar(lr), scalar(reg), scalar(momentum),
+        x, y, order, batch, scalar(lr), scalar(reg), scalar(momentum), use_sparse, csr,
     )  # fmt: skip
     return float(loss_sum), int(batches), int(correct)
 
@@ -246,15 +321,18 @@ def evaluate(
     activations: list[str],
     *,
     batch_size: int,
+    sparse: bool | None = None,
+    x_sparse: SparseRows | None = None,
 ) -> tuple[float, int, int]:
     """Forward pass over x in order, in batches of ``batch_size``, in compiled code.
 
-    Same model description as ``train_epoch`` (and the same signature as cpp_backend.evaluate).
-    Returns (sum of the batch mean losses, number of batches, correct count).
+    Same model description and ``sparse`` / ``x_sparse`` as ``train_epoch`` (and the same signature
+    as cpp_backend.evaluate). Returns (sum of the batch mean losses, number of batches, correct count).
     """
     weights, biases, activations = _epoch_checks.network(weights, biases, activations)
     x, y = _epoch_checks.inputs(x, y, weights)
     batch = _epoch_checks.batch_size(batch_size)
     w_list, b_list, has_bias, acts = _typed(weights, biases, activations)
-    loss_sum, correct = evaluate_kernel(w_list, b_list, has_bias, acts, x, y, batch)
+    use_sparse, csr = _csr_arguments(x, sparse, x_sparse)
+    loss_sum, correct = evaluate_kernel(w_list, b_list, has_bias, acts, x, y, batch, use_sparse, csr)
     return float(loss_sum), -(-x.shape[0] // batch), int(correct)

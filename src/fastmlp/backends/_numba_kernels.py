@@ -40,11 +40,17 @@ def affine_backward(dout: Any, x: Any, w: Any, dx: Any, dw: Any, db: Any) -> Non
         gemm(False, True, dout, w, dx)
     gemm(True, False, x, dout, dw)
     if db is not None:
-        N, M = dout.shape
-        db[:] = 0
-        for n in range(N):
-            for m in range(M):
-                db[m] += dout[n, m]
+        column_sums(dout, db)
+
+
+@njit(cache=True)
+def column_sums(a: Any, out: Any) -> None:
+    """out = sum_n a[n, :], summed in row order.  a (N, M), out (M,)."""
+    N, M = a.shape
+    out[:] = 0
+    for n in range(N):
+        for m in range(M):
+            out[m] += a[n, m]
 
 
 @njit(cache=True)

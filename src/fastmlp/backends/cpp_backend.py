@@ -11,7 +11,6 @@ the non-zero inputs only (chosen automatically for data such as MNIST, 81% zeros
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,10 @@ from .. import _cpp as _compiled
 from .._memory import aligned, aligned_empty, is_aligned
 from ..threads import get_num_threads
 from . import _checks, _epoch_checks
+from ._sparse import SPARSE_DENSITY as SPARSE_DENSITY  # re-exported
+from ._sparse import SparseRows as SparseRows
+from ._sparse import choose as choose_sparse_rows
+from ._sparse import sparse_rows as sparse_rows
 
 __all__ = [
     "accuracy",
@@ -45,6 +48,7 @@ class _AlignedCalls:
 
     Arrays fastmlp allocates are aligned already; a misaligned one from a caller is copied in,
     and, if writable (an output or a parameter updated in place), copied back afterwards.
+    An argument wrapped in ``_AsIs`` is passed as it is.
     """
 
     def __getattr__(self, name: str) -> Any:
@@ -52,10 +56,12 @@ class _AlignedCalls:
 
         def call(*args: Any) -> Any:
             if all(_is_ready(arg) for arg in args):  # the usual case: nothing to copy
-                return function(*args)
+                return function(*[arg.array if isinstance(arg, _AsIs) else arg for arg in args])
             copies: list[tuple[np.ndarray, np.ndarray]] = []
 
             def fix(value: Any) -> Any:
+                if isinstance(value, _AsIs):
+                    return value.array
                 if isinstance(value, np.ndarray) and not is_aligned(value):
                     copy = aligned(value)
                     copies.append((value, copy))
@@ -74,6 +80,18 @@ class _AlignedCalls:
         return call
 
 
+@dataclass(frozen=True)
+class _AsIs:
+    """An array the compiled code reads with no alignment-sensitive arithmetic, so it needs no copy.
+
+    The data x of the native epoch: training only copies its rows into an aligned batch buffer (or
+    reads the CSR instead), and so does a sparse evaluation. Copying a 150 MB x on every call
+    would cost more than the epoch itself.
+    """
+
+    array: np.ndarray
+
+
 def _is_ready(value: Any) -> bool:
     if isinstance(value, np.ndarray):
         return is_aligned(value)
@@ -83,12 +101,6 @@ def _is_ready(value: Any) -> bool:
 
 
 _cpp = _AlignedCalls()
-
-
-# Below this fraction of non-zero inputs layer 1 runs over the non-zeros (measured on MNIST, 19%
-# non-zeros: the sparse epoch is several times faster; the sparse kernels do about 2x the work per
-# non-zero of a dense GEMM, so the break-even lies near 50%).
-SPARSE_DENSITY = 0.4
 
 
 def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndarray:
@@ -200,84 +212,12 @@ def sgd_update(
 # --- whole passes in one native call (beyond the kernel interface) ----------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class SparseRows:
-    """The non-zeros of x (N, D) in compressed-row (CSR) form, built once per dataset by sparse_rows.
-
-    Row n holds values[k] at column indices[k] for k in [indptr[n], indptr[n+1]), columns ascending.
-    indptr (N + 1,) int64, indices (nnz,) int32, values (nnz,) of x's dtype, column_nnz (D,) int64
-    (non-zeros per column, used to balance threads), density = nnz / (N * D).
-    """
-
-    shape: tuple[int, int]
-    indptr: np.ndarray
-    indices: np.ndarray
-    values: np.ndarray
-    column_nnz: np.ndarray
-    density: float
-
-
-def sparse_rows(x: Any) -> SparseRows:
-    """The CSR of x (N, D), float32 or float64: pass it as ``x_sparse=`` for that same x."""
-    x = _checks.float_array("x", x, 2)
-    mask = x != 0
-    indptr = np.zeros(x.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[1:])
-    indices = np.nonzero(mask)[1].astype(np.int32)
-    values = np.ascontiguousarray(x[mask])
-    column_nnz = np.count_nonzero(mask, axis=0).astype(np.int64)
-    density = float(indptr[-1]) / max(1, x.size)
-    return SparseRows((int(x.shape[0]), int(x.shape[1])), indptr, indices, values, column_nnz, density)
-
-
-# x arrays seen by train_epoch / evaluate -> their CSR (or None when dense), so the structure is built
-# once per dataset, not once per epoch. Keyed by id(x); the weak reference drops the entry with x.
-# x must not be modified in place between calls (pass sparse=False or a fresh x_sparse if it is).
-_sparse_cache: dict[int, tuple[weakref.ref[np.ndarray], int, SparseRows | None]] = {}
-
-
-def _cached_sparse_rows(x: np.ndarray, force: bool) -> SparseRows | None:
-    key = id(x)
-    entry = _sparse_cache.get(key)
-    address = x.__array_interface__["data"][0]
-    if entry is not None and entry[0]() is x and entry[1] == address and (entry[2] is not None or not force):
-        return entry[2]
-    if force:
-        found: SparseRows | None = sparse_rows(x)
-    else:
-        density = np.count_nonzero(x) / max(1, x.size)
-        found = sparse_rows(x) if density < SPARSE_DENSITY else None
-
-    def forget(_: weakref.ref[np.ndarray]) -> None:
-        _sparse_cache.pop(key, None)
-
-    _sparse_cache[key] = (weakref.ref(x, forget), address, found)
-    return found
-
-
-def _sparse_arguments(
+def _csr_arguments(
     x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None
 ) -> tuple[np.ndarray | None, ...]:
     """The four CSR arrays for the compiled epoch (or four Nones for the dense path)."""
-    if sparse is not None and not isinstance(sparse, bool):
-        raise TypeError(f"sparse must be True, False or None, got {sparse!r}")
-    if x_sparse is not None:
-        if not isinstance(x_sparse, SparseRows):
-            raise TypeError("x_sparse must come from cpp_backend.sparse_rows(x)")
-        if x_sparse.shape != x.shape or x_sparse.values.dtype != x.dtype:
-            raise ValueError(
-                f"x_sparse describes a {x_sparse.shape} {x_sparse.values.dtype} array, x is {x.shape} {x.dtype}"
-            )
-    if sparse is False:
-        return (None, None, None, None)
-    rows = x_sparse if x_sparse is not None else None
-    if rows is None:
-        rows = _cached_sparse_rows(x, force=sparse is True)
-    elif sparse is None and rows.density >= SPARSE_DENSITY:
-        rows = None
-    if rows is None:
-        return (None, None, None, None)
-    return (rows.indptr, rows.indices, rows.values, rows.column_nnz)
+    rows = choose_sparse_rows(x, sparse, x_sparse)
+    return (None, None, None, None) if rows is None else rows.arrays
 
 
 def _sync_threads() -> None:
@@ -327,10 +267,10 @@ def train_epoch(
     batch_size = _epoch_checks.batch_size(batch_size)
     lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
     w_vel, b_vel = _epoch_checks.velocities(weight_velocities, bias_velocities, weights, biases, momentum)
-    csr = _sparse_arguments(x, sparse, x_sparse)
+    csr = _csr_arguments(x, sparse, x_sparse)
     _sync_threads()
     loss_sum, batches, correct = _cpp.train_epoch(
-        x, y, order, weights, biases, activations, w_vel, b_vel, batch_size, lr, reg, momentum, *csr
+        _AsIs(x), y, order, weights, biases, activations, w_vel, b_vel, batch_size, lr, reg, momentum, *csr
     )
     return float(loss_sum), int(batches), int(correct)
 
@@ -354,10 +294,17 @@ def evaluate(
     """
     weights, biases, activations = _epoch_checks.network(weights, biases, activations)
     x, y = _epoch_checks.inputs(x, y, weights)
-    csr = _sparse_arguments(x, sparse, x_sparse)
+    csr = _csr_arguments(x, sparse, x_sparse)
     _sync_threads()
+    dense_x_is_read = csr[0] is None  # the dense evaluation runs Eigen's GEMM on x's own rows
     loss_sum, batches, correct = _cpp.evaluate(
-        x, y, weights, biases, activations, _epoch_checks.batch_size(batch_size), *csr
+        x if dense_x_is_read else _AsIs(x),
+        y,
+        weights,
+        biases,
+        activations,
+        _epoch_checks.batch_size(batch_size),
+        *csr,
     )
     return float(loss_sum), int(batches), int(correct)
 

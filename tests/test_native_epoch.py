@@ -1,5 +1,6 @@
-"""The C++ native epoch against the kernel-by-kernel NumPy reference: dense and sparse layer 1,
-one and two threads, determinism, the sparse structure, and the floating-point mode it restores."""
+"""The native whole-epoch functions (cpp and numba) against the kernel-by-kernel NumPy reference:
+dense and sparse layer 1, one and two threads, determinism, the sparse structure, and the
+floating-point mode the cpp epoch restores."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import BACKENDS
 from tolerances import assert_close
 
 import fastmlp
-from fastmlp.backends import cpp_backend, numpy_backend
+from fastmlp.backends import numpy_backend
+from fastmlp.backends._sparse import sparse_rows
 from fastmlp.threads import max_threads
+
+NATIVE = [name for name in ("numba", "cpp") if name in BACKENDS]
 
 THREADS = [n for n in (1, 2) if n <= max_threads()]
 # (layer widths, activations, reg, momentum): the assignment's TwoLayerNet and a deeper ReLU MLP.
@@ -19,6 +24,12 @@ NETS = [
     ((20, 16, 5), ("sigmoid", "none"), 1e-3, 0.0),
     ((20, 12, 8, 5), ("relu", "relu", "none"), 0.1, 0.9),
 ]
+
+
+@pytest.fixture(params=NATIVE)
+def native(request):
+    """A backend module with the native train_epoch / evaluate."""
+    return fastmlp.get_backend(request.param)
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +97,7 @@ def _reference_epoch(x, y, order, weights, biases, activations, batch_size, lr, 
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("net", NETS, ids=["two_layer_sigmoid", "relu_mlp_momentum"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_native_epoch_matches_the_kernel_by_kernel_reference(dtype, net, sparse, threads):
+def test_native_epoch_matches_the_kernel_by_kernel_reference(native, dtype, net, sparse, threads):
     widths, activations, reg, momentum = net
     fastmlp.set_num_threads(threads)
     x, y = _data(dtype)
@@ -102,7 +113,7 @@ def test_native_epoch_matches_the_kernel_by_kernel_reference(dtype, net, sparse,
             "weight_velocities": [np.zeros_like(p) for p in w],
             "bias_velocities": [np.zeros_like(p) for p in b],
         }
-    loss, batches, correct = cpp_backend.train_epoch(
+    loss, batches, correct = native.train_epoch(
         x, y, order, w, b, activations, batch_size=32, lr=0.2, reg=reg, momentum=momentum,
         sparse=sparse, **velocities,
     )  # fmt: skip
@@ -119,16 +130,14 @@ def test_native_epoch_matches_the_kernel_by_kernel_reference(dtype, net, sparse,
 
 @pytest.mark.parametrize("threads", THREADS)
 @pytest.mark.parametrize("sparse", [False, True])
-def test_epoch_is_deterministic_for_a_thread_count(sparse, threads):
+def test_epoch_is_deterministic_for_a_thread_count(native, sparse, threads):
     fastmlp.set_num_threads(threads)
     x, y = _data(np.float32, rows=400)
     order = np.random.default_rng(3).permutation(len(x))
     results = []
     for _ in range(2):
         w, b = _params((20, 16, 5), np.float32)
-        out = cpp_backend.train_epoch(
-            x, y, order, w, b, ["sigmoid", "none"], batch_size=64, lr=0.1, sparse=sparse
-        )
+        out = native.train_epoch(x, y, order, w, b, ["sigmoid", "none"], batch_size=64, lr=0.1, sparse=sparse)
         results.append((out, w, b))
     assert results[0][0] == results[1][0]
     for first, second in zip(results[0][1] + results[0][2], results[1][1] + results[1][2], strict=True):
@@ -138,13 +147,11 @@ def test_epoch_is_deterministic_for_a_thread_count(sparse, threads):
 @pytest.mark.parametrize("threads", THREADS)
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_evaluate_matches_the_reference(dtype, sparse, threads):
+def test_evaluate_matches_the_reference(native, dtype, sparse, threads):
     fastmlp.set_num_threads(threads)
     x, y = _data(dtype)
     w, b = _params((20, 16, 5), dtype)
-    loss, batches, correct = cpp_backend.evaluate(
-        x, y, w, b, ["sigmoid", "none"], batch_size=64, sparse=sparse
-    )
+    loss, batches, correct = native.evaluate(x, y, w, b, ["sigmoid", "none"], batch_size=64, sparse=sparse)
     expected_loss, expected_correct = 0.0, 0
     for start in range(0, len(x), 64):
         xb, yb = x[start : start + 64], y[start : start + 64]
@@ -160,7 +167,7 @@ def test_evaluate_matches_the_reference(dtype, sparse, threads):
 
 def test_sparse_rows_describe_the_non_zeros_of_x():
     x, _ = _data(np.float64, rows=30)
-    rows = cpp_backend.sparse_rows(x)
+    rows = sparse_rows(x)
     rebuilt = np.zeros_like(x)
     for n in range(x.shape[0]):
         k = slice(rows.indptr[n], rows.indptr[n + 1])
@@ -171,36 +178,58 @@ def test_sparse_rows_describe_the_non_zeros_of_x():
     assert rows.density == pytest.approx(np.count_nonzero(x) / x.size)
 
 
-def test_given_sparse_rows_must_describe_x():
+def test_given_sparse_rows_must_describe_x(native):
     x, y = _data(np.float32)
     w, b = _params((20, 16, 5), np.float32)
-    other = cpp_backend.sparse_rows(x[:10])
+    other = sparse_rows(x[:10])
     with pytest.raises(ValueError, match="x_sparse"):
-        cpp_backend.evaluate(x, y, w, b, ["sigmoid", "none"], batch_size=8, x_sparse=other)
+        native.evaluate(x, y, w, b, ["sigmoid", "none"], batch_size=8, x_sparse=other)
     with pytest.raises(TypeError, match="sparse"):
-        cpp_backend.evaluate(x, y, w, b, ["sigmoid", "none"], batch_size=8, sparse="yes")  # type: ignore[arg-type]
+        native.evaluate(x, y, w, b, ["sigmoid", "none"], batch_size=8, sparse="yes")  # type: ignore[arg-type]
 
 
-def test_explicit_sparse_rows_give_the_cached_paths_numbers():
+def test_explicit_sparse_rows_give_the_cached_paths_numbers(native):
     x, y = _data(np.float32)
     order = np.arange(len(x))
     w1, b1 = _params((20, 16, 5), np.float32)
     w2, b2 = _params((20, 16, 5), np.float32)
-    first = cpp_backend.train_epoch(
-        x, y, order, w1, b1, ["sigmoid", "none"], batch_size=16, lr=0.1, sparse=True
-    )
-    given = cpp_backend.sparse_rows(x)
-    second = cpp_backend.train_epoch(
+    first = native.train_epoch(x, y, order, w1, b1, ["sigmoid", "none"], batch_size=16, lr=0.1, sparse=True)
+    given = sparse_rows(x)
+    second = native.train_epoch(
         x, y, order, w2, b2, ["sigmoid", "none"], batch_size=16, lr=0.1, x_sparse=given, sparse=True
     )
     assert first == second
     np.testing.assert_array_equal(w1[0], w2[0])
 
 
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="FASTMLP_TEST_BACKENDS excludes cpp")
 def test_subnormal_mode_is_restored_after_the_native_call():
-    # The epoch flushes subnormals to zero while it runs; afterwards NumPy must see them again.
+    # The cpp epoch flushes subnormals to zero while it runs; afterwards NumPy must see them again.
     x, y = _data(np.float32)
     w, b = _params((20, 16, 5), np.float32)
-    cpp_backend.train_epoch(x, y, np.arange(len(x)), w, b, ["sigmoid", "none"], batch_size=16, lr=0.1)
+    fastmlp.get_backend("cpp").train_epoch(
+        x, y, np.arange(len(x)), w, b, ["sigmoid", "none"], batch_size=16, lr=0.1
+    )
     tiny = np.array([np.finfo(np.float32).tiny], dtype=np.float32)
     assert (tiny / np.float32(4))[0] > 0
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_results_do_not_depend_on_where_x_sits(native, sparse):
+    # The cpp backend reads x without an aligned copy (only its rows are copied, or its CSR read):
+    # the same values at a misaligned address must give the same bits.
+    x, y = _data(np.float32, rows=200)
+    shifted = np.empty(x.size + 3, np.float32)[3:].reshape(x.shape)
+    shifted[...] = x
+    order = np.random.default_rng(4).permutation(len(x))
+    results = []
+    for data in (x, shifted):
+        w, b = _params((20, 16, 5), np.float32)
+        trained = native.train_epoch(
+            data, y, order, w, b, ["sigmoid", "none"], batch_size=32, lr=0.1, reg=1e-3, sparse=sparse
+        )
+        evaluated = native.evaluate(data, y, w, b, ["sigmoid", "none"], batch_size=32, sparse=sparse)
+        results.append((trained, evaluated, w, b))
+    assert results[0][:2] == results[1][:2]
+    for first, second in zip(results[0][2] + results[0][3], results[1][2] + results[1][3], strict=True):
+        np.testing.assert_array_equal(first, second)

@@ -1,0 +1,121 @@
+"""Layer 1 over the non-zero inputs only, as compiled Numba loops (see ``_sparse``).
+
+x is given as CSR (indptr, indices, values; ``_sparse.SparseRows``). The forward pass adds, for
+each non-zero x[n, d], x[n, d] * W[d, :] into z[n, :]; the weight gradient adds, for each batch row
+n with a non-zero in column d, x[n, d] * dz[n, :] into dW[d, :]. Both are the same operation, a sum
+of scaled rows gathered from a matrix (``gather_rows_axpy``), which vectorises along the rows.
+The sums run in a different order from a dense GEMM, so they match it to float rounding.
+
+``fastmath={"contract"}`` lets LLVM fuse each multiply-add into one FMA (one rounding instead of
+two); nothing else about IEEE arithmetic is relaxed.
+
+Dimensions: B batch rows, D inputs, M outputs of layer 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from numba import njit
+
+from . import _numba_kernels as _k
+
+_CONTRACT = {"contract"}
+
+
+@njit(cache=True, fastmath=_CONTRACT)
+def gather_rows_axpy(base: Any, rows: Any, scales: Any, k0: int, k1: int, out: Any) -> None:
+    """out += sum over k in [k0, k1) of scales[k] * base[rows[k], :].  base (R, M), out (M,).
+
+    Four gathered rows per pass over out: out is read and written once per four rows instead of
+    once per row (it lives in memory, not in registers as in the C++ kernel).
+    """
+    M = out.shape[0]
+    k = k0
+    while k + 4 <= k1:
+        r0, r1, r2, r3 = base[rows[k]], base[rows[k + 1]], base[rows[k + 2]], base[rows[k + 3]]
+        s0, s1, s2, s3 = scales[k], scales[k + 1], scales[k + 2], scales[k + 3]
+        for m in range(M):
+            out[m] += (s0 * r0[m] + s1 * r1[m]) + (s2 * r2[m] + s3 * r3[m])
+        k += 4
+    while k < k1:
+        r0, s0 = base[rows[k]], scales[k]
+        for m in range(M):
+            out[m] += s0 * r0[m]
+        k += 1
+
+
+@njit(cache=True)
+def forward(indptr: Any, indices: Any, values: Any, batch_rows: Any, w: Any, b: Any, z: Any) -> None:
+    """z[i, :] = b + x[batch_rows[i], :] @ w for i < len(batch_rows), from x's non-zeros.
+
+    batch_rows (n,) rows of x; w (D, M); b (M,) or None; z (>= n, M).
+    """
+    for i in range(batch_rows.shape[0]):
+        row = batch_rows[i]
+        if b is None:
+            z[i, :] = 0
+        else:
+            z[i, :] = b
+        gather_rows_axpy(w, indices, values, indptr[row], indptr[row + 1], z[i])
+
+
+@njit(cache=True)
+def batch_columns(
+    indptr: Any, indices: Any, values: Any, batch_rows: Any, start: Any, fill: Any, rows: Any, scales: Any
+) -> None:
+    """Transpose the batch's non-zeros to columns (a counting sort by column).
+
+    Afterwards column d's non-zeros are entries [start[d], start[d + 1]) of rows (batch row index
+    i) and scales (the value x[batch_rows[i], d]), in increasing i.
+    start (D + 1,), fill (D,) scratch, rows / scales (>= the batch's non-zero count,).
+    """
+    start[:] = 0
+    for i in range(batch_rows.shape[0]):
+        row = batch_rows[i]
+        for k in range(indptr[row], indptr[row + 1]):
+            start[indices[k] + 1] += 1
+    for d in range(fill.shape[0]):
+        start[d + 1] += start[d]
+        fill[d] = start[d]
+    for i in range(batch_rows.shape[0]):
+        row = batch_rows[i]
+        for k in range(indptr[row], indptr[row + 1]):
+            d = indices[k]
+            slot = fill[d]
+            rows[slot] = i
+            scales[slot] = values[k]
+            fill[d] = slot + 1
+
+
+@njit(cache=True)
+def weight_update(
+    start: Any,
+    rows: Any,
+    scales: Any,
+    dz: Any,
+    w: Any,
+    dw_row: Any,
+    lr: Any,
+    reg: Any,
+    momentum: Any,
+    velocity: Any,
+    use_velocity: bool,
+) -> None:
+    """For every row d of w (D, M): dW[d] = x[:, d]^T dz from the batch columns, then the SGD step.
+
+    Row by row, so a dW row is used while it is still in cache: dw_row (M,) is the only buffer.
+    start / rows / scales from ``batch_columns``; dz (n, M); velocity like w (read only when
+    use_velocity). A row with no non-zero in the batch has dW[d] = 0: plain SGD leaves it as it is.
+    """
+    touch_all = reg != 0 or use_velocity
+    for d in range(w.shape[0]):
+        k0, k1 = start[d], start[d + 1]
+        if k0 == k1 and not touch_all:
+            continue
+        dw_row[:] = 0
+        gather_rows_axpy(dz, rows, scales, k0, k1, dw_row)
+        if use_velocity:
+            _k.sgd_update(w[d], dw_row, lr, reg, momentum, velocity[d])
+        else:
+            _k.sgd_update(w[d], dw_row, lr, reg, momentum, None)
