@@ -3,8 +3,9 @@ seconds and ratios plus a bar chart.
 
 Contenders: fastmlp's backends (the trainer's epoch, native when the backend has one), the
 assignment-style NumPy epoch, PyTorch CPU eager when torch is installed, and the dense GEMM floor.
-Machines are shared and noisy, so each contender is timed ``repeats`` times, interleaved, and the
-table reports the minimum: the least-disturbed measurement of the same work.
+Machines are shared and noisy, so each contender is timed ``repeats`` times, interleaved with all
+the others (thread counts included), and the table reports the minimum: the least-disturbed
+measurement of the same work.
 """
 
 from __future__ import annotations
@@ -75,6 +76,13 @@ def _set_threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
+# Pause before each timed epoch. A contender's worker threads (OpenBLAS's, PyTorch's, OpenMP's)
+# keep spinning for a while after its last call; timed on top of them, a 2-thread epoch shares its
+# two cores with a third busy thread (measured: cpp at 2 threads 0.72x its 1-thread time right
+# after a 2-thread BLAS call, 0.54x after 0.3 s of quiet).
+SETTLE_SECONDS = 0.5
+
+
 def time_epochs(
     x: np.ndarray,
     y: np.ndarray,
@@ -85,27 +93,35 @@ def time_epochs(
     repeats: int = 3,
     log: Callable[[str], None] = print,
 ) -> list[Timing]:
-    """Time one epoch of every contender, ``repeats`` times interleaved; keep each minimum."""
+    """Time one epoch of every contender, ``repeats`` times; keep each minimum.
+
+    Every repeat runs every (threads, batch size, contender) once, so all the ratios, including
+    a contender's 2-thread against its 1-thread time, compare measurements taken minutes apart at
+    most, not whole phases of the run apart.
+    """
     with_torch = torch_available()
-    timings = []
     order = np.random.default_rng(0).permutation(len(x))
     dtype = str(x.dtype)
-    for n_threads in threads:
+    settings = [(n_threads, batch_size) for n_threads in threads for batch_size in batch_sizes]
+    runs = {setting: contenders(x, y, setting[1], backends, with_torch) for setting in settings}
+    for (n_threads, batch_size), epochs in runs.items():  # warm-up: JIT compilation, first touches
         _set_threads(n_threads)
-        for batch_size in batch_sizes:
-            runs = contenders(x, y, batch_size, backends, with_torch)
-            for epoch in runs.values():  # warm-up: JIT compilation, first-touch of buffers
-                epoch(order[: 4 * batch_size])
-            best = {name: float("inf") for name in runs}
-            for _ in range(repeats):
-                for name, epoch in runs.items():
-                    start = time.perf_counter()
-                    epoch(order)
-                    best[name] = min(best[name], time.perf_counter() - start)
-            for name, seconds in best.items():
-                log(f"  {name:24s} threads={n_threads} batch={batch_size} {dtype}: {seconds:.3f} s")
-                timings.append(Timing(name, n_threads, batch_size, dtype, seconds))
+        for epoch in epochs.values():
+            epoch(order[: 4 * batch_size])
+    best = {(setting, name): float("inf") for setting, epochs in runs.items() for name in epochs}
+    for _ in range(repeats):
+        for setting, epochs in runs.items():
+            _set_threads(setting[0])
+            for name, epoch in epochs.items():
+                time.sleep(SETTLE_SECONDS)
+                start = time.perf_counter()
+                epoch(order)
+                best[setting, name] = min(best[setting, name], time.perf_counter() - start)
     _set_threads(1)
+    timings = []
+    for ((n_threads, batch_size), name), seconds in best.items():
+        log(f"  {name:24s} threads={n_threads} batch={batch_size} {dtype}: {seconds:.3f} s")
+        timings.append(Timing(name, n_threads, batch_size, dtype, seconds))
     return timings
 
 
