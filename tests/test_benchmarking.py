@@ -22,3 +22,13 @@ def test_every_setting_and_contender_is_timed_once(monkeypatch):
     assert all(t.seconds > 0 and t.dtype == "float32" for t in timings)
     table = epochs.markdown_table(timings)
     assert table.count("\n") == 2 + len(expected) - 1
+
+
+def test_thread_scaling_times_each_thread_count(monkeypatch):
+    monkeypatch.setattr(epochs, "SETTLE_SECONDS", 0.0)
+    rng = np.random.default_rng(1)
+    x = rng.random((64, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    seconds = epochs.thread_scaling(x, y, "cpp", [1, 2], batch_size=16, repeats=2, log=lambda _: None)
+    assert list(seconds) == [1, 2]
+    assert all(0 < value < float("inf") for value in seconds.values())

@@ -210,7 +210,13 @@ def _int_list(flag: str, text: str) -> list[int]:
 
 def _command_bench(args: argparse.Namespace) -> int:
     from . import available_backends, default_backend
-    from .benchmarking.epochs import bar_chart, epoch_time_by_state, markdown_table, time_epochs
+    from .benchmarking.epochs import (
+        bar_chart,
+        epoch_time_by_state,
+        markdown_table,
+        thread_scaling,
+        time_epochs,
+    )
     from .data import load_mnist
     from .threads import max_threads
 
@@ -229,10 +235,18 @@ def _command_bench(args: argparse.Namespace) -> int:
         batch_sizes=batch_sizes,
         repeats=args.repeats,
     )
+    scaling = thread_scaling(data.x_train, data.y_train, default_backend(), threads, repeats=2 * args.repeats)
     states = epoch_time_by_state(data.x_train, data.y_train, default_backend())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table = markdown_table(timings)
+    one = scaling[min(threads)]
+    table += (
+        f"\n\nThread scaling: {default_backend()} alone, batch 64, the thread counts alternating"
+        f" ({2 * args.repeats} repeats each, minimum):\n\n"
+        + f"| threads | seconds / epoch | vs {min(threads)} thread(s) |\n|---|---|---|\n"
+        + "".join(f"| {n} | {seconds:.3f} | {seconds / one:.2f}x |\n" for n, seconds in scaling.items())
+    )
     spread = max(states.values()) / min(states.values())
     table += (
         f"\n\nOne epoch ({default_backend()}, 1 thread, batch 64) at the states the tables' runs pass through:\n\n"

@@ -125,6 +125,41 @@ def time_epochs(
     return timings
 
 
+def thread_scaling(
+    x: np.ndarray,
+    y: np.ndarray,
+    backend: str,
+    threads: list[int],
+    *,
+    batch_size: int = 64,
+    repeats: int = 5,
+    log: Callable[[str], None] = print,
+) -> dict[int, float]:
+    """Seconds of one epoch of ``backend`` at each thread count, with no other contender in between.
+
+    The thread counts alternate within each repeat (minimum kept), so the ratio of two of them is
+    measured in the same minutes; no other library's thread pool runs between them (see
+    SETTLE_SECONDS for what those do to a 2-thread epoch).
+    """
+    epochs = {n: fastmlp_epoch_factory(backend, x, y, batch_size) for n in threads}
+    order = np.random.default_rng(0).permutation(len(x))
+    best = dict.fromkeys(threads, float("inf"))
+    for n_threads, epoch in epochs.items():
+        _set_threads(n_threads)
+        epoch(order[: 4 * batch_size])
+    for _ in range(repeats):
+        for n_threads, epoch in epochs.items():
+            _set_threads(n_threads)
+            time.sleep(SETTLE_SECONDS)
+            start = time.perf_counter()
+            epoch(order)
+            best[n_threads] = min(best[n_threads], time.perf_counter() - start)
+    _set_threads(1)
+    for n_threads, seconds in best.items():
+        log(f"  {backend} alone, threads={n_threads}: {seconds:.3f} s")
+    return best
+
+
 def markdown_table(timings: list[Timing], reference: str = "assignment-style NumPy") -> str:
     """Seconds per epoch and the ratio to the reference contender at the same threads and batch."""
     lines = [
