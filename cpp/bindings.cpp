@@ -53,24 +53,25 @@ fastmlp::Network<T> network(const std::vector<Array<T>>& weights, std::vector<st
     return net;
 }
 
-// The CSR of x (cpp_backend.sparse_rows), or nothing: indptr (rows + 1,), indices (nnz,) int32,
-// values (nnz,), column_nnz (D,). Shapes are checked by cpp_backend.
+// Where x's non-zeros are (fastmlp.backends._sparse.SparseRows), or nothing: indptr (rows + 1,),
+// indices (nnz,) int32, column_nnz (D,). SparseRows validates them against x's shape when built,
+// and cpp_backend checks that the one passed describes an x of this shape.
 using Indices = py::array_t<std::int32_t, py::array::c_style>;
 
 template <typename T>
-std::optional<fastmlp::SparseRows<T>> sparse_rows(const std::optional<Labels>& indptr,
+std::optional<fastmlp::SparseRows<T>> sparse_rows(const Array<T>& x, const std::optional<Labels>& indptr,
                                                   const std::optional<Indices>& indices,
-                                                  const std::optional<Array<T>>& values,
                                                   const std::optional<Labels>& column_nnz) {
-    if (!indptr || !indices || !values || !column_nnz) return std::nullopt;
-    return fastmlp::SparseRows<T>{indptr->data(), indices->data(), values->data(), column_nnz->data()};
+    if (!indptr || !indices || !column_nnz) return std::nullopt;
+    return fastmlp::SparseRows<T>{x.data(), static_cast<index_t>(x.shape(1)), indptr->data(), indices->data(),
+                                  column_nnz->data()};
 }
-#define FASTMLP_SPARSE_PARAMS                                                                           \
-    const std::optional<Labels>&sparse_indptr, const std::optional<Indices>&sparse_indices,          \
-        const std::optional<Array<T>>&sparse_values, const std::optional<Labels>&sparse_column_nnz
+#define FASTMLP_SPARSE_PARAMS                                                                  \
+    const std::optional<Labels>&sparse_indptr, const std::optional<Indices>&sparse_indices, \
+        const std::optional<Labels>&sparse_column_nnz
 #define FASTMLP_SPARSE_ARGS                                                                             \
     py::arg("sparse_indptr").noconvert().none(true), py::arg("sparse_indices").noconvert().none(true), \
-        py::arg("sparse_values").noconvert().none(true), py::arg("sparse_column_nnz").noconvert().none(true)
+        py::arg("sparse_column_nnz").noconvert().none(true)
 
 template <typename T>
 void bind(py::module_& m) {
@@ -214,7 +215,7 @@ void bind(py::module_& m) {
            std::vector<std::optional<Array<T>>> bias_velocities, index_t batch_size, double lr, double reg,
            double momentum, FASTMLP_SPARSE_PARAMS) {
             fastmlp::Network<T> net = network(weights, biases, activations, weight_velocities, bias_velocities);
-            const auto rows = sparse_rows<T>(sparse_indptr, sparse_indices, sparse_values, sparse_column_nnz);
+            const auto rows = sparse_rows<T>(x, sparse_indptr, sparse_indices, sparse_column_nnz);
             const T* xp = x.data();
             const std::int64_t *yp = y.data(), *op = order.data();
             const index_t samples = order.size(), D = x.shape(1);
@@ -237,7 +238,7 @@ void bind(py::module_& m) {
            index_t batch_size, FASTMLP_SPARSE_PARAMS) {
             std::vector<std::optional<Array<T>>> none;
             fastmlp::Network<T> net = network(weights, biases, activations, none, none);
-            const auto rows = sparse_rows<T>(sparse_indptr, sparse_indices, sparse_values, sparse_column_nnz);
+            const auto rows = sparse_rows<T>(x, sparse_indptr, sparse_indices, sparse_column_nnz);
             const T* xp = x.data();
             const std::int64_t* yp = y.data();
             const index_t samples = x.shape(0), D = x.shape(1);

@@ -174,8 +174,8 @@ T* forward_rows(const Network<T>& net, Workspace<T>& ws, const T* x_rows, const 
         if (l == 0 && sparse != nullptr) {
             for (index_t i = r0; i < r1; ++i) {
                 const std::int64_t r = order_rows[i], k = sparse->indptr[r];
-                gather_rows_axpy(layer.w, M, sparse->indices + k, sparse->values + k, sparse->indptr[r + 1] - k,
-                                 layer.b, ws.z[0].data() + i * M);
+                sparse_row_times(sparse->row(r), sparse->indices + k, sparse->indptr[r + 1] - k, layer.w, M, layer.b,
+                                 ws.z[0].data() + i * M);
             }
         } else {
             const T* in = l == 0 ? x_rows + r0 * layer.fan_in : ws.output(net, l - 1) + r0 * layer.fan_in;

@@ -28,7 +28,8 @@ inline void store(T* p, typename Vec<T>::type v) {
 
 // One block of Blocks vectors of outputs, accumulated in registers over all `count` selected rows.
 // Eight accumulators leave registers for the broadcast value and the loads on AVX2's sixteen.
-template <typename T, int Blocks, typename Index>
+// The scale of selected row k is val[idx[k]] when Indexed (a dense row of x), else val[k].
+template <typename T, int Blocks, bool Indexed, typename Index>
 inline void block_axpy(const T* base, index_t M, const Index* idx, const T* val, index_t count, const T* init,
                        T* out) {
     using V = typename Vec<T>::type;
@@ -36,11 +37,32 @@ inline void block_axpy(const T* base, index_t M, const Index* idx, const T* val,
     V acc[Blocks];
     for (int j = 0; j < Blocks; ++j) acc[j] = init ? load(init + j * L) : V{};
     for (index_t k = 0; k < count; ++k) {
-        const T* row = base + static_cast<index_t>(idx[k]) * M;
-        const T v = val[k];
+        const auto i = static_cast<index_t>(idx[k]);
+        const T* row = base + i * M;
+        const T v = Indexed ? val[i] : val[k];
         for (int j = 0; j < Blocks; ++j) acc[j] += v * load(row + j * L);
     }
     for (int j = 0; j < Blocks; ++j) store(out + j * L, acc[j]);
+}
+
+template <typename T, bool Indexed, typename Index>
+void axpy_blocks(const T* base, index_t M, const Index* idx, const T* val, index_t count, const T* init, T* out) {
+    constexpr index_t L = Vec<T>::lanes;
+    index_t m = 0;
+    for (; m + 8 * L <= M; m += 8 * L) {
+        block_axpy<T, 8, Indexed>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
+    }
+    for (; m + L <= M; m += L) {
+        block_axpy<T, 1, Indexed>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
+    }
+    for (; m < M; ++m) {  // the last M % L outputs
+        T acc = init ? init[m] : T(0);
+        for (index_t k = 0; k < count; ++k) {
+            const auto i = static_cast<index_t>(idx[k]);
+            acc += (Indexed ? val[i] : val[k]) * base[i * M + m];
+        }
+        out[m] = acc;
+    }
 }
 
 }  // namespace
@@ -48,19 +70,13 @@ inline void block_axpy(const T* base, index_t M, const Index* idx, const T* val,
 template <typename T, typename Index>
 void gather_rows_axpy(const T* base, index_t M, const Index* idx, const T* val, index_t count, const T* init,
                       T* out) {
-    constexpr index_t L = Vec<T>::lanes;
-    index_t m = 0;
-    for (; m + 8 * L <= M; m += 8 * L) {
-        block_axpy<T, 8>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
-    }
-    for (; m + L <= M; m += L) {
-        block_axpy<T, 1>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
-    }
-    for (; m < M; ++m) {  // the last M % L outputs
-        T acc = init ? init[m] : T(0);
-        for (index_t k = 0; k < count; ++k) acc += val[k] * base[static_cast<index_t>(idx[k]) * M + m];
-        out[m] = acc;
-    }
+    axpy_blocks<T, false>(base, M, idx, val, count, init, out);
+}
+
+template <typename T, typename Index>
+void sparse_row_times(const T* x_row, const Index* idx, index_t count, const T* w, index_t M, const T* init,
+                      T* out) {
+    axpy_blocks<T, true>(w, M, idx, x_row, count, init, out);
 }
 
 template <typename T>
@@ -91,11 +107,11 @@ void BatchColumns<T>::build(const SparseRows<T>& x, const std::int64_t* order, i
     for (index_t i = 0; i < n; ++i) {
         const std::int32_t *first, *last;
         run(i, first, last);
-        const T* v = x.values + (first - x.indices);
-        for (const std::int32_t* p = first; p != last; ++p, ++v) {
+        const T* x_row = x.row(order[i]);
+        for (const std::int32_t* p = first; p != last; ++p) {
             const auto slot = static_cast<std::size_t>(fill[static_cast<std::size_t>(*p - d0)]++);
             row[slot] = static_cast<std::int32_t>(i);
-            value[slot] = *v;
+            value[slot] = x_row[*p];
         }
     }
     // fill[d] now holds the end of column d, i.e. the start of column d + 1.
@@ -107,6 +123,10 @@ template void gather_rows_axpy<float, std::int32_t>(const float*, index_t, const
                                                     index_t, const float*, float*);
 template void gather_rows_axpy<double, std::int32_t>(const double*, index_t, const std::int32_t*,
                                                      const double*, index_t, const double*, double*);
+template void sparse_row_times<float, std::int32_t>(const float*, const std::int32_t*, index_t, const float*,
+                                                    index_t, const float*, float*);
+template void sparse_row_times<double, std::int32_t>(const double*, const std::int32_t*, index_t, const double*,
+                                                     index_t, const double*, double*);
 template struct BatchColumns<float>;
 template struct BatchColumns<double>;
 

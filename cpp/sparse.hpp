@@ -15,22 +15,32 @@ namespace fastmlp {
 template <typename T>
 using Buffer = std::vector<T, Eigen::aligned_allocator<T>>;
 
-// The non-zeros of x (rows, D) in compressed-row form, built once per dataset by the caller:
-// row r holds values[k] at column indices[k] for k in [indptr[r], indptr[r+1]), columns ascending.
+// Where the non-zeros of x (rows, D) are, in compressed-row form, built once per dataset by the
+// caller: row r has its non-zeros at columns indices[k] for k in [indptr[r], indptr[r+1]), ascending.
+// The values are read from x itself (no copy of the data: the index is all the extra memory).
 template <typename T>
 struct SparseRows {
-    const std::int64_t* indptr = nullptr;  // (rows + 1,)
-    const std::int32_t* indices = nullptr; // (nnz,)
-    const T* values = nullptr;             // (nnz,)
+    const T* x = nullptr;                      // (rows, D), row-major
+    index_t D = 0;
+    const std::int64_t* indptr = nullptr;      // (rows + 1,)
+    const std::int32_t* indices = nullptr;     // (nnz,)
     const std::int64_t* column_nnz = nullptr;  // (D,) non-zeros per column, to balance threads
+
+    const T* row(std::int64_t r) const { return x + r * D; }
 };
 
 // out[0:M] = (init ? init[0:M] : 0) + sum_k val[k] * base[idx[k] * M + 0:M].
-// The outputs stay in vector registers while the selected rows of base stream past: this is both
-// the sparse forward (base = W (D, M), idx = a row's non-zero columns) and the sparse weight
-// gradient (base = dz (N, M), idx = the batch rows with a non-zero in one input column).
+// The outputs stay in vector registers while the selected rows of base stream past. This is the
+// sparse weight gradient (base = dz (N, M), idx = the batch rows with a non-zero in one input
+// column, val = those inputs).
 template <typename T, typename Index>
 void gather_rows_axpy(const T* base, index_t M, const Index* idx, const T* val, index_t count, const T* init,
+                      T* out);
+
+// out[0:M] = (init ? init[0:M] : 0) + sum_k x_row[idx[k]] * w[idx[k] * M + 0:M]: one row of the
+// sparse forward x W, over the row's non-zero columns idx (count of them) only. w (D, M).
+template <typename T, typename Index>
+void sparse_row_times(const T* x_row, const Index* idx, index_t count, const T* w, index_t M, const T* init,
                       T* out);
 
 // The columns [d0, d1) of the batch rows x[order[0..n)], transposed (one concern of the sparse dW):

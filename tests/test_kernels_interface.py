@@ -4,6 +4,9 @@ registry behaves as documented."""
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
 
 import pytest
 from conftest import BACKENDS
@@ -72,3 +75,12 @@ def test_blas_runs_on_one_thread_after_import():
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[1]"
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="FASTMLP_TEST_BACKENDS excludes cpp")
+def test_default_backend_is_cpp_and_loads_nothing_else():
+    # Finding the default must not import Numba (about 65 MB of resident memory) when cpp loads.
+    code = "import sys, fastmlp; print(fastmlp.default_backend(), 'numba' in sys.modules)"
+    env = {key: value for key, value in os.environ.items() if key != "FASTMLP_BACKEND"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert result.stdout.split() == ["cpp", "False"]

@@ -12,7 +12,7 @@ from conftest import BACKENDS
 from tolerances import assert_close
 
 import fastmlp
-from fastmlp.backends import numpy_backend
+from fastmlp.backends import _sparse, numpy_backend
 from fastmlp.backends._sparse import sparse_rows
 from fastmlp.threads import max_threads
 
@@ -165,17 +165,42 @@ def test_evaluate_matches_the_reference(native, dtype, sparse, threads):
     assert_close(loss, expected_loss, dtype, scale=10.0)
 
 
-def test_sparse_rows_describe_the_non_zeros_of_x():
+@pytest.mark.parametrize("chunk_rows", [7, 4096])  # several chunks with a short last one, and one chunk
+def test_sparse_rows_describe_the_non_zeros_of_x(monkeypatch, chunk_rows):
+    monkeypatch.setattr(_sparse, "_CHUNK_ROWS", chunk_rows)
     x, _ = _data(np.float64, rows=30)
     rows = sparse_rows(x)
     rebuilt = np.zeros_like(x)
     for n in range(x.shape[0]):
         k = slice(rows.indptr[n], rows.indptr[n + 1])
         assert np.all(np.diff(rows.indices[k]) > 0)  # columns ascending within a row
-        rebuilt[n, rows.indices[k]] = rows.values[k]
-    np.testing.assert_array_equal(rebuilt, x)
+        rebuilt[n, rows.indices[k]] = x[n, rows.indices[k]]
+    np.testing.assert_array_equal(rebuilt, x)  # every non-zero is listed (a zero listed would be harmless)
+    assert rows.indptr[-1] == np.count_nonzero(x)
     np.testing.assert_array_equal(rows.column_nnz, np.count_nonzero(x, axis=0))
     assert rows.density == pytest.approx(np.count_nonzero(x) / x.size)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("indptr", np.array([0, 2, 1, 3], np.int64), "must not decrease"),
+        ("indptr", np.array([1, 2, 3, 3], np.int64), "starting at 0"),
+        ("indptr", np.array([0, 1, 2], np.int64), "shape"),
+        ("indices", np.array([0, 1, 9], np.int32), r"in \[0, 4\)"),
+        ("indices", np.array([0, -1, 2], np.int32), r"in \[0, 4\)"),
+        ("indices", np.array([0, 1, 2], np.int64), "int32"),
+        ("column_nnz", np.zeros(3, np.int64), "column_nnz"),
+    ],
+)
+def test_a_hand_made_sparse_structure_is_checked_before_compiled_code_sees_it(field, value, message):
+    good = {
+        "indptr": np.array([0, 1, 2, 3], np.int64),
+        "indices": np.array([0, 1, 2], np.int32),
+        "column_nnz": np.array([1, 1, 1, 0], np.int64),
+    }
+    with pytest.raises(ValueError, match=message):
+        _sparse.SparseRows((3, 4), **{**good, field: value}, density=0.25)
 
 
 def test_given_sparse_rows_must_describe_x(native):

@@ -1,9 +1,10 @@
 """Layer 1 over the non-zero inputs only, as compiled Numba loops (see ``_sparse``).
 
-x is given as CSR (indptr, indices, values; ``_sparse.SparseRows``). The forward pass adds, for
+x comes with the CSR of its non-zeros (indptr, indices; ``_sparse.SparseRows``). The forward adds, for
 each non-zero x[n, d], x[n, d] * W[d, :] into z[n, :]; the weight gradient adds, for each batch row
 n with a non-zero in column d, x[n, d] * dz[n, :] into dW[d, :]. Both are the same operation, a sum
-of scaled rows gathered from a matrix (``gather_rows_axpy``), which vectorises along the rows.
+of scaled rows gathered from a matrix (``row_times``, ``gather_rows_axpy``), which vectorises
+along the rows.
 The sums run in a different order from a dense GEMM, so they match it to float rounding.
 
 ``fastmath={"contract"}`` lets LLVM fuse each multiply-add into one FMA (one rounding instead of
@@ -45,11 +46,33 @@ def gather_rows_axpy(base: Any, rows: Any, scales: Any, k0: int, k1: int, out: A
         k += 1
 
 
-@njit(cache=True)
-def forward(indptr: Any, indices: Any, values: Any, batch_rows: Any, w: Any, b: Any, z: Any) -> None:
-    """z[i, :] = b + x[batch_rows[i], :] @ w for i < len(batch_rows), from x's non-zeros.
+@njit(cache=True, fastmath=_CONTRACT)
+def row_times(x_row: Any, cols: Any, k0: int, k1: int, w: Any, out: Any) -> None:
+    """out += sum over k in [k0, k1) of x_row[cols[k]] * w[cols[k], :]: one row of x @ w over the
+    row's non-zero columns.  x_row (D,), w (D, M), out (M,). Grouped by four as gather_rows_axpy."""
+    M = out.shape[0]
+    k = k0
+    while k + 4 <= k1:
+        d0, d1, d2, d3 = cols[k], cols[k + 1], cols[k + 2], cols[k + 3]
+        r0, r1, r2, r3 = w[d0], w[d1], w[d2], w[d3]
+        s0, s1, s2, s3 = x_row[d0], x_row[d1], x_row[d2], x_row[d3]
+        for m in range(M):
+            out[m] += (s0 * r0[m] + s1 * r1[m]) + (s2 * r2[m] + s3 * r3[m])
+        k += 4
+    while k < k1:
+        d0 = cols[k]
+        r0, s0 = w[d0], x_row[d0]
+        for m in range(M):
+            out[m] += s0 * r0[m]
+        k += 1
 
-    batch_rows (n,) rows of x; w (D, M); b (M,) or None; z (>= n, M).
+
+@njit(cache=True)
+def forward(x: Any, indptr: Any, indices: Any, batch_rows: Any, w: Any, b: Any, z: Any) -> None:
+    """z[i, :] = b + x[batch_rows[i], :] @ w for i < len(batch_rows), over x's non-zeros.
+
+    x (N, D) with its CSR indptr / indices; batch_rows (n,) rows of x; w (D, M); b (M,) or None;
+    z (>= n, M).
     """
     for i in range(batch_rows.shape[0]):
         row = batch_rows[i]
@@ -57,12 +80,12 @@ def forward(indptr: Any, indices: Any, values: Any, batch_rows: Any, w: Any, b: 
             z[i, :] = 0
         else:
             z[i, :] = b
-        gather_rows_axpy(w, indices, values, indptr[row], indptr[row + 1], z[i])
+        row_times(x[row], indices, indptr[row], indptr[row + 1], w, z[i])
 
 
 @njit(cache=True)
 def batch_columns(
-    indptr: Any, indices: Any, values: Any, batch_rows: Any, start: Any, fill: Any, rows: Any, scales: Any
+    x: Any, indptr: Any, indices: Any, batch_rows: Any, start: Any, fill: Any, rows: Any, scales: Any
 ) -> None:
     """Transpose the batch's non-zeros to columns (a counting sort by column).
 
@@ -84,7 +107,7 @@ def batch_columns(
             d = indices[k]
             slot = fill[d]
             rows[slot] = i
-            scales[slot] = values[k]
+            scales[slot] = x[row, d]
             fill[d] = slot + 1
 
 

@@ -84,9 +84,9 @@ class _AlignedCalls:
 class _AsIs:
     """An array the compiled code reads with no alignment-sensitive arithmetic, so it needs no copy.
 
-    The data x of the native epoch: training only copies its rows into an aligned batch buffer (or
-    reads the CSR instead), and so does a sparse evaluation. Copying a 150 MB x on every call
-    would cost more than the epoch itself.
+    The data x of the native epoch: dense training copies its rows into an aligned batch buffer,
+    and the sparse path (training and evaluation) reads its non-zeros one scalar at a time.
+    Copying a 150 MB x on every call would cost more than the epoch itself.
     """
 
     array: np.ndarray
@@ -215,9 +215,9 @@ def sgd_update(
 def _csr_arguments(
     x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None
 ) -> tuple[np.ndarray | None, ...]:
-    """The four CSR arrays for the compiled epoch (or four Nones for the dense path)."""
+    """The three CSR arrays for the compiled epoch (or three Nones for the dense path)."""
     rows = choose_sparse_rows(x, sparse, x_sparse)
-    return (None, None, None, None) if rows is None else rows.arrays
+    return (None, None, None) if rows is None else rows.arrays
 
 
 def _sync_threads() -> None:
