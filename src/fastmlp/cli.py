@@ -244,7 +244,7 @@ def _command_bench(args: argparse.Namespace) -> int:
     table += (
         f"\n\nThread scaling: {default_backend()} alone, batch 64, the thread counts alternating"
         f" ({2 * args.repeats} repeats each, minimum):\n\n"
-        + f"| threads | seconds / epoch | vs {min(threads)} thread(s) |\n|---|---|---|\n"
+        + f"| threads | seconds / epoch | vs {min(threads)} thread{'s' if min(threads) > 1 else ''} |\n|---|---|---|\n"
         + "".join(f"| {n} | {seconds:.3f} | {seconds / one:.2f}x |\n" for n, seconds in scaling.items())
     )
     spread = max(states.values()) / min(states.values())
