@@ -238,13 +238,12 @@ struct Trainer {
         // Untouched rows have dW = 0: plain SGD leaves them exactly as they are, so skip them.
         const bool touch_all = reg != 0.0 || layer.w_velocity != nullptr;
         for (index_t d = f0; d < f1; ++d) {
-            const std::int64_t k0 = columns.start[static_cast<std::size_t>(d - f0)];
-            const std::int64_t k1 = columns.start[static_cast<std::size_t>(d - f0 + 1)];
-            if (k0 == k1) {
+            const index_t count = columns.column(*sparse, order, d);
+            if (count == 0) {
                 if (!touch_all) continue;
                 std::fill(dw, dw + M, T(0));
             } else {
-                gather_rows_axpy(dz, M, columns.row.data() + k0, columns.value.data() + k0, k1 - k0,
+                gather_rows_axpy(dz, M, columns.row.data(), columns.value.data(), count,
                                  static_cast<const T*>(nullptr), dw);
             }
             sgd_update(layer.w + d * M, dw, layer.w_velocity ? layer.w_velocity + d * M : nullptr, M, lr, reg,

@@ -82,41 +82,35 @@ void sparse_row_times(const T* x_row, const Index* idx, index_t count, const T* 
 template <typename T>
 void BatchColumns<T>::build(const SparseRows<T>& x, const std::int64_t* order, index_t n, index_t d0,
                             index_t d1) {
-    const index_t width = d1 - d0;
-    start.assign(static_cast<std::size_t>(width + 1), 0);
-    // Columns are ascending within a row, so each row's entries in [d0, d1) are one binary-searched run.
-    auto run = [&](index_t i, const std::int32_t*& first, const std::int32_t*& last) {
+    first = d0;
+    words = (n + 63) / 64;
+    mask.assign(static_cast<std::size_t>((d1 - d0) * words), 0);
+    row.resize(static_cast<std::size_t>(n));
+    value.resize(static_cast<std::size_t>(n));
+    for (index_t i = 0; i < n; ++i) {
+        // Columns are ascending within a row, so its entries in [d0, d1) are one binary-searched run.
         const std::int64_t r = order[i];
-        const std::int32_t* begin = x.indices + x.indptr[r];
         const std::int32_t* end = x.indices + x.indptr[r + 1];
-        first = std::lower_bound(begin, end, static_cast<std::int32_t>(d0));
-        last = std::lower_bound(first, end, static_cast<std::int32_t>(d1));
-    };
-    for (index_t i = 0; i < n; ++i) {
-        const std::int32_t *first, *last;
-        run(i, first, last);
-        for (const std::int32_t* p = first; p != last; ++p) ++start[static_cast<std::size_t>(*p - d0 + 1)];
+        const std::int32_t* p = std::lower_bound(x.indices + x.indptr[r], end, static_cast<std::int32_t>(d0));
+        const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+        std::uint64_t* words_of_i = mask.data() + i / 64;
+        for (; p != end && *p < d1; ++p) words_of_i[(*p - d0) * words] |= bit;
     }
-    for (index_t d = 0; d < width; ++d) start[static_cast<std::size_t>(d + 1)] += start[static_cast<std::size_t>(d)];
-    const auto total = static_cast<std::size_t>(start[static_cast<std::size_t>(width)]);
-    if (row.size() < total) {
-        row.resize(total);
-        value.resize(total);
-    }
-    std::vector<std::int64_t>& fill = start;  // advanced while filling, then shifted back below
-    for (index_t i = 0; i < n; ++i) {
-        const std::int32_t *first, *last;
-        run(i, first, last);
-        const T* x_row = x.row(order[i]);
-        for (const std::int32_t* p = first; p != last; ++p) {
-            const auto slot = static_cast<std::size_t>(fill[static_cast<std::size_t>(*p - d0)]++);
-            row[slot] = static_cast<std::int32_t>(i);
-            value[slot] = x_row[*p];
+}
+
+template <typename T>
+index_t BatchColumns<T>::column(const SparseRows<T>& x, const std::int64_t* order, index_t d) {
+    const std::uint64_t* bits_of_d = mask.data() + (d - first) * words;
+    index_t count = 0;
+    for (index_t w = 0; w < words; ++w) {
+        for (std::uint64_t bits = bits_of_d[w]; bits != 0; bits &= bits - 1) {
+            const index_t i = w * 64 + __builtin_ctzll(bits);  // rows ascending: the sum's order
+            row[static_cast<std::size_t>(count)] = static_cast<std::int32_t>(i);
+            value[static_cast<std::size_t>(count)] = x.row(order[i])[d];
+            ++count;
         }
     }
-    // fill[d] now holds the end of column d, i.e. the start of column d + 1.
-    for (index_t d = width; d > 0; --d) start[static_cast<std::size_t>(d)] = start[static_cast<std::size_t>(d - 1)];
-    start[0] = 0;
+    return count;
 }
 
 template void gather_rows_axpy<float, std::int32_t>(const float*, index_t, const std::int32_t*, const float*,

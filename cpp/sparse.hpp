@@ -43,14 +43,18 @@ template <typename T, typename Index>
 void sparse_row_times(const T* x_row, const Index* idx, index_t count, const T* w, index_t M, const T* init,
                       T* out);
 
-// The columns [d0, d1) of the batch rows x[order[0..n)], transposed (one concern of the sparse dW):
-// for column d, entries [start[d - d0], start[d - d0 + 1]) of (row, value) name the batch rows with a
-// non-zero in column d. Scratch vectors are reused across batches.
+// The columns [d0, d1) of the batch rows x[order[0..n)], transposed (one concern of the sparse dW).
+// build() sets one bit per non-zero: bit i of column d's words says batch row i has a non-zero in
+// column d (an OR into a few KB per batch, in place of a counting sort that scatters every entry).
+// column(d) then lists that column's batch rows, ascending, and their inputs. Scratch vectors
+// are reused across batches.
 template <typename T>
 struct BatchColumns {
-    std::vector<std::int64_t> start;
-    std::vector<std::int32_t> row;
-    std::vector<T> value;
+    index_t first = 0;                 // d0
+    index_t words = 0;                 // 64-bit words per column: ceil(n / 64)
+    std::vector<std::uint64_t> mask;   // ((d1 - d0) * words,)
+    std::vector<std::int32_t> row;     // column(d)'s batch rows
+    std::vector<T> value;              // and x at those rows, column d
     Buffer<T> dw;  // one row of the weight gradient, filled and applied column by column
 
     T* dw_row(index_t M) {
@@ -59,6 +63,9 @@ struct BatchColumns {
     }
 
     void build(const SparseRows<T>& x, const std::int64_t* order, index_t n, index_t d0, index_t d1);
+
+    // Fills row[0..count) and value[0..count) for column d (d0 <= d < d1); returns count.
+    index_t column(const SparseRows<T>& x, const std::int64_t* order, index_t d);
 };
 
 }  // namespace fastmlp

@@ -258,3 +258,23 @@ def test_results_do_not_depend_on_where_x_sits(native, sparse):
     assert results[0][:2] == results[1][:2]
     for first, second in zip(results[0][2] + results[0][3], results[1][2] + results[1][3], strict=True):
         np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("threads", THREADS)
+def test_sparse_epoch_with_batches_of_more_than_64_rows(native, threads):
+    # The C++ regrouping keeps one bit per batch row in 64-bit words: 130 rows span three words.
+    fastmlp.set_num_threads(threads)
+    x, y = _data(np.float64, rows=300)
+    order = np.random.default_rng(5).permutation(len(x))
+    ref_w, ref_b = _params((20, 16, 5), np.float64)
+    ref_loss, ref_batches, ref_correct, _, _ = _reference_epoch(
+        x, y, order, ref_w, ref_b, ("sigmoid", "none"), 130, 0.2, 1e-3, 0.0
+    )
+    w, b = _params((20, 16, 5), np.float64)
+    loss, batches, correct = native.train_epoch(
+        x, y, order, w, b, ["sigmoid", "none"], batch_size=130, lr=0.2, reg=1e-3, sparse=True
+    )
+    assert (batches, correct) == (ref_batches, ref_correct) == (3, ref_correct)
+    assert_close(loss, ref_loss, np.float64, scale=10.0)
+    for got, want in zip(w + b, ref_w + ref_b, strict=True):
+        assert_close(got, want, np.float64)
