@@ -1,11 +1,10 @@
 """Layer 1 over the non-zero inputs only, as compiled Numba loops (see ``_sparse``).
 
-x comes with the CSR of its non-zeros (indptr, indices; ``_sparse.SparseRows``). The forward adds, for
-each non-zero x[n, d], x[n, d] * W[d, :] into z[n, :]; the weight gradient adds, for each batch row
-n with a non-zero in column d, x[n, d] * dz[n, :] into dW[d, :]. Both are the same operation, a sum
-of scaled rows gathered from a matrix (``row_times``, ``gather_rows_axpy``), which vectorises
-along the rows.
-The sums run in a different order from a dense GEMM, so they match it to float rounding.
+x comes with the CSR of its non-zeros (indptr, indices; ``_sparse.SparseRows``). The forward pass
+adds, for each non-zero x[n, d], x[n, d] * W[d, :] into z[n, :] (``row_times``); the weight
+gradient adds, for each batch row n with a non-zero in column d, x[n, d] * dz[n, :] into dW[d, :]
+(``gather_rows_axpy``). Both are sums of scaled rows gathered from a matrix, vectorised along the
+rows. The sums run in a different order from a dense GEMM, so they match it to float rounding.
 
 ``fastmath={"contract"}`` lets LLVM fuse each multiply-add into one FMA (one rounding instead of
 two); nothing else about IEEE arithmetic is relaxed.
