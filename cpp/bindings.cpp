@@ -54,9 +54,9 @@ fastmlp::Network<T> network(const std::vector<Array<T>>& weights, std::vector<st
 }
 
 // Where x's non-zeros are (fastmlp.backends._sparse.SparseRows), or nothing: indptr (rows + 1,),
-// indices (nnz,) int32, column_nnz (D,). SparseRows validates them against x's shape when built,
+// indices (nnz,) uint16, column_nnz (D,). SparseRows validates them against x's shape when built,
 // and cpp_backend checks that the one passed describes an x of this shape.
-using Indices = py::array_t<std::int32_t, py::array::c_style>;
+using Indices = py::array_t<fastmlp::column_index, py::array::c_style>;
 
 template <typename T>
 std::optional<fastmlp::SparseRows<T>> sparse_rows(const Array<T>& x, const std::optional<Labels>& indptr,

@@ -87,11 +87,13 @@ void BatchColumns<T>::build(const SparseRows<T>& x, const std::int64_t* order, i
     mask.assign(static_cast<std::size_t>((d1 - d0) * words), 0);
     row.resize(static_cast<std::size_t>(n));
     value.resize(static_cast<std::size_t>(n));
+    if (d1 <= d0) return;  // this thread owns no column
     for (index_t i = 0; i < n; ++i) {
         // Columns are ascending within a row, so its entries in [d0, d1) are one binary-searched run.
         const std::int64_t r = order[i];
-        const std::int32_t* end = x.indices + x.indptr[r + 1];
-        const std::int32_t* p = std::lower_bound(x.indices + x.indptr[r], end, static_cast<std::int32_t>(d0));
+        const column_index* end = x.indices + x.indptr[r + 1];
+        const column_index* p = std::lower_bound(x.indices + x.indptr[r], end, d0,
+                                                 [](column_index c, index_t d) { return c < d; });
         const std::uint64_t bit = std::uint64_t{1} << (i % 64);
         std::uint64_t* words_of_i = mask.data() + i / 64;
         for (; p != end && *p < d1; ++p) words_of_i[(*p - d0) * words] |= bit;
@@ -117,9 +119,9 @@ template void gather_rows_axpy<float, std::int32_t>(const float*, index_t, const
                                                     index_t, const float*, float*);
 template void gather_rows_axpy<double, std::int32_t>(const double*, index_t, const std::int32_t*,
                                                      const double*, index_t, const double*, double*);
-template void sparse_row_times<float, std::int32_t>(const float*, const std::int32_t*, index_t, const float*,
+template void sparse_row_times<float, column_index>(const float*, const column_index*, index_t, const float*,
                                                     index_t, const float*, float*);
-template void sparse_row_times<double, std::int32_t>(const double*, const std::int32_t*, index_t, const double*,
+template void sparse_row_times<double, column_index>(const double*, const column_index*, index_t, const double*,
                                                      index_t, const double*, double*);
 template struct BatchColumns<float>;
 template struct BatchColumns<double>;

@@ -15,6 +15,10 @@ namespace fastmlp {
 template <typename T>
 using Buffer = std::vector<T, Eigen::aligned_allocator<T>>;
 
+// A column of x in the sparse index: 2 bytes per non-zero instead of 4 (MNIST: 14 MB instead of
+// 29 MB for the training rows). The Python side uses the sparse path only for D <= 65,536.
+using column_index = std::uint16_t;
+
 // Where the non-zeros of x (rows, D) are, in compressed-row form, built once per dataset by the
 // caller: row r has its non-zeros at columns indices[k] for k in [indptr[r], indptr[r+1]), ascending.
 // The values are read from x itself (no copy of the data: the index is all the extra memory).
@@ -23,7 +27,7 @@ struct SparseRows {
     const T* x = nullptr;                      // (rows, D), row-major
     index_t D = 0;
     const std::int64_t* indptr = nullptr;      // (rows + 1,)
-    const std::int32_t* indices = nullptr;     // (nnz,)
+    const column_index* indices = nullptr;     // (nnz,)
     const std::int64_t* column_nnz = nullptr;  // (D,) non-zeros per column, to balance threads
 
     const T* row(std::int64_t r) const { return x + r * D; }

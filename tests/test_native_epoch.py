@@ -187,16 +187,16 @@ def test_sparse_rows_describe_the_non_zeros_of_x(monkeypatch, chunk_rows):
         ("indptr", np.array([0, 2, 1, 3], np.int64), "must not decrease"),
         ("indptr", np.array([1, 2, 3, 3], np.int64), "starting at 0"),
         ("indptr", np.array([0, 1, 2], np.int64), "shape"),
-        ("indices", np.array([0, 1, 9], np.int32), r"in \[0, 4\)"),
-        ("indices", np.array([0, -1, 2], np.int32), r"in \[0, 4\)"),
-        ("indices", np.array([0, 1, 2], np.int64), "int32"),
+        ("indices", np.array([0, 1, 9], np.uint16), r"in \[0, 4\)"),
+        ("indices", np.array([0, 1, 2], np.int32), "uint16"),
+        ("indices", np.array([[0, 1, 2]], np.uint16), "1-D"),
         ("column_nnz", np.zeros(3, np.int64), "column_nnz"),
     ],
 )
 def test_a_hand_made_sparse_structure_is_checked_before_compiled_code_sees_it(field, value, message):
     good = {
         "indptr": np.array([0, 1, 2, 3], np.int64),
-        "indices": np.array([0, 1, 2], np.int32),
+        "indices": np.array([0, 1, 2], np.uint16),
         "column_nnz": np.array([1, 1, 1, 0], np.int64),
     }
     with pytest.raises(ValueError, match=message):
@@ -278,3 +278,19 @@ def test_sparse_epoch_with_batches_of_more_than_64_rows(native, threads):
     assert_close(loss, ref_loss, np.float64, scale=10.0)
     for got, want in zip(w + b, ref_w + ref_b, strict=True):
         assert_close(got, want, np.float64)
+
+
+def test_inputs_wider_than_the_sparse_index_take_the_dense_path(native):
+    # Column numbers are 2 bytes: above MAX_COLUMNS the automatic choice is the dense path, and
+    # asking for the sparse one is an error naming the limit.
+    rng = np.random.default_rng(6)
+    columns = _sparse.MAX_COLUMNS + 1
+    x = np.zeros((4, columns), np.float32)
+    x[:, rng.integers(0, columns, 10)] = 1.0
+    y = np.array([0, 1, 0, 1])
+    w, b = [np.zeros((columns, 2), np.float32)], [np.zeros(2, np.float32)]
+    assert _sparse.choose(x, None, None) is None
+    loss, batches, _ = native.evaluate(x, y, w, b, ["none"], batch_size=2)
+    assert batches == 2 and loss == pytest.approx(2 * np.log(2), rel=1e-6)
+    with pytest.raises(ValueError, match="at most 65536 columns"):
+        native.evaluate(x, y, w, b, ["none"], batch_size=2, sparse=True)

@@ -254,7 +254,7 @@ def _csr_arguments(
     """(use_sparse, (indptr, indices)); empty stand-ins, never read, for the dense path."""
     rows = choose_sparse_rows(x, sparse, x_sparse)
     if rows is None:
-        return False, (np.zeros(1, np.int64), np.zeros(0, np.int32))
+        return False, (np.zeros(1, np.int64), np.zeros(0, np.uint16))
     return True, (rows.indptr, rows.indices)
 
 
