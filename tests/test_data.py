@@ -115,6 +115,18 @@ def test_cache_round_trip_and_corruption_is_detected(tmp_path):
     assert data.read_cache(tmp_path / "empty") is None
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_from_the_cache_reads_blocks_of_rows(tmp_path, monkeypatch, dtype):
+    # 3 rows per block: blocks straddle the train / validation boundary and end short.
+    monkeypatch.setattr(data, "_CONVERT_ROWS", 3)
+    directory = tmp_path / "c"
+    data.write_cache(raw_tiny(), directory)
+    streamed = data.split_cache(directory, dtype)
+    check_tiny(streamed, dtype)
+    for got, want in zip(streamed, data.split(data.read_cache(directory), dtype), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_atomic_write_leaves_no_partial_file(tmp_path):
     target = tmp_path / "f.npy"
     target.write_bytes(b"old")

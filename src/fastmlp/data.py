@@ -59,6 +59,9 @@ class DataCorruptError(RuntimeError):
     """A file's content does not match its checksum or its expected layout."""
 
 
+RowReader = Callable[[int, int], np.ndarray]  # (start, stop) -> uint8 image rows [start, stop)
+
+
 class MnistSplit(NamedTuple):
     x_train: np.ndarray
     y_train: np.ndarray
@@ -218,17 +221,16 @@ def write_cache(raw: RawMnist, directory: Path) -> None:
     _atomic_write(directory / MANIFEST, lambda handle: handle.write(text))
 
 
-def read_cache(directory: Path) -> RawMnist | None:
-    """The cached arrays, or None if there is no complete cache. Raises DataCorruptError if a file
-    does not match the manifest (truncated, altered), so it is never used."""
+def check_cache(directory: Path) -> bool:
+    """True if ``directory`` holds a complete cache, False if it holds none. Raises
+    DataCorruptError if a file does not match the manifest (truncated, altered), so it is never used."""
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
-        return None
+        return False
     try:
         files = json.loads(manifest_path.read_text())["files"]
     except (ValueError, KeyError) as error:
         raise DataCorruptError(f"{manifest_path}: unreadable manifest ({error})") from error
-    arrays = {}
     for key in CACHE_ARRAYS:
         path = directory / f"{key}.npy"
         expected = files.get(key, {})
@@ -236,8 +238,38 @@ def read_cache(directory: Path) -> RawMnist | None:
             raise DataCorruptError(f"{path}: missing or of the wrong size (truncated?)")
         if _sha256(path) != expected.get("sha256"):
             raise DataCorruptError(f"{path}: checksum mismatch (file altered)")
-        arrays[key] = np.load(path, allow_pickle=False)
-    return RawMnist(**arrays)
+    return True
+
+
+def read_cache(directory: Path) -> RawMnist | None:
+    """The cached arrays, or None if there is no complete cache (checked as in check_cache)."""
+    if not check_cache(directory):
+        return None
+    return RawMnist(**{key: np.load(directory / f"{key}.npy", allow_pickle=False) for key in CACHE_ARRAYS})
+
+
+def _stored_images(path: Path) -> tuple[int, RowReader]:
+    """(rows, reader of rows [a, b)) for the uint8 (N, 784) array of a cache file: the reader
+    reads just those rows' bytes, so the whole array never has to be in memory."""
+    with path.open("rb") as handle:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+        offset = handle.tell()
+    if dtype != np.uint8 or fortran or len(shape) != 2 or shape[1] != N_PIXELS:
+        raise DataCorruptError(f"{path}: expected a C-ordered uint8 (N, {N_PIXELS}) array")
+
+    def read(start: int, stop: int) -> np.ndarray:
+        with path.open("rb") as handle:
+            handle.seek(offset + start * N_PIXELS)
+            block = handle.read((stop - start) * N_PIXELS)
+        if len(block) != (stop - start) * N_PIXELS:
+            raise DataCorruptError(f"{path}: shorter than its header says")
+        return np.frombuffer(block, dtype=np.uint8).reshape(stop - start, N_PIXELS)
+
+    return int(shape[0]), read
 
 
 # --- fetch --------------------------------------------------------------------------------
@@ -295,7 +327,7 @@ def fetch(quiet: bool = False, *, force: bool = False) -> Path:
     with FileLock(str(directory / ".lock")):
         if not force:
             try:
-                if read_cache(directory) is not None:
+                if check_cache(directory):
                     return directory
             except DataCorruptError as error:
                 say(f"discarding a damaged cache: {error}")
@@ -314,42 +346,78 @@ def fetch(quiet: bool = False, *, force: bool = False) -> Path:
 # --- public loading -----------------------------------------------------------------------
 
 
+def _verified_cache(quiet: bool) -> Path:
+    """The cache directory, checked, after fetching into it if it was missing or damaged."""
+    directory = cache_dir()
+    try:
+        complete = check_cache(directory)
+    except DataCorruptError:
+        complete = False  # fetch() re-checks under the lock and replaces it
+    if not complete:
+        fetch(quiet=quiet)
+    return directory
+
+
 def load_raw(data_dir: str | os.PathLike[str] | None = None, *, quiet: bool = False) -> RawMnist:
     """The two files as uint8 arrays, from the first source that works (see module docstring)."""
     user = _user_dir(data_dir)
     if user is not None:
         return read_directory(user)
-    directory = cache_dir()
-    try:
-        cached = read_cache(directory)
-    except DataCorruptError:
-        cached = None  # fetch() re-checks under the lock and replaces it
-    if cached is not None:
-        return cached
-    fetch(quiet=quiet)
-    cached = read_cache(directory)
-    assert cached is not None  # fetch() just wrote and verified it
+    cached = read_cache(_verified_cache(quiet))
+    assert cached is not None  # just checked, or written and checked by fetch()
     return cached
+
+
+# Rows converted to floats per step: the uint8 block read for them stays about 3 MB.
+_CONVERT_ROWS = 4096
+
+
+def _float_images(read: RowReader, start: int, stop: int, dtype: np.dtype) -> np.ndarray:
+    """Rows [start, stop) of uint8 images as ``dtype`` in [0, 1], converted a block at a time."""
+    out = aligned_empty((stop - start, N_PIXELS), dtype)  # see fastmlp._memory
+    for a in range(start, stop, _CONVERT_ROWS):
+        b = min(a + _CONVERT_ROWS, stop)
+        # pixels / 255, computed in dtype
+        np.divide(read(a, b), dtype.type(255), out=out[a - start : b - start], dtype=dtype)
+    return out
+
+
+def _split(
+    train: tuple[int, RowReader],
+    test: tuple[int, RowReader],
+    y_train: np.ndarray,
+    y_test: np.ndarray,
+    dtype: np.dtype,
+) -> MnistSplit:
+    (n_rows, read_train), (n_test, read_test) = train, test
+    n_train = n_rows * 4 // 5  # TRAIN_FRACTION, in integers: 60,000 -> 48,000
+    labels = y_train.astype(np.int64), y_test.astype(np.int64)
+    return MnistSplit(
+        _float_images(read_train, 0, n_train, dtype),
+        labels[0][:n_train],
+        _float_images(read_train, n_train, n_rows, dtype),
+        labels[0][n_train:],
+        _float_images(read_test, 0, n_test, dtype),
+        labels[1],
+    )
 
 
 def split(raw: RawMnist, dtype: str | np.dtype = "float32") -> MnistSplit:
     """The assignment's split of the raw files, images scaled to [0, 1] in ``dtype``."""
-    dtype = np.dtype(dtype)
-    n_train = len(raw.x_train) * 4 // 5  # TRAIN_FRACTION, in integers: 60,000 -> 48,000
 
-    def images(x: np.ndarray) -> np.ndarray:
-        out = aligned_empty(x.shape, dtype)  # see fastmlp._memory
-        return np.divide(x, dtype.type(255), out=out, dtype=dtype)  # pixels / 255, computed in dtype
+    def rows_of(x: np.ndarray) -> tuple[int, RowReader]:
+        return len(x), lambda a, b: x[a:b]
 
-    labels = raw.y_train.astype(np.int64), raw.y_test.astype(np.int64)
-    return MnistSplit(
-        images(raw.x_train[:n_train]),
-        labels[0][:n_train],
-        images(raw.x_train[n_train:]),
-        labels[0][n_train:],
-        images(raw.x_test),
-        labels[1],
-    )
+    return _split(rows_of(raw.x_train), rows_of(raw.x_test), raw.y_train, raw.y_test, np.dtype(dtype))
+
+
+def split_cache(directory: Path, dtype: str | np.dtype = "float32") -> MnistSplit:
+    """``split`` of a checked cache, reading the images a block at a time: the uint8 arrays (55 MB
+    for MNIST) are never in memory next to the float ones."""
+    y_train = np.load(directory / "y_train.npy", allow_pickle=False)
+    y_test = np.load(directory / "y_test.npy", allow_pickle=False)
+    train, test = _stored_images(directory / "x_train.npy"), _stored_images(directory / "x_test.npy")
+    return _split(train, test, y_train, y_test, np.dtype(dtype))
 
 
 def load_mnist(
@@ -365,7 +433,10 @@ def load_mnist(
         raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from error
     if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    return split(load_raw(data_dir, quiet=quiet), resolved)
+    user = _user_dir(data_dir)
+    if user is not None:
+        return split(read_directory(user), resolved)
+    return split_cache(_verified_cache(quiet), resolved)
 
 
 # --- for `fastmlp data` -------------------------------------------------------------------
