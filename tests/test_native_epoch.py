@@ -201,6 +201,8 @@ def test_a_hand_made_sparse_structure_is_checked_before_compiled_code_sees_it(fi
     }
     with pytest.raises(ValueError, match=message):
         _sparse.SparseRows((3, 4), **{**good, field: value}, density=0.25)
+    with pytest.raises(TypeError, match=f"{field} must be a numpy.ndarray"):
+        _sparse.SparseRows((3, 4), **{**good, field: value.tolist()}, density=0.25)
 
 
 def test_given_sparse_rows_must_describe_x(native):

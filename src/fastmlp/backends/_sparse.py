@@ -46,6 +46,9 @@ class SparseRows:
     def __post_init__(self) -> None:
         rows, columns = self.shape
         indptr, indices = self.indptr, self.indices
+        for name in ("indptr", "indices", "column_nnz"):
+            if not isinstance(getattr(self, name), np.ndarray):
+                raise TypeError(f"{name} must be a numpy.ndarray, got {type(getattr(self, name)).__name__}")
         if indptr.dtype != np.int64 or indptr.shape != (rows + 1,) or indptr[0] != 0:
             raise ValueError(f"indptr must be int64 of shape ({rows + 1},) starting at 0")
         if columns > MAX_COLUMNS:
