@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -78,9 +79,35 @@ def _set_threads(n: int) -> None:
 
 # Pause before each timed epoch. A contender's worker threads (OpenBLAS's, PyTorch's, OpenMP's)
 # keep spinning for a while after its last call; timed on top of them, a 2-thread epoch shares its
-# two cores with a third busy thread (measured: cpp at 2 threads 0.72x its 1-thread time right
-# after a 2-thread BLAS call, 0.54x after 0.3 s of quiet).
+# two cores with a third busy thread (benchmarks/thread_interference.py measures the difference).
 SETTLE_SECONDS = 0.5
+
+Epoch = Callable[[np.ndarray], object]
+K = TypeVar("K", bound=Hashable)
+
+
+def _interleaved_minimum(
+    runs: dict[K, tuple[int, int, Epoch]], order: np.ndarray, repeats: int
+) -> dict[K, float]:
+    """Seconds of each run's epoch over ``order``: the minimum of ``repeats``, taken in turns.
+
+    runs maps a key to (threads, batch size, epoch). Each epoch is warmed up first (JIT
+    compilation, first touches); then every repeat times every run once, after SETTLE_SECONDS, so
+    all runs are measured in the same minutes.
+    """
+    for n_threads, batch_size, epoch in runs.values():
+        _set_threads(n_threads)
+        epoch(order[: 4 * batch_size])
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeats):
+        for key, (n_threads, _, epoch) in runs.items():
+            _set_threads(n_threads)
+            time.sleep(SETTLE_SECONDS)
+            start = time.perf_counter()
+            epoch(order)
+            best[key] = min(best[key], time.perf_counter() - start)
+    _set_threads(1)
+    return best
 
 
 def time_epochs(
@@ -102,24 +129,13 @@ def time_epochs(
     with_torch = torch_available()
     order = np.random.default_rng(0).permutation(len(x))
     dtype = str(x.dtype)
-    settings = [(n_threads, batch_size) for n_threads in threads for batch_size in batch_sizes]
-    runs = {setting: contenders(x, y, setting[1], backends, with_torch) for setting in settings}
-    for (n_threads, batch_size), epochs in runs.items():  # warm-up: JIT compilation, first touches
-        _set_threads(n_threads)
-        for epoch in epochs.values():
-            epoch(order[: 4 * batch_size])
-    best = {(setting, name): float("inf") for setting, epochs in runs.items() for name in epochs}
-    for _ in range(repeats):
-        for setting, epochs in runs.items():
-            _set_threads(setting[0])
-            for name, epoch in epochs.items():
-                time.sleep(SETTLE_SECONDS)
-                start = time.perf_counter()
-                epoch(order)
-                best[setting, name] = min(best[setting, name], time.perf_counter() - start)
-    _set_threads(1)
+    runs: dict[tuple[str, int, int], tuple[int, int, Epoch]] = {}
+    for n_threads in threads:
+        for batch_size in batch_sizes:
+            for name, epoch in contenders(x, y, batch_size, backends, with_torch).items():
+                runs[name, n_threads, batch_size] = (n_threads, batch_size, epoch)
     timings = []
-    for ((n_threads, batch_size), name), seconds in best.items():
+    for (name, n_threads, batch_size), seconds in _interleaved_minimum(runs, order, repeats).items():
         log(f"  {name:24s} threads={n_threads} batch={batch_size} {dtype}: {seconds:.3f} s")
         timings.append(Timing(name, n_threads, batch_size, dtype, seconds))
     return timings
@@ -141,20 +157,9 @@ def thread_scaling(
     measured in the same minutes; no other library's thread pool runs between them (see
     SETTLE_SECONDS for what those do to a 2-thread epoch).
     """
-    epochs = {n: fastmlp_epoch_factory(backend, x, y, batch_size) for n in threads}
     order = np.random.default_rng(0).permutation(len(x))
-    best = dict.fromkeys(threads, float("inf"))
-    for n_threads, epoch in epochs.items():
-        _set_threads(n_threads)
-        epoch(order[: 4 * batch_size])
-    for _ in range(repeats):
-        for n_threads, epoch in epochs.items():
-            _set_threads(n_threads)
-            time.sleep(SETTLE_SECONDS)
-            start = time.perf_counter()
-            epoch(order)
-            best[n_threads] = min(best[n_threads], time.perf_counter() - start)
-    _set_threads(1)
+    runs = {n: (n, batch_size, fastmlp_epoch_factory(backend, x, y, batch_size)) for n in threads}
+    best = _interleaved_minimum(runs, order, repeats)
     for n_threads, seconds in best.items():
         log(f"  {backend} alone, threads={n_threads}: {seconds:.3f} s")
     return best
