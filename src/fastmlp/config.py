@@ -20,11 +20,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .errors import FastmlpValueError
 from .models import MODEL_TYPES, Network, build_model
 from .optim import SGD
 
 
-class ConfigError(ValueError):
+class ConfigError(FastmlpValueError):
     """A configuration file or value is wrong; the message names the key."""
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from . import _validate
 from ._memory import aligned_zeros
-from .backends import _checks
+from .errors import FastmlpValueError
 
 
 class SGD:
@@ -19,7 +20,7 @@ class SGD:
     """
 
     def __init__(self, learning_rate: float, reg: float = 0.0, momentum: float = 0.0) -> None:
-        self.learning_rate, self.reg, self.momentum = _checks.sgd_hyperparameters(
+        self.learning_rate, self.reg, self.momentum = _validate.sgd_hyperparameters(
             learning_rate, reg, momentum
         )
         self.velocities: dict[str, np.ndarray] = {}
@@ -37,7 +38,7 @@ class SGD:
     def step(self, model: Any, grads: dict[str, np.ndarray]) -> None:
         """Update ``model.params`` in place from ``grads`` (same keys)."""
         if set(grads) != set(model.params):
-            raise ValueError(
+            raise FastmlpValueError(
                 f"grads must have the keys of the model's params {sorted(model.params)}, got {sorted(grads)}"
             )
         kernel = model.backend.sgd_update

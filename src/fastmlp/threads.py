@@ -12,6 +12,8 @@ import os
 
 from threadpoolctl import threadpool_limits
 
+from .errors import FastmlpTypeError, FastmlpValueError
+
 _num_threads = 1
 
 
@@ -32,9 +34,9 @@ def set_num_threads(n: int) -> None:
     """Use ``n`` compute threads (1 <= n <= number of cores) in every backend."""
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"n must be an int, got {type(n).__name__}")
+        raise FastmlpTypeError(f"n must be an int, got {type(n).__name__}")
     if not 1 <= n <= max_threads():
-        raise ValueError(f"n must be between 1 and {max_threads()} (the cores available), got {n}")
+        raise FastmlpValueError(f"n must be between 1 and {max_threads()} (the cores available), got {n}")
     _num_threads = n
     threadpool_limits(limits=n, user_api="blas")
     from .backends import _loaded

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .backends import _checks
+from . import _validate
+from .errors import FastmlpTypeError, FastmlpValueError
 from .models import Network
 from .optim import SGD
 
@@ -152,17 +153,19 @@ def evaluate(
 def _check_data(data: Any, model: Network) -> None:
     for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
         if not hasattr(data, name):
-            raise TypeError(f"data must have x_train, y_train, x_val, y_val, x_test, y_test; missing {name}")
+            raise FastmlpTypeError(
+                f"data must have x_train, y_train, x_val, y_val, x_test, y_test; missing {name}"
+            )
     for split in ("train", "val", "test"):
         x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
-        x = _checks.float_array(f"x_{split}", x, 2)
+        x = _validate.float_array(f"x_{split}", x, 2)
         if x.dtype != model.dtype:
-            raise TypeError(f"x_{split} must have the model's dtype {model.dtype}, got {x.dtype}")
+            raise FastmlpTypeError(f"x_{split} must have the model's dtype {model.dtype}, got {x.dtype}")
         if x.shape[1] != model.input_size:
-            raise ValueError(f"x_{split} must have {model.input_size} columns, got shape {x.shape}")
-        _checks.labels(f"y_{split}", y, x.shape[0], model.num_classes)
+            raise FastmlpValueError(f"x_{split} must have {model.input_size} columns, got shape {x.shape}")
+        _validate.labels(f"y_{split}", y, x.shape[0], model.num_classes)
         if split == "train" and not np.all(np.isfinite(x)):
-            raise ValueError("x_train must be finite (it holds NaN or infinite values)")
+            raise FastmlpValueError("x_train must be finite (it holds NaN or infinite values)")
 
 
 def train(
@@ -184,11 +187,10 @@ def train(
     (``diverged``); Ctrl-C stops it too (``interrupted``); either way the best model so far is kept.
     """
     epochs, batch_size = (
-        _checks.positive_int("epochs", epochs),
-        _checks.positive_int("batch_size", batch_size),
+        _validate.positive_int("epochs", epochs),
+        _validate.positive_int("batch_size", batch_size),
     )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = _validate.seed("seed", seed)
     _check_data(data, model)
     rng = np.random.default_rng(seed)
     result = TrainResult()

@@ -20,13 +20,14 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from . import _checks, _epoch_checks
+from .. import _validate
+from . import _epoch
 from . import _numba_kernels as _k
 from . import _numba_sparse as _sparse
 from ._sparse import SparseRows
 from ._sparse import choose as choose_sparse_rows
 
-ACTIVATIONS = {name: code for code, name in enumerate(_epoch_checks.ACTIVATIONS)}  # none 0, relu 1, sigmoid 2
+ACTIVATIONS = {name: code for code, name in enumerate(_epoch.ACTIVATIONS)}  # none 0, relu 1, sigmoid 2
 _NONE, _RELU, _SIGMOID = 0, 1, 2
 
 
@@ -290,12 +291,12 @@ def train_epoch(
     (from ``sparse_rows(x)``), else built on the first call for this x and cached (as in the cpp
     backend). Both paths do the same arithmetic in a different order (equal to float rounding).
     """
-    weights, biases, activations = _epoch_checks.network(weights, biases, activations)
-    x, y = _epoch_checks.inputs(x, y, weights)
-    order = _epoch_checks.order(order, x.shape[0])
-    batch = _epoch_checks.batch_size(batch_size)
-    lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
-    w_vel, b_vel = _epoch_checks.velocities(weight_velocities, bias_velocities, weights, biases, momentum)
+    weights, biases, activations = _epoch.network(weights, biases, activations)
+    x, y = _epoch.inputs(x, y, weights)
+    order = _epoch.order(order, x.shape[0])
+    batch = _epoch.batch_size(batch_size)
+    lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
+    w_vel, b_vel = _epoch.velocities(weight_velocities, bias_velocities, weights, biases, momentum)
     w_list, b_list, has_bias, acts = _typed(weights, biases, activations)
     use_velocity = weight_velocities is not None
     # without momentum the kernel never reads the velocity lists; pass the parameters as stand-ins
@@ -330,9 +331,9 @@ def evaluate(
     Same model description and ``sparse`` / ``x_sparse`` as ``train_epoch`` (and the same signature
     as cpp_backend.evaluate). Returns (sum of the batch mean losses, number of batches, correct count).
     """
-    weights, biases, activations = _epoch_checks.network(weights, biases, activations)
-    x, y = _epoch_checks.inputs(x, y, weights)
-    batch = _epoch_checks.batch_size(batch_size)
+    weights, biases, activations = _epoch.network(weights, biases, activations)
+    x, y = _epoch.inputs(x, y, weights)
+    batch = _epoch.batch_size(batch_size)
     w_list, b_list, has_bias, acts = _typed(weights, biases, activations)
     use_sparse, csr = _csr_arguments(x, sparse, x_sparse)
     loss_sum, correct = evaluate_kernel(w_list, b_list, has_bias, acts, x, y, batch, use_sparse, csr)

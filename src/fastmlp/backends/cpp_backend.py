@@ -1,7 +1,7 @@
 """The C++ backend: the compiled kernels of ``fastmlp._cpp`` (Eigen GEMM, GIL released).
 
 Every kernel has the same contract as the function of the same name in ``numpy_backend``.
-Arguments are validated by ``fastmlp.backends._checks`` first (same messages as every backend),
+Arguments are validated by ``fastmlp._validate`` first (same messages as every backend),
 outputs are allocated here, and the compiled code only ever receives C-contiguous arrays of the
 exact dtype. Beyond the kernel interface this module offers ``train_epoch`` and ``evaluate``:
 a whole epoch (or evaluation pass) of an MLP in one native call, threaded by
@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from .. import _cpp as _compiled
+from .. import _validate
 from .._memory import aligned, aligned_empty, is_aligned
 from ..threads import get_num_threads
-from . import _checks, _epoch_checks
+from . import _epoch
 from ._sparse import SPARSE_DENSITY as SPARSE_DENSITY  # re-exported
 from ._sparse import SparseRows as SparseRows
 from ._sparse import choose as choose_sparse_rows
@@ -105,8 +106,8 @@ _cpp = _AlignedCalls()
 
 def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.affine_forward; Eigen GEMM, bias added in place."""
-    x, w, b = _checks.affine_forward(x, w, b)
-    result = _checks.output("out", out, (x.shape[0], w.shape[1]), x.dtype)
+    x, w, b = _validate.affine_forward(x, w, b)
+    result = _validate.output("out", out, (x.shape[0], w.shape[1]), x.dtype)
     _cpp.affine_forward(x, w, b, result)
     return result
 
@@ -115,7 +116,7 @@ def affine_backward(
     dout: Any, x: Any, w: Any, need_dx: bool = True, has_bias: bool = True
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Same contract as numpy_backend.affine_backward; two Eigen GEMMs and a column sum."""
-    dout, x, w, need_dx, has_bias = _checks.affine_backward(dout, x, w, need_dx, has_bias)
+    dout, x, w, need_dx, has_bias = _validate.affine_backward(dout, x, w, need_dx, has_bias)
     dx = aligned_empty(x.shape, x.dtype) if need_dx else None
     dw = aligned_empty(w.shape, w.dtype)
     db = aligned_empty(w.shape[1], w.dtype) if has_bias else None
@@ -125,61 +126,61 @@ def affine_backward(
 
 def relu_forward(z: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.relu_forward."""
-    z = _checks.float_array("z", z, 2)
-    result = _checks.output("out", out, z.shape, z.dtype)
+    z = _validate.float_array("z", z, 2)
+    result = _validate.output("out", out, z.shape, z.dtype)
     _cpp.relu_forward(z, result)
     return result
 
 
 def relu_backward(dout: Any, z: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.relu_backward."""
-    dout, z = _checks.elementwise("dout", dout, "z", z)
-    result = _checks.output("out", out, z.shape, z.dtype)
+    dout, z = _validate.elementwise("dout", dout, "z", z)
+    result = _validate.output("out", out, z.shape, z.dtype)
     _cpp.relu_backward(dout, z, result)
     return result
 
 
 def sigmoid_forward(z: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.sigmoid_forward; vectorised exp(-|z|), no overflow."""
-    z = _checks.float_array("z", z, 2)
-    result = _checks.output("out", out, z.shape, z.dtype)
+    z = _validate.float_array("z", z, 2)
+    result = _validate.output("out", out, z.shape, z.dtype)
     _cpp.sigmoid_forward(z, result)
     return result
 
 
 def sigmoid_backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.sigmoid_backward."""
-    dout, a = _checks.elementwise("dout", dout, "a", a)
-    result = _checks.output("out", out, a.shape, a.dtype)
+    dout, a = _validate.elementwise("dout", dout, "a", a)
+    result = _validate.output("out", out, a.shape, a.dtype)
     _cpp.sigmoid_backward(dout, a, result)
     return result
 
 
 def softmax_forward(scores: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.softmax_forward."""
-    scores = _checks.float_array("scores", scores, 2)
-    result = _checks.output("out", out, scores.shape, scores.dtype)
+    scores = _validate.float_array("scores", scores, 2)
+    result = _validate.output("out", out, scores.shape, scores.dtype)
     _cpp.softmax_forward(scores, result)
     return result
 
 
 def softmax_backward(dprobs: Any, probs: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.softmax_backward."""
-    dprobs, probs = _checks.elementwise("dprobs", dprobs, "probs", probs)
-    result = _checks.output("out", out, probs.shape, probs.dtype)
+    dprobs, probs = _validate.elementwise("dprobs", dprobs, "probs", probs)
+    result = _validate.output("out", out, probs.shape, probs.dtype)
     _cpp.softmax_backward(dprobs, probs, result)
     return result
 
 
 def cross_entropy_forward(probs: Any, y: Any) -> float:
     """Same contract as numpy_backend.cross_entropy_forward; the mean is accumulated in double."""
-    probs, y = _checks.scores_and_labels("probs", probs, y)
+    probs, y = _validate.scores_and_labels("probs", probs, y)
     return float(_cpp.cross_entropy_forward(probs, y))
 
 
 def softmax_cross_entropy(scores: Any, y: Any) -> tuple[float, np.ndarray]:
     """Same contract as numpy_backend.softmax_cross_entropy; one pass per row."""
-    scores, y = _checks.scores_and_labels("scores", scores, y)
+    scores, y = _validate.scores_and_labels("scores", scores, y)
     probs = aligned_empty(scores.shape, scores.dtype)
     loss = _cpp.softmax_cross_entropy(scores, y, probs)
     return float(loss), probs
@@ -187,15 +188,15 @@ def softmax_cross_entropy(scores: Any, y: Any) -> tuple[float, np.ndarray]:
 
 def softmax_cross_entropy_backward(probs: Any, y: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.softmax_cross_entropy_backward."""
-    probs, y = _checks.scores_and_labels("probs", probs, y)
-    result = _checks.output("out", out, probs.shape, probs.dtype)
+    probs, y = _validate.scores_and_labels("probs", probs, y)
+    result = _validate.output("out", out, probs.shape, probs.dtype)
     _cpp.softmax_cross_entropy_backward(probs, y, result)
     return result
 
 
 def accuracy(scores: Any, y: Any) -> float:
     """Same contract as numpy_backend.accuracy."""
-    scores, y = _checks.scores_and_labels("scores", scores, y)
+    scores, y = _validate.scores_and_labels("scores", scores, y)
     return _cpp.correct_count(scores, y) / scores.shape[0]
 
 
@@ -203,8 +204,8 @@ def sgd_update(
     param: Any, grad: Any, lr: float, reg: float = 0.0, momentum: float = 0.0, velocity: Any = None
 ) -> None:
     """Same contract as numpy_backend.sgd_update; one fused pass, arithmetic in param's dtype."""
-    lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
-    _checks.sgd_buffers(param, grad, momentum, velocity)
+    lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
+    _validate.sgd_buffers(param, grad, momentum, velocity)
     grad = np.ascontiguousarray(grad)
     _cpp.sgd_update(param, grad, velocity, lr, reg, momentum)
 
@@ -261,12 +262,12 @@ def train_epoch(
     the same arithmetic in a different order (equal to float rounding). Threads:
     ``fastmlp.set_num_threads``; results are deterministic for a given thread count.
     """
-    weights, biases, activations = _epoch_checks.network(weights, biases, activations)
-    x, y = _epoch_checks.inputs(x, y, weights)
-    order = _epoch_checks.order(order, x.shape[0])
-    batch_size = _epoch_checks.batch_size(batch_size)
-    lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
-    w_vel, b_vel = _epoch_checks.velocities(weight_velocities, bias_velocities, weights, biases, momentum)
+    weights, biases, activations = _epoch.network(weights, biases, activations)
+    x, y = _epoch.inputs(x, y, weights)
+    order = _epoch.order(order, x.shape[0])
+    batch_size = _epoch.batch_size(batch_size)
+    lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
+    w_vel, b_vel = _epoch.velocities(weight_velocities, bias_velocities, weights, biases, momentum)
     csr = _csr_arguments(x, sparse, x_sparse)
     _sync_threads()
     loss_sum, batches, correct = _cpp.train_epoch(
@@ -292,8 +293,8 @@ def evaluate(
     ``sparse`` and ``x_sparse`` as in train_epoch. Threads take whole batches, so the result does not
     depend on the thread count.
     """
-    weights, biases, activations = _epoch_checks.network(weights, biases, activations)
-    x, y = _epoch_checks.inputs(x, y, weights)
+    weights, biases, activations = _epoch.network(weights, biases, activations)
+    x, y = _epoch.inputs(x, y, weights)
     csr = _csr_arguments(x, sparse, x_sparse)
     _sync_threads()
     dense_x_is_read = csr[0] is None  # the dense evaluation runs Eigen's GEMM on x's own rows
@@ -303,7 +304,7 @@ def evaluate(
         weights,
         biases,
         activations,
-        _epoch_checks.batch_size(batch_size),
+        _epoch.batch_size(batch_size),
         *csr,
     )
     return float(loss_sum), int(batches), int(correct)

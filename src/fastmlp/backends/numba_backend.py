@@ -1,6 +1,6 @@
 """The Numba backend: the kernel interface of ``numpy_backend`` as compiled loops.
 
-Each public function validates its arguments with ``_checks`` (so errors match the reference
+Each public function validates its arguments with ``fastmlp._validate`` (so errors match the reference
 word for word), allocates or checks the output, and hands plain C-contiguous arrays to a compiled
 kernel in ``_numba_kernels``. The GEMMs call NumPy's own OpenBLAS from compiled code
 (``_numba_blas``), so they run at BLAS speed under the one thread budget of ``fastmlp.threads``.
@@ -18,8 +18,7 @@ import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .. import threads
-from . import _checks
+from .. import _validate, threads
 from . import _numba_kernels as _k
 from ._numba_blas import HAVE_BLAS as HAVE_BLAS  # re-exported: True when the GEMMs use BLAS
 from ._numba_epoch import evaluate as evaluate
@@ -48,8 +47,8 @@ def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndar
     One BLAS GEMM into ``out`` (NumPy's OpenBLAS, called from compiled code), then the bias
     added in place by a loop over rows.
     """
-    x, w, b = _checks.affine_forward(x, w, b)
-    result = _checks.output("out", out, (x.shape[0], w.shape[1]), x.dtype)
+    x, w, b = _validate.affine_forward(x, w, b)
+    result = _validate.output("out", out, (x.shape[0], w.shape[1]), x.dtype)
     _k.affine_forward(x, w, b, result)
     return result
 
@@ -61,7 +60,7 @@ def affine_backward(
 
     Two BLAS GEMMs with transpose flags (no transposed copies), db by a loop over rows.
     """
-    dout, x, w, need_dx, has_bias = _checks.affine_backward(dout, x, w, need_dx, has_bias)
+    dout, x, w, need_dx, has_bias = _validate.affine_backward(dout, x, w, need_dx, has_bias)
     dx = np.empty(x.shape, dtype=x.dtype) if need_dx else None
     dw = np.empty(w.shape, dtype=w.dtype)
     db = np.empty(w.shape[1], dtype=w.dtype) if has_bias else None
@@ -71,55 +70,55 @@ def affine_backward(
 
 def relu_forward(z: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.relu_forward.  One pass; NaN propagates like np.maximum."""
-    z = _checks.float_array("z", z, 2)
-    result = _checks.output("out", out, z.shape, z.dtype)
+    z = _validate.float_array("z", z, 2)
+    result = _validate.output("out", out, z.shape, z.dtype)
     _k.relu_forward(z, result)
     return result
 
 
 def relu_backward(dout: Any, z: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.relu_backward.  A multiply by 0/1, so 0 * inf is NaN as there."""
-    dout, z = _checks.elementwise("dout", dout, "z", z)
-    result = _checks.output("out", out, z.shape, z.dtype)
+    dout, z = _validate.elementwise("dout", dout, "z", z)
+    result = _validate.output("out", out, z.shape, z.dtype)
     _k.relu_backward(dout, z, result)
     return result
 
 
 def sigmoid_forward(z: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.sigmoid_forward.  One pass, same exp(-|z|) formulation."""
-    z = _checks.float_array("z", z, 2)
-    result = _checks.output("out", out, z.shape, z.dtype)
+    z = _validate.float_array("z", z, 2)
+    result = _validate.output("out", out, z.shape, z.dtype)
     _k.sigmoid_forward(z, result)
     return result
 
 
 def sigmoid_backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.sigmoid_backward.  One pass, no temporaries."""
-    dout, a = _checks.elementwise("dout", dout, "a", a)
-    result = _checks.output("out", out, a.shape, a.dtype)
+    dout, a = _validate.elementwise("dout", dout, "a", a)
+    result = _validate.output("out", out, a.shape, a.dtype)
     _k.sigmoid_backward(dout, a, result)
     return result
 
 
 def softmax_forward(scores: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.softmax_forward.  Row max, exp and sum in the input dtype."""
-    scores = _checks.float_array("scores", scores, 2)
-    result = _checks.output("out", out, scores.shape, scores.dtype)
+    scores = _validate.float_array("scores", scores, 2)
+    result = _validate.output("out", out, scores.shape, scores.dtype)
     _k.softmax_forward(scores, result)
     return result
 
 
 def softmax_backward(dprobs: Any, probs: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.softmax_backward.  Two passes over each row, J never formed."""
-    dprobs, probs = _checks.elementwise("dprobs", dprobs, "probs", probs)
-    result = _checks.output("out", out, probs.shape, probs.dtype)
+    dprobs, probs = _validate.elementwise("dprobs", dprobs, "probs", probs)
+    result = _validate.output("out", out, probs.shape, probs.dtype)
     _k.softmax_backward(dprobs, probs, result)
     return result
 
 
 def cross_entropy_forward(probs: Any, y: Any) -> float:
     """Same contract as numpy_backend.cross_entropy_forward.  Logs in the input dtype, sum in float64."""
-    probs, y = _checks.scores_and_labels("probs", probs, y)
+    probs, y = _validate.scores_and_labels("probs", probs, y)
     return float(_k.cross_entropy_forward(probs, y))
 
 
@@ -129,7 +128,7 @@ def softmax_cross_entropy(scores: Any, y: Any) -> tuple[float, np.ndarray]:
     One pass per row: max, exp, normaliser, probabilities and the row's loss; the loss is summed
     in float64 whatever the input dtype.
     """
-    scores, y = _checks.scores_and_labels("scores", scores, y)
+    scores, y = _validate.scores_and_labels("scores", scores, y)
     probs = np.empty_like(scores)
     loss = _k.softmax_cross_entropy(scores, y, probs)
     return float(loss), probs
@@ -137,15 +136,15 @@ def softmax_cross_entropy(scores: Any, y: Any) -> tuple[float, np.ndarray]:
 
 def softmax_cross_entropy_backward(probs: Any, y: Any, *, out: Any = None) -> np.ndarray:
     """Same contract as numpy_backend.softmax_cross_entropy_backward.  One pass, divides by N."""
-    probs, y = _checks.scores_and_labels("probs", probs, y)
-    result = _checks.output("out", out, probs.shape, probs.dtype)
+    probs, y = _validate.scores_and_labels("probs", probs, y)
+    result = _validate.output("out", out, probs.shape, probs.dtype)
     _k.softmax_cross_entropy_backward(probs, y, result)
     return result
 
 
 def accuracy(scores: Any, y: Any) -> float:
     """Same contract as numpy_backend.accuracy.  First maximum on ties, as np.argmax."""
-    scores, y = _checks.scores_and_labels("scores", scores, y)
+    scores, y = _validate.scores_and_labels("scores", scores, y)
     return _k.correct_count(scores, y) / scores.shape[0]
 
 
@@ -158,8 +157,8 @@ def sgd_update(
     The hyper-parameters are rounded to the parameter dtype first, as NumPy does when it
     multiplies a float32 array by a Python float.
     """
-    lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
-    _checks.sgd_buffers(param, grad, momentum, velocity)
+    lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
+    _validate.sgd_buffers(param, grad, momentum, velocity)
     scalar = param.dtype.type
     flat_velocity = None if velocity is None else velocity.reshape(-1)
     _k.sgd_update(

@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validate
 from .._memory import aligned, aligned_zeros
-from ..backends import _checks, get_backend
+from ..backends import get_backend
+from ..errors import FastmlpTypeError, FastmlpValueError
 
 ACTIVATIONS = ("relu", "sigmoid")
 INITS = ("assignment", "he", "xavier")
@@ -66,13 +68,13 @@ class Network:
         try:
             self.dtype = np.dtype(dtype)
         except TypeError as error:
-            raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from error
-        if self.dtype not in _checks.FLOAT_DTYPES:
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+            raise FastmlpTypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from error
+        if self.dtype not in _validate.FLOAT_DTYPES:
+            raise FastmlpValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         if init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+            raise FastmlpValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+            raise FastmlpTypeError(f"seed must be an int, got {type(seed).__name__}")
         self.backend = backend if isinstance(backend, ModuleType) else get_backend(backend)
         self.layer_specs = layers
         self.init, self.seed = init, int(seed)
@@ -108,12 +110,14 @@ class Network:
     # --- computation -------------------------------------------------------------------
 
     def _check_batch(self, x: Any, y: Any | None) -> tuple[np.ndarray, np.ndarray | None]:
-        x = _checks.float_array("x", x, 2)
+        x = _validate.float_array("x", x, 2)
         if x.dtype != self.dtype:
-            raise TypeError(f"x must have the model's dtype {self.dtype}, got {x.dtype}")
+            raise FastmlpTypeError(f"x must have the model's dtype {self.dtype}, got {x.dtype}")
         if x.shape[1] != self.input_size:
-            raise ValueError(f"x must have {self.input_size} columns (input_size), got shape {x.shape}")
-        labels = None if y is None else _checks.labels("y", y, x.shape[0], self.num_classes)
+            raise FastmlpValueError(
+                f"x must have {self.input_size} columns (input_size), got shape {x.shape}"
+            )
+        labels = None if y is None else _validate.labels("y", y, x.shape[0], self.num_classes)
         return x, labels
 
     def scores(self, x: Any) -> np.ndarray:
