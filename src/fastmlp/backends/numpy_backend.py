@@ -5,7 +5,8 @@ Weights are (fan_in, fan_out), so a layer computes ``out = x @ w + b``.
 Every kernel returns new arrays, or overwrites the ``out=`` buffer it is given; none
 accumulates into existing values. Inputs are never modified, except by ``sgd_update``,
 whose job is to update ``param`` (and ``velocity``) in place.
-Argument checking is shared by all backends (``fastmlp._validate``).
+Argument checking is shared by all backends (``fastmlp._validate``); the compiled backends wrap
+their calls in the same interface through ``backends._kernels``.
 """
 
 from __future__ import annotations
@@ -15,22 +16,10 @@ from typing import Any
 import numpy as np
 
 from .. import _validate
+from . import _kernels
 
-__all__ = [
-    "accuracy",
-    "affine_backward",
-    "affine_forward",
-    "cross_entropy_forward",
-    "relu_backward",
-    "relu_forward",
-    "sgd_update",
-    "sigmoid_backward",
-    "sigmoid_forward",
-    "softmax_backward",
-    "softmax_cross_entropy",
-    "softmax_cross_entropy_backward",
-    "softmax_forward",
-]
+__all__ = list(_kernels.KERNELS)  # the kernel interface, the same in every backend
+NATIVE_EPOCH = False  # no whole-epoch call: the trainer drives the kernels one by one
 
 
 def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndarray:
