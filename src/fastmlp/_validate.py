@@ -117,22 +117,24 @@ def real_number(name: str, value: Any, *, minimum: float | None = None) -> float
     return number
 
 
-def positive_int(name: str, value: Any) -> int:
-    """``value`` as an int >= 1 (bool is not an int here), raising TypeError/ValueError naming ``name``."""
+def int_at_least(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int >= ``minimum`` (bool is not an int here), raising TypeError/ValueError
+    naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise FastmlpTypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise FastmlpValueError(f"{name} must be >= 1, got {value}")
+    if value < minimum:
+        raise FastmlpValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def positive_int(name: str, value: Any) -> int:
+    """A count or size: an int >= 1."""
+    return int_at_least(name, value, 1)
 
 
 def seed(name: str, value: Any) -> int:
-    """A random seed: an int >= 0 (bool is not an int here)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise FastmlpTypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 0:
-        raise FastmlpValueError(f"{name} must be >= 0, got {value}")
-    return int(value)
+    """A random seed: an int >= 0."""
+    return int_at_least(name, value, 0)
 
 
 def flag(name: str, value: Any) -> bool:
