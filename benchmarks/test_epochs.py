@@ -4,9 +4,16 @@
 To stay inside the suite's 3-minute budget an "epoch" here is the first 12,000 training rows
 (188 batches of 64); per-batch work is the same as in the full 48,000-row epoch, so the ratios
 are too. ``fastmlp bench`` times full epochs.
+
+Each fastmlp epoch's timed result (loss and accuracy of the last round) is checked against the
+NumPy backend's kernel-by-kernel trainer run through the same sequence of epochs outside the timing,
+within tests/tolerances.py; each peer's loss must be finite.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +22,9 @@ import fastmlp
 from fastmlp.benchmarking import peers
 from fastmlp.benchmarking.epochs import fastmlp_epoch_factory, torch_available
 from fastmlp.data import load_mnist
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from tolerances import TOLERANCES  # the one tolerance table lives with the tests
 
 ROWS = 12_000
 THREADS = (1, 2)
@@ -37,11 +47,30 @@ def threads(request):
     fastmlp.set_num_threads(1)
 
 
+ROUNDS = 3
+
+
 def _time(benchmark, epoch, order, group, threads, **info):
+    """Time ``ROUNDS`` epochs after a short warm-up one; returns the last timed epoch's result."""
     epoch(order[:256])  # warm-up: compilation, first touch of buffers
     benchmark.group = group
     benchmark.extra_info.update(threads=threads, rows=len(order), **info)
-    benchmark.pedantic(epoch, args=(order,), rounds=3, iterations=1)
+    return benchmark.pedantic(epoch, args=(order,), rounds=ROUNDS, iterations=1)
+
+
+_references: dict[tuple[str, int], tuple[float, float]] = {}
+
+
+def _reference_result(x, y, batch, order):
+    """(loss, accuracy) of the last epoch of the same sequence on the NumPy reference, untimed."""
+    key = (x.dtype.name, batch)
+    if key not in _references:
+        epoch = fastmlp_epoch_factory("numpy", x, y, batch)
+        epoch(order[:256])
+        for _ in range(ROUNDS):
+            result = epoch(order)
+        _references[key] = result
+    return _references[key]
 
 
 @pytest.mark.parametrize("batch", [64, 1024])
@@ -52,7 +81,15 @@ def test_fastmlp_epoch(benchmark, mnist, threads, batch, backend):
         fastmlp.get_backend("numba").warmup_epoch()
     epoch = fastmlp_epoch_factory(backend, x, y, batch)
     order = np.random.default_rng(0).permutation(ROWS)
-    _time(benchmark, epoch, order, f"epoch {x.dtype} batch {batch} {threads}T", threads, backend=backend)
+    loss, accuracy = _time(
+        benchmark, epoch, order, f"epoch {x.dtype} batch {batch} {threads}T", threads, backend=backend
+    )
+    expected_loss, expected_accuracy = _reference_result(x, y, batch, order)
+    assert np.isfinite(loss) and 0.0 <= accuracy <= 1.0
+    # The loss is a mean over the epoch's batches, each a sum of fp rounding: a relative bound;
+    # accuracy counts argmax hits, which rounding may flip for a row or two of 12,000.
+    assert loss == pytest.approx(expected_loss, rel=TOLERANCES[x.dtype]["rtol"])
+    assert abs(accuracy - expected_accuracy) <= 2 / ROWS
 
 
 @pytest.mark.parametrize("batch", [64, 1024])
@@ -79,4 +116,6 @@ def test_peer_epoch(benchmark, mnist, threads, batch, peer):
             return peers.gemm_floor_epoch(x, order, batch)
 
     order = np.random.default_rng(0).permutation(ROWS)
-    _time(benchmark, epoch, order, f"epoch {x.dtype} batch {batch} {threads}T", threads, peer=peer)
+    result = _time(benchmark, epoch, order, f"epoch {x.dtype} batch {batch} {threads}T", threads, peer=peer)
+    if peer != "gemm-floor":  # the floor only multiplies; it has no loss to return
+        assert np.isfinite(result), f"{peer} returned the loss {result!r}"

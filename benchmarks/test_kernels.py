@@ -1,18 +1,26 @@
 """One benchmark per kernel x backend x dtype x batch size at the assignment's sizes.
 
 Grouped by kernel, dtype and batch so each table compares the three backends on the same work.
-Correctness lives in tests/; here every kernel is called once before timing (compilation,
-first-touch of the output buffer) and then timed writing into a preallocated ``out=`` where the
-kernel has one, as the trainer calls it.
+Every kernel is called once before timing (compilation, first-touch of the output buffer) and
+then timed writing into a preallocated ``out=`` where the kernel has one, as the trainer calls it.
+The timed result is then checked (finite, and equal to the NumPy reference computed outside the
+timing within tests/tolerances.py), so a fast wrong kernel cannot pass. ``sgd_update`` changes its
+parameter in place, so each of its rounds starts from a fresh copy made outside the timing.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import C, D, H
 
 import fastmlp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from tolerances import assert_close  # the one tolerance table lives with the tests
 
 
 def _inputs(n: int, dtype: np.dtype) -> dict[str, np.ndarray]:
@@ -71,12 +79,42 @@ if _UNCOVERED:
     )
 
 
+def _assert_right(result, expected, dtype):
+    """``result`` (an array, a float or a tuple of them) is finite and matches ``expected``."""
+    results = result if isinstance(result, tuple) else (result,)
+    expecteds = expected if isinstance(expected, tuple) else (expected,)
+    for got, want in zip(results, expecteds, strict=True):
+        assert (got is None) == (want is None)
+        if want is None:
+            continue
+        assert np.all(np.isfinite(got)), "the timed kernel returned non-finite values"
+        assert_close(got, want, dtype, scale=max(1.0, float(np.max(np.abs(want)))))
+
+
 @pytest.mark.parametrize("kernel", list(CALLS))
 def test_kernel(benchmark, backend, dtype, batch, kernel):
-    call = CALLS[kernel](backend, _inputs(batch, dtype))
-    call()
+    reference = fastmlp.get_backend("numpy")
     benchmark.group = f"{kernel} {dtype.name} N={batch}"
     benchmark.extra_info.update(
         backend=backend.__name__.rsplit(".", 1)[-1], threads=fastmlp.get_num_threads()
     )
-    benchmark(call)
+    if kernel == "sgd_update":
+        expected = _inputs(batch, dtype)
+        CALLS[kernel](reference, expected)()
+        inputs = _inputs(batch, dtype)
+
+        def fresh_state():
+            return (), {"param": inputs["w1"].copy(), "velocity": inputs["velocity"].copy()}
+
+        def step(param, velocity):
+            backend.sgd_update(param, inputs["grad"], 1e-9, reg=1e-3, momentum=0.9, velocity=velocity)
+            return param, velocity
+
+        step(**fresh_state()[1])
+        result = benchmark.pedantic(step, setup=fresh_state, rounds=200, iterations=1)
+        _assert_right(result, (expected["w1"], expected["velocity"]), dtype)
+        return
+    call = CALLS[kernel](backend, _inputs(batch, dtype))
+    call()
+    result = benchmark(call)
+    _assert_right(result, CALLS[kernel](reference, _inputs(batch, dtype))(), dtype)

@@ -13,7 +13,9 @@ from tolerances import assert_close
 
 import fastmlp
 from fastmlp.backends import _sparse, numpy_backend
+from fastmlp.backends._epoch import layers
 from fastmlp.backends._sparse import sparse_rows
+from fastmlp.optim import SGDSettings
 from fastmlp.threads import max_threads
 
 NATIVE = [name for name in ("numba", "cpp") if name in BACKENDS]
@@ -54,6 +56,12 @@ def _params(widths, dtype, seed=1):
     weights = [(0.5 * rng.standard_normal((a, b))).astype(dtype) for a, b in itertools.pairwise(widths)]
     biases = [(0.1 * rng.standard_normal(b)).astype(dtype) for b in widths[1:]]
     return weights, biases
+
+
+def _net(weights, biases, activations=("sigmoid", "none"), lr=None, reg=0.0, momentum=0.0, **velocities):
+    """The layer description the native epochs take; with SGD settings when ``lr`` is given."""
+    sgd = None if lr is None else SGDSettings(lr, reg, momentum)
+    return layers(weights, biases, activations, sgd=sgd, **velocities)
 
 
 def _reference_epoch(x, y, order, weights, biases, activations, batch_size, lr, reg, momentum):
@@ -113,10 +121,8 @@ def test_native_epoch_matches_the_kernel_by_kernel_reference(native, dtype, net,
             "weight_velocities": [np.zeros_like(p) for p in w],
             "bias_velocities": [np.zeros_like(p) for p in b],
         }
-    loss, batches, correct = native.train_epoch(
-        x, y, order, w, b, activations, batch_size=32, lr=0.2, reg=reg, momentum=momentum,
-        sparse=sparse, **velocities,
-    )  # fmt: skip
+    net = _net(w, b, activations, lr=0.2, reg=reg, momentum=momentum, **velocities)
+    loss, batches, correct = native.train_epoch(net, x, y, order, batch_size=32, sparse=sparse)
     assert batches == ref_batches == 5
     assert correct == ref_correct
     assert_close(loss, ref_loss, dtype, scale=10.0)
@@ -137,7 +143,7 @@ def test_epoch_is_deterministic_for_a_thread_count(native, sparse, threads):
     results = []
     for _ in range(2):
         w, b = _params((20, 16, 5), np.float32)
-        out = native.train_epoch(x, y, order, w, b, ["sigmoid", "none"], batch_size=64, lr=0.1, sparse=sparse)
+        out = native.train_epoch(_net(w, b, lr=0.1), x, y, order, batch_size=64, sparse=sparse)
         results.append((out, w, b))
     assert results[0][0] == results[1][0]
     for first, second in zip(results[0][1] + results[0][2], results[1][1] + results[1][2], strict=True):
@@ -151,7 +157,7 @@ def test_evaluate_matches_the_reference(native, dtype, sparse, threads):
     fastmlp.set_num_threads(threads)
     x, y = _data(dtype)
     w, b = _params((20, 16, 5), dtype)
-    loss, batches, correct = native.evaluate(x, y, w, b, ["sigmoid", "none"], batch_size=64, sparse=sparse)
+    loss, batches, correct = native.evaluate(_net(w, b), x, y, batch_size=64, sparse=sparse)
     expected_loss, expected_correct = 0.0, 0
     for start in range(0, len(x), 64):
         xb, yb = x[start : start + 64], y[start : start + 64]
@@ -210,9 +216,9 @@ def test_given_sparse_rows_must_describe_x(native):
     w, b = _params((20, 16, 5), np.float32)
     other = sparse_rows(x[:10])
     with pytest.raises(ValueError, match="x_sparse"):
-        native.evaluate(x, y, w, b, ["sigmoid", "none"], batch_size=8, x_sparse=other)
+        native.evaluate(_net(w, b), x, y, batch_size=8, x_sparse=other)
     with pytest.raises(TypeError, match="sparse"):
-        native.evaluate(x, y, w, b, ["sigmoid", "none"], batch_size=8, sparse="yes")  # type: ignore[arg-type]
+        native.evaluate(_net(w, b), x, y, batch_size=8, sparse="yes")
 
 
 def test_explicit_sparse_rows_give_the_cached_paths_numbers(native):
@@ -220,11 +226,9 @@ def test_explicit_sparse_rows_give_the_cached_paths_numbers(native):
     order = np.arange(len(x))
     w1, b1 = _params((20, 16, 5), np.float32)
     w2, b2 = _params((20, 16, 5), np.float32)
-    first = native.train_epoch(x, y, order, w1, b1, ["sigmoid", "none"], batch_size=16, lr=0.1, sparse=True)
+    first = native.train_epoch(_net(w1, b1, lr=0.1), x, y, order, batch_size=16, sparse=True)
     given = sparse_rows(x)
-    second = native.train_epoch(
-        x, y, order, w2, b2, ["sigmoid", "none"], batch_size=16, lr=0.1, x_sparse=given, sparse=True
-    )
+    second = native.train_epoch(_net(w2, b2, lr=0.1), x, y, order, batch_size=16, x_sparse=given, sparse=True)
     assert first == second
     np.testing.assert_array_equal(w1[0], w2[0])
 
@@ -234,9 +238,7 @@ def test_subnormal_mode_is_restored_after_the_native_call():
     # The cpp epoch flushes subnormals to zero while it runs; afterwards NumPy must see them again.
     x, y = _data(np.float32)
     w, b = _params((20, 16, 5), np.float32)
-    fastmlp.get_backend("cpp").train_epoch(
-        x, y, np.arange(len(x)), w, b, ["sigmoid", "none"], batch_size=16, lr=0.1
-    )
+    fastmlp.get_backend("cpp").train_epoch(_net(w, b, lr=0.1), x, y, np.arange(len(x)), batch_size=16)
     tiny = np.array([np.finfo(np.float32).tiny], dtype=np.float32)
     assert (tiny / np.float32(4))[0] > 0
 
@@ -253,9 +255,9 @@ def test_results_do_not_depend_on_where_x_sits(native, sparse):
     for data in (x, shifted):
         w, b = _params((20, 16, 5), np.float32)
         trained = native.train_epoch(
-            data, y, order, w, b, ["sigmoid", "none"], batch_size=32, lr=0.1, reg=1e-3, sparse=sparse
+            _net(w, b, lr=0.1, reg=1e-3), data, y, order, batch_size=32, sparse=sparse
         )
-        evaluated = native.evaluate(data, y, w, b, ["sigmoid", "none"], batch_size=32, sparse=sparse)
+        evaluated = native.evaluate(_net(w, b), data, y, batch_size=32, sparse=sparse)
         results.append((trained, evaluated, w, b))
     assert results[0][:2] == results[1][:2]
     for first, second in zip(results[0][2] + results[0][3], results[1][2] + results[1][3], strict=True):
@@ -274,7 +276,7 @@ def test_sparse_epoch_with_batches_of_more_than_64_rows(native, threads):
     )
     w, b = _params((20, 16, 5), np.float64)
     loss, batches, correct = native.train_epoch(
-        x, y, order, w, b, ["sigmoid", "none"], batch_size=130, lr=0.2, reg=1e-3, sparse=True
+        _net(w, b, lr=0.2, reg=1e-3), x, y, order, batch_size=130, sparse=True
     )
     assert (batches, correct) == (ref_batches, ref_correct) == (3, ref_correct)
     assert_close(loss, ref_loss, np.float64, scale=10.0)
@@ -292,7 +294,7 @@ def test_inputs_wider_than_the_sparse_index_take_the_dense_path(native):
     y = np.array([0, 1, 0, 1])
     w, b = [np.zeros((columns, 2), np.float32)], [np.zeros(2, np.float32)]
     assert _sparse.choose(x, None, None) is None
-    loss, batches, _ = native.evaluate(x, y, w, b, ["none"], batch_size=2)
+    loss, batches, _ = native.evaluate(_net(w, b, ["none"]), x, y, batch_size=2)
     assert batches == 2 and loss == pytest.approx(2 * np.log(2), rel=1e-6)
     with pytest.raises(ValueError, match="at most 65536 columns"):
-        native.evaluate(x, y, w, b, ["none"], batch_size=2, sparse=True)
+        native.evaluate(_net(w, b, ["none"]), x, y, batch_size=2, sparse=True)

@@ -78,10 +78,25 @@ def test_native_epoch_matches_kernel_path(name, dtype, momentum, architecture):
         np.testing.assert_allclose(params_n[name], params_k[name], rtol=tol, atol=tol * 1e-2, err_msg=name)
 
 
-def test_every_backend_offers_the_native_epoch_where_expected():
-    assert hasattr(fastmlp.get_backend("cpp"), "train_epoch")
-    assert hasattr(fastmlp.get_backend("numba"), "train_epoch")
-    assert not hasattr(fastmlp.get_backend("numpy"), "train_epoch")  # the reference stays plain
+def test_every_backend_declares_whether_it_has_a_native_epoch():
+    for name in ("cpp", "numba"):
+        module = fastmlp.get_backend(name)
+        assert module.NATIVE_EPOCH is True and callable(module.train_epoch) and callable(module.evaluate)
+    numpy_backend = fastmlp.get_backend("numpy")
+    assert numpy_backend.NATIVE_EPOCH is False  # the reference stays plain
+    assert not hasattr(numpy_backend, "train_epoch")
+
+
+def test_the_model_description_is_built_once_per_run():
+    model = TwoLayerNet(20, 16, 4, dtype="float32", backend="numpy", init="he")
+    optimizer = SGD(0.1, momentum=0.9)
+    net = model.describe(optimizer)
+    assert model.describe(optimizer) is net  # reused while the same arrays and settings are in place
+    assert net.weights[0] is model.params["W1"] and net.weight_velocities is not None
+    assert net.weight_velocities[0] is optimizer.velocities["W1"]
+    assert [a.label for a in net.activations] == ["sigmoid", "none"]
+    assert model.describe() is not net and model.describe().sgd is None
+    assert model.describe(SGD(0.1)) is not net  # another optimizer, another description
 
 
 def test_divergence_stops_and_keeps_the_best(backend):

@@ -3,16 +3,10 @@ against a plain NumPy reference."""
 
 from __future__ import annotations
 
-import numpy  # noqa: F401 - loads NumPy's BLAS so that the limit below finds it
-from threadpoolctl import threadpool_limits
-
 from .backends import available_backends, default_backend, get_backend, set_backend
 from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
-
-# Kernels run on one thread by default, BLAS included (see fastmlp.threads).
-threadpool_limits(limits=1, user_api="blas")
 
 __all__ = [
     "__version__",

@@ -20,11 +20,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .errors import FastmlpValueError
 from .models import MODEL_TYPES, Network, build_model
+from .models.network import ACTIVATIONS
 from .optim import SGD
 
 
-class ConfigError(ValueError):
+class ConfigError(FastmlpValueError):
     """A configuration file or value is wrong; the message names the key."""
 
 
@@ -118,8 +120,8 @@ def validate(config: Any) -> dict[str, dict[str, Any]]:
         for i, size in enumerate(sizes):
             _check_value(f"Model.hidden_sizes[{i}]", size, (int,), "positive")
         activation = model.setdefault("activation", "relu")
-        if activation not in ("relu", "sigmoid"):
-            raise ConfigError(f"Model.activation must be relu or sigmoid, got {activation!r}")
+        if activation not in ACTIVATIONS:
+            raise ConfigError(f"Model.activation must be {' or '.join(ACTIVATIONS)}, got {activation!r}")
     return result
 
 

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from . import _validate
 from ._memory import aligned_zeros
-from .backends import _checks
+from .errors import FastmlpValueError
+
+
+@dataclass(frozen=True)
+class SGDSettings:
+    """SGD's hyper-parameters, checked here, once: everything that receives this object trusts it
+    (the native epochs read it from the model description, ``backends._epoch.Layers``)."""
+
+    learning_rate: float
+    reg: float = 0.0
+    momentum: float = 0.0
+
+    def __post_init__(self) -> None:
+        checked = _validate.sgd_hyperparameters(self.learning_rate, self.reg, self.momentum)
+        for name, value in zip(("learning_rate", "reg", "momentum"), checked, strict=True):
+            object.__setattr__(self, name, value)  # as Python floats
 
 
 class SGD:
@@ -19,10 +36,20 @@ class SGD:
     """
 
     def __init__(self, learning_rate: float, reg: float = 0.0, momentum: float = 0.0) -> None:
-        self.learning_rate, self.reg, self.momentum = _checks.sgd_hyperparameters(
-            learning_rate, reg, momentum
-        )
+        self.settings = SGDSettings(learning_rate, reg, momentum)
         self.velocities: dict[str, np.ndarray] = {}
+
+    @property
+    def learning_rate(self) -> float:
+        return self.settings.learning_rate
+
+    @property
+    def reg(self) -> float:
+        return self.settings.reg
+
+    @property
+    def momentum(self) -> float:
+        return self.settings.momentum
 
     def velocity(self, name: str, param: np.ndarray) -> np.ndarray:
         """The velocity buffer of parameter ``name`` (zeros at first use)."""
@@ -37,7 +64,7 @@ class SGD:
     def step(self, model: Any, grads: dict[str, np.ndarray]) -> None:
         """Update ``model.params`` in place from ``grads`` (same keys)."""
         if set(grads) != set(model.params):
-            raise ValueError(
+            raise FastmlpValueError(
                 f"grads must have the keys of the model's params {sorted(model.params)}, got {sorted(grads)}"
             )
         kernel = model.backend.sgd_update

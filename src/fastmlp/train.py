@@ -8,9 +8,10 @@ the validation rows are evaluated in batches of ``batch_size`` (loss: mean of ba
 best model is the one after the epoch with the highest validation accuracy (first on ties); its
 test accuracy is measured once, at the end.
 
-A backend that offers a native whole-epoch ``train_epoch``/``evaluate`` (cpp) runs the epoch in
-one call; otherwise the epoch is driven kernel by kernel from here. Both paths do the same
-arithmetic (a test holds them together).
+A backend that declares ``NATIVE_EPOCH`` (numba, cpp) runs each epoch in one call of its
+``train_epoch`` / ``evaluate`` on the model's description (``Network.describe``, built once per
+run; the contract is in ``backends._epoch``); otherwise the epoch is driven kernel by kernel from
+here. Both paths do the same arithmetic (a test holds them together).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from .backends import _checks
+from . import _validate
+from .errors import FastmlpTypeError, FastmlpValueError
 from .models import Network
 from .optim import SGD
 
@@ -73,22 +75,6 @@ class TrainResult:
         }
 
 
-def _native_layers(model: Network) -> tuple[list[np.ndarray], list[np.ndarray | None], list[str]]:
-    weights, biases, activations = zip(*model.layers(), strict=True)
-    return list(weights), list(biases), [a or "none" for a in activations]
-
-
-def _velocities(model: Network, optimizer: SGD) -> tuple[list[np.ndarray], list[np.ndarray | None]] | None:
-    if not optimizer.momentum:
-        return None
-    weights = [optimizer.velocity(f"W{i}", w) for i, (w, _, _) in enumerate(model.layers(), start=1)]
-    biases = [
-        None if b is None else optimizer.velocity(f"b{i}", b)
-        for i, (_, b, _) in enumerate(model.layers(), start=1)
-    ]
-    return weights, biases
-
-
 def train_epoch(
     model: Network,
     optimizer: SGD,
@@ -103,24 +89,9 @@ def train_epoch(
 
     x (N, D), y (N,), order (S,) row indices. ``native=False`` forces the kernel-by-kernel path.
     """
-    kernel = getattr(model.backend, "train_epoch", None)
-    if native and kernel is not None:
-        weights, biases, activations = _native_layers(model)
-        velocities = _velocities(model, optimizer)
-        loss_sum, batches, correct = kernel(
-            x,
-            y,
-            order,
-            weights,
-            biases,
-            activations,
-            batch_size=batch_size,
-            lr=optimizer.learning_rate,
-            reg=optimizer.reg,
-            momentum=optimizer.momentum,
-            weight_velocities=None if velocities is None else velocities[0],
-            bias_velocities=None if velocities is None else velocities[1],
-        )
+    if native and model.backend.NATIVE_EPOCH:
+        net = model.describe(optimizer)  # built once per run, then reused
+        loss_sum, batches, correct = model.backend.train_epoch(net, x, y, order, batch_size=batch_size)
         return loss_sum / batches, correct / len(order)
     losses, correct = [], 0
     for start in range(0, len(order), batch_size):
@@ -136,10 +107,8 @@ def evaluate(
     model: Network, x: np.ndarray, y: np.ndarray, batch_size: int, *, native: bool = True
 ) -> tuple[float, float]:
     """Mean batch loss and accuracy of ``model`` on (x (N, D), y (N,)), in batches, in order."""
-    kernel = getattr(model.backend, "evaluate", None)
-    if native and kernel is not None:
-        weights, biases, activations = _native_layers(model)
-        loss_sum, batches, correct = kernel(x, y, weights, biases, activations, batch_size=batch_size)
+    if native and model.backend.NATIVE_EPOCH:
+        loss_sum, batches, correct = model.backend.evaluate(model.describe(), x, y, batch_size=batch_size)
         return loss_sum / batches, correct / len(x)
     losses, correct = [], 0
     for start in range(0, len(x), batch_size):
@@ -152,17 +121,19 @@ def evaluate(
 def _check_data(data: Any, model: Network) -> None:
     for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
         if not hasattr(data, name):
-            raise TypeError(f"data must have x_train, y_train, x_val, y_val, x_test, y_test; missing {name}")
+            raise FastmlpTypeError(
+                f"data must have x_train, y_train, x_val, y_val, x_test, y_test; missing {name}"
+            )
     for split in ("train", "val", "test"):
         x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
-        x = _checks.float_array(f"x_{split}", x, 2)
+        x = _validate.float_array(f"x_{split}", x, 2)
         if x.dtype != model.dtype:
-            raise TypeError(f"x_{split} must have the model's dtype {model.dtype}, got {x.dtype}")
+            raise FastmlpTypeError(f"x_{split} must have the model's dtype {model.dtype}, got {x.dtype}")
         if x.shape[1] != model.input_size:
-            raise ValueError(f"x_{split} must have {model.input_size} columns, got shape {x.shape}")
-        _checks.labels(f"y_{split}", y, x.shape[0], model.num_classes)
+            raise FastmlpValueError(f"x_{split} must have {model.input_size} columns, got shape {x.shape}")
+        _validate.labels(f"y_{split}", y, x.shape[0], model.num_classes)
         if split == "train" and not np.all(np.isfinite(x)):
-            raise ValueError("x_train must be finite (it holds NaN or infinite values)")
+            raise FastmlpValueError("x_train must be finite (it holds NaN or infinite values)")
 
 
 def train(
@@ -184,11 +155,10 @@ def train(
     (``diverged``); Ctrl-C stops it too (``interrupted``); either way the best model so far is kept.
     """
     epochs, batch_size = (
-        _checks.positive_int("epochs", epochs),
-        _checks.positive_int("batch_size", batch_size),
+        _validate.positive_int("epochs", epochs),
+        _validate.positive_int("batch_size", batch_size),
     )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = _validate.seed("seed", seed)
     _check_data(data, model)
     rng = np.random.default_rng(seed)
     result = TrainResult()

@@ -11,6 +11,8 @@ import importlib
 import os
 from types import ModuleType
 
+from ..errors import FastmlpTypeError, FastmlpValueError
+
 KNOWN_BACKENDS = ("numpy", "numba", "cpp")
 _MODULES = {
     "numpy": "fastmlp.backends.numpy_backend",
@@ -43,9 +45,11 @@ def available_backends() -> list[str]:
 
 def _check_name(name: object, argument: str = "name") -> str:
     if not isinstance(name, str):
-        raise TypeError(f"{argument} must be a backend name (str), got {type(name).__name__}")
+        raise FastmlpTypeError(f"{argument} must be a backend name (str), got {type(name).__name__}")
     if name not in KNOWN_BACKENDS:
-        raise ValueError(f"{argument}: unknown backend {name!r}; valid backends: {', '.join(KNOWN_BACKENDS)}")
+        raise FastmlpValueError(
+            f"{argument}: unknown backend {name!r}; valid backends: {', '.join(KNOWN_BACKENDS)}"
+        )
     return name
 
 
@@ -54,7 +58,7 @@ def get_backend(name: str | None = None) -> ModuleType:
     name = default_backend() if name is None else _check_name(name)
     module = _load(name)
     if module is None:
-        raise ValueError(
+        raise FastmlpValueError(
             f"backend {name!r} is not available on this machine ({_load_errors[name]}); "
             f"available: {', '.join(available_backends())}"
         )

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validate
 from .._memory import aligned_empty, aligned_zeros
-from . import _checks
+from ..errors import FastmlpTypeError, FastmlpValueError
 
 # Below this fraction of non-zero inputs layer 1 runs over the non-zeros (measured on MNIST, 19%
 # non-zeros: the sparse epoch is several times faster; the sparse kernels do about 2x the work per
@@ -48,17 +49,19 @@ class SparseRows:
         indptr, indices = self.indptr, self.indices
         for name in ("indptr", "indices", "column_nnz"):
             if not isinstance(getattr(self, name), np.ndarray):
-                raise TypeError(f"{name} must be a numpy.ndarray, got {type(getattr(self, name)).__name__}")
+                raise FastmlpTypeError(
+                    f"{name} must be a numpy.ndarray, got {type(getattr(self, name)).__name__}"
+                )
         if indptr.dtype != np.int64 or indptr.shape != (rows + 1,) or indptr[0] != 0:
-            raise ValueError(f"indptr must be int64 of shape ({rows + 1},) starting at 0")
+            raise FastmlpValueError(f"indptr must be int64 of shape ({rows + 1},) starting at 0")
         if columns > MAX_COLUMNS:
-            raise ValueError(f"the sparse path takes at most {MAX_COLUMNS} columns, x has {columns}")
+            raise FastmlpValueError(f"the sparse path takes at most {MAX_COLUMNS} columns, x has {columns}")
         if indices.dtype != np.uint16 or indices.ndim != 1 or indptr[-1] != indices.shape[0]:
-            raise ValueError("indices must be 1-D uint16 with indptr[-1] entries")
+            raise FastmlpValueError("indices must be 1-D uint16 with indptr[-1] entries")
         if np.any(np.diff(indptr) < 0) or (indices.size and indices.max() >= columns):
-            raise ValueError(f"indptr must not decrease and indices must lie in [0, {columns})")
+            raise FastmlpValueError(f"indptr must not decrease and indices must lie in [0, {columns})")
         if self.column_nnz.dtype != np.int64 or self.column_nnz.shape != (columns,):
-            raise ValueError(f"column_nnz must be int64 of shape ({columns},)")
+            raise FastmlpValueError(f"column_nnz must be int64 of shape ({columns},)")
 
     @property
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -72,10 +75,10 @@ _CHUNK_ROWS = 1024
 
 def sparse_rows(x: Any) -> SparseRows:
     """The CSR of x (N, D), float32 or float64: pass it as ``x_sparse=`` for that same x."""
-    x = _checks.float_array("x", x, 2)
+    x = _validate.float_array("x", x, 2)
     rows, columns = x.shape
     if columns > MAX_COLUMNS:
-        raise ValueError(f"the sparse path takes at most {MAX_COLUMNS} columns, x has {columns}")
+        raise FastmlpValueError(f"the sparse path takes at most {MAX_COLUMNS} columns, x has {columns}")
     indptr = aligned_zeros(rows + 1, np.int64)
     column_nnz = aligned_zeros(columns, np.int64)
     for start in range(0, rows, _CHUNK_ROWS):
@@ -125,12 +128,12 @@ def choose(x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None) -> S
     ``x_sparse``: a prebuilt ``sparse_rows(x)``; otherwise the structure is built and cached.
     """
     if sparse is not None and not isinstance(sparse, bool):
-        raise TypeError(f"sparse must be True, False or None, got {sparse!r}")
+        raise FastmlpTypeError(f"sparse must be True, False or None, got {sparse!r}")
     if x_sparse is not None:
         if not isinstance(x_sparse, SparseRows):
-            raise TypeError("x_sparse must come from sparse_rows(x)")
+            raise FastmlpTypeError("x_sparse must come from sparse_rows(x)")
         if x_sparse.shape != x.shape:
-            raise ValueError(f"x_sparse describes a {x_sparse.shape} array, x is {x.shape}")
+            raise FastmlpValueError(f"x_sparse describes a {x_sparse.shape} array, x is {x.shape}")
     if sparse is False:
         return None
     if x_sparse is None:

@@ -5,7 +5,8 @@ Weights are (fan_in, fan_out), so a layer computes ``out = x @ w + b``.
 Every kernel returns new arrays, or overwrites the ``out=`` buffer it is given; none
 accumulates into existing values. Inputs are never modified, except by ``sgd_update``,
 whose job is to update ``param`` (and ``velocity``) in place.
-Argument checking is shared by all backends (``fastmlp.backends._checks``).
+Argument checking is shared by all backends (``fastmlp._validate``); the compiled backends wrap
+their calls in the same interface through ``backends._kernels``.
 """
 
 from __future__ import annotations
@@ -14,23 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _checks
+from .. import _validate
+from . import _kernels
 
-__all__ = [
-    "accuracy",
-    "affine_backward",
-    "affine_forward",
-    "cross_entropy_forward",
-    "relu_backward",
-    "relu_forward",
-    "sgd_update",
-    "sigmoid_backward",
-    "sigmoid_forward",
-    "softmax_backward",
-    "softmax_cross_entropy",
-    "softmax_cross_entropy_backward",
-    "softmax_forward",
-]
+__all__ = list(_kernels.KERNELS)  # the kernel interface, the same in every backend
+NATIVE_EPOCH = False  # no whole-epoch call: the trainer drives the kernels one by one
 
 
 def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndarray:
@@ -38,8 +27,8 @@ def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndar
 
     x (N, D), w (D, M), b (M,) or None  ->  out (N, M), written into ``out`` if given.
     """
-    x, w, b = _checks.affine_forward(x, w, b)
-    result = _checks.output("out", out, (x.shape[0], w.shape[1]), x.dtype)
+    x, w, b = _validate.affine_forward(x, w, b)
+    result = _validate.output("out", out, (x.shape[0], w.shape[1]), x.dtype)
     np.matmul(x, w, out=result)
     if b is not None:
         result += b
@@ -54,7 +43,7 @@ def affine_backward(
     dout (N, M), x (N, D), w (D, M)  ->  (dx (N, D) or None, dw (D, M), db (M,) or None).
     ``need_dx=False`` skips dx (the first layer needs none); ``has_bias=False`` skips db.
     """
-    dout, x, w, need_dx, has_bias = _checks.affine_backward(dout, x, w, need_dx, has_bias)
+    dout, x, w, need_dx, has_bias = _validate.affine_backward(dout, x, w, need_dx, has_bias)
     dx = dout @ w.T if need_dx else None
     dw = x.T @ dout
     db = dout.sum(axis=0) if has_bias else None
@@ -63,16 +52,16 @@ def affine_backward(
 
 def relu_forward(z: Any, *, out: Any = None) -> np.ndarray:
     """ReLU forward: ``a = max(z, 0)``.  z (N, M) -> a (N, M)."""
-    z = _checks.float_array("z", z, 2)
-    result = _checks.output("out", out, z.shape, z.dtype)
+    z = _validate.float_array("z", z, 2)
+    result = _validate.output("out", out, z.shape, z.dtype)
     np.maximum(z, 0, out=result)
     return result
 
 
 def relu_backward(dout: Any, z: Any, *, out: Any = None) -> np.ndarray:
     """ReLU backward: ``dz = dout * (z > 0)``.  dout (N, M), z (N, M) -> dz (N, M)."""
-    dout, z = _checks.elementwise("dout", dout, "z", z)
-    result = _checks.output("out", out, z.shape, z.dtype)
+    dout, z = _validate.elementwise("dout", dout, "z", z)
+    result = _validate.output("out", out, z.shape, z.dtype)
     np.multiply(dout, z > 0, out=result)
     return result
 
@@ -83,8 +72,8 @@ def sigmoid_forward(z: Any, *, out: Any = None) -> np.ndarray:
     Evaluated through ``e = exp(-|z|)`` so that no finite z overflows:
     ``a = 1 / (1 + e)`` for z >= 0 and ``a = e / (1 + e)`` for z < 0.
     """
-    z = _checks.float_array("z", z, 2)
-    result = _checks.output("out", out, z.shape, z.dtype)
+    z = _validate.float_array("z", z, 2)
+    result = _validate.output("out", out, z.shape, z.dtype)
     e = np.exp(-np.abs(z))
     np.divide(np.where(z >= 0, 1, e), 1 + e, out=result)
     return result
@@ -95,8 +84,8 @@ def sigmoid_backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
 
     dout (N, M), a = sigmoid(z) (N, M) -> dz (N, M).
     """
-    dout, a = _checks.elementwise("dout", dout, "a", a)
-    result = _checks.output("out", out, a.shape, a.dtype)
+    dout, a = _validate.elementwise("dout", dout, "a", a)
+    result = _validate.output("out", out, a.shape, a.dtype)
     np.multiply(dout, a * (1 - a), out=result)
     return result
 
@@ -107,8 +96,8 @@ def softmax_forward(scores: Any, *, out: Any = None) -> np.ndarray:
     scores (N, C) -> probs (N, C). Subtracting the row maximum keeps every exponent <= 0,
     so any finite scores (rows of +-1e4, say) give finite probabilities.
     """
-    scores = _checks.float_array("scores", scores, 2)
-    result = _checks.output("out", out, scores.shape, scores.dtype)
+    scores = _validate.float_array("scores", scores, 2)
+    result = _validate.output("out", out, scores.shape, scores.dtype)
     e = np.exp(scores - scores.max(axis=1, keepdims=True))
     np.divide(e, e.sum(axis=1, keepdims=True), out=result)
     return result
@@ -120,8 +109,8 @@ def softmax_backward(dprobs: Any, probs: Any, *, out: Any = None) -> np.ndarray:
     This is ``dp @ J`` with ``J = diag(s) - s s^T`` for each row, without forming J.
     dprobs (N, C), probs (N, C) -> dscores (N, C).
     """
-    dprobs, probs = _checks.elementwise("dprobs", dprobs, "probs", probs)
-    result = _checks.output("out", out, probs.shape, probs.dtype)
+    dprobs, probs = _validate.elementwise("dprobs", dprobs, "probs", probs)
+    result = _validate.output("out", out, probs.shape, probs.dtype)
     inner = np.sum(dprobs * probs, axis=1, keepdims=True)
     np.multiply(probs, dprobs - inner, out=result)
     return result
@@ -134,7 +123,7 @@ def cross_entropy_forward(probs: Any, y: Any) -> float:
     A probability that underflowed to 0 is clamped to the dtype's smallest normal number,
     so the loss stays finite (about 87 per row in float32, 708 in float64).
     """
-    probs, y = _checks.scores_and_labels("probs", probs, y)
+    probs, y = _validate.scores_and_labels("probs", probs, y)
     picked = probs[np.arange(probs.shape[0]), y]
     tiny = np.finfo(probs.dtype).tiny
     return float(-np.mean(np.log(np.maximum(picked, tiny))))
@@ -146,7 +135,7 @@ def softmax_cross_entropy(scores: Any, y: Any) -> tuple[float, np.ndarray]:
     ``loss = mean_n (logsumexp_c s_nc - s_n,y_n)``, ``probs = softmax(scores)``.
     scores (N, C), y (N,) -> (loss as Python float, probs (N, C)).
     """
-    scores, y = _checks.scores_and_labels("scores", scores, y)
+    scores, y = _validate.scores_and_labels("scores", scores, y)
     shifted = scores - scores.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     sums = e.sum(axis=1, keepdims=True)
@@ -160,9 +149,9 @@ def softmax_cross_entropy_backward(probs: Any, y: Any, *, out: Any = None) -> np
 
     probs (N, C), y (N,) -> dscores (N, C).
     """
-    probs, y = _checks.scores_and_labels("probs", probs, y)
+    probs, y = _validate.scores_and_labels("probs", probs, y)
     n = probs.shape[0]
-    result = _checks.output("out", out, probs.shape, probs.dtype)
+    result = _validate.output("out", out, probs.shape, probs.dtype)
     np.copyto(result, probs)
     result[np.arange(n), y] -= 1
     result /= n
@@ -174,7 +163,7 @@ def accuracy(scores: Any, y: Any) -> float:
 
     scores (N, C), y (N,) -> Python float in [0, 1].
     """
-    scores, y = _checks.scores_and_labels("scores", scores, y)
+    scores, y = _validate.scores_and_labels("scores", scores, y)
     return float(np.mean(np.argmax(scores, axis=1) == y))
 
 
@@ -188,8 +177,8 @@ def sgd_update(
     param += velocity``, both updated in place.
     param, grad, velocity: any shape, all the same shape and dtype. Returns None.
     """
-    lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
-    _checks.sgd_buffers(param, grad, momentum, velocity)
+    lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
+    _validate.sgd_buffers(param, grad, momentum, velocity)
     step = grad + reg * param if reg != 0.0 else grad
     if velocity is None:
         param -= lr * step

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..machine import cpu_model
 from . import peers
@@ -69,8 +68,7 @@ def torch_available() -> bool:
 def _set_threads(n: int) -> None:
     from .. import set_num_threads
 
-    set_num_threads(n)
-    threadpool_limits(limits=n, user_api="blas")
+    set_num_threads(n)  # fastmlp's kernels and NumPy's BLAS (fastmlp.threads owns both)
     if torch_available():
         import torch
 

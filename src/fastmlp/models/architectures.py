@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from ..backends._checks import positive_int
+from .._validate import positive_int
+from ..errors import FastmlpTypeError, FastmlpValueError
 from .network import ACTIVATIONS, Layer, Network
 
 
@@ -90,9 +91,9 @@ class MLP(Network):
         seed: int = 1024,
     ) -> None:
         if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+            raise FastmlpValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
         if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Sequence):
-            raise TypeError(f"hidden_sizes must be a list of ints, got {type(hidden_sizes).__name__}")
+            raise FastmlpTypeError(f"hidden_sizes must be a list of ints, got {type(hidden_sizes).__name__}")
         sizes = [positive_int("input_size", input_size)]
         sizes += [positive_int(f"hidden_sizes[{i}]", h) for i, h in enumerate(hidden_sizes)]
         sizes.append(positive_int("num_classes", num_classes))
@@ -124,6 +125,6 @@ def build_model(config: dict[str, Any], **options: Any) -> Network:
     """A model from its config (``type`` plus constructor arguments); ``options`` add dtype etc."""
     kind = config.get("type")
     if kind not in MODEL_TYPES:
-        raise ValueError(f"Model.type must be one of {', '.join(MODEL_TYPES)}, got {kind!r}")
+        raise FastmlpValueError(f"Model.type must be one of {', '.join(MODEL_TYPES)}, got {kind!r}")
     arguments = {key: value for key, value in config.items() if key != "type"}
     return MODEL_TYPES[kind](**arguments, **options)

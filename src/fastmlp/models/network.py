@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _validate
 from .._memory import aligned, aligned_zeros
-from ..backends import _checks, get_backend
+from ..backends import get_backend
+from ..backends._epoch import Activation, Layers, layers
+from ..errors import FastmlpTypeError, FastmlpValueError
 
-ACTIVATIONS = ("relu", "sigmoid")
+if TYPE_CHECKING:
+    from ..optim import SGD
+
+ACTIVATIONS = tuple(a.label for a in Activation if a is not Activation.NONE)  # after a hidden layer
 INITS = ("assignment", "he", "xavier")
 
 
@@ -66,13 +72,13 @@ class Network:
         try:
             self.dtype = np.dtype(dtype)
         except TypeError as error:
-            raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from error
-        if self.dtype not in _checks.FLOAT_DTYPES:
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+            raise FastmlpTypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from error
+        if self.dtype not in _validate.FLOAT_DTYPES:
+            raise FastmlpValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         if init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+            raise FastmlpValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+            raise FastmlpTypeError(f"seed must be an int, got {type(seed).__name__}")
         self.backend = backend if isinstance(backend, ModuleType) else get_backend(backend)
         self.layer_specs = layers
         self.init, self.seed = init, int(seed)
@@ -83,6 +89,7 @@ class Network:
             if layer.has_bias:
                 self.params[f"b{i}"] = aligned_zeros(layer.fan_out, self.dtype)
         self._cache: dict[str, Any] = {}
+        self._descriptions: dict[int, tuple[SGD | None, Layers]] = {}
 
     # --- description -------------------------------------------------------------------
 
@@ -95,11 +102,42 @@ class Network:
         return self.layer_specs[-1].fan_out
 
     def layers(self) -> list[tuple[np.ndarray, np.ndarray | None, str | None]]:
-        """``[(W, b or None, activation after)]``, the form native whole-epoch kernels take."""
+        """``[(W, b or None, activation after)]``, first layer first."""
         return [
             (self.params[f"W{i}"], self.params.get(f"b{i}"), layer.activation)
             for i, layer in enumerate(self.layer_specs, start=1)
         ]
+
+    def describe(self, optimizer: SGD | None = None) -> Layers:
+        """This model as the native epochs read it (``backends._epoch.Layers``): its own arrays,
+        with ``optimizer``'s settings and velocities (None: for evaluation only).
+
+        Built and checked once, then reused for as long as the same optimizer, settings and
+        parameter arrays are in place (a training run), so no epoch rebuilds or re-checks it.
+        """
+        found = self._descriptions.get(id(optimizer))
+        arrays = [array for layer in self.layers() for array in layer[:2]]
+        if found is not None:
+            net = found[1]
+            current = [array for pair in zip(net.weights, net.biases, strict=True) for array in pair]
+            same_settings = optimizer is None or net.sgd is optimizer.settings
+            if same_settings and all(a is b for a, b in zip(arrays, current, strict=True)):
+                return net
+        weights, biases, activations = zip(*self.layers(), strict=True)
+        velocities: dict[str, list[Any]] = {}
+        if optimizer is not None and optimizer.momentum:
+            names = [(f"W{i}", f"b{i}") for i in range(1, len(weights) + 1)]
+            velocities["weight_velocities"] = [
+                optimizer.velocity(w, W) for (w, _), W in zip(names, weights, strict=True)
+            ]
+            velocities["bias_velocities"] = [
+                None if b is None else optimizer.velocity(name, b)
+                for (_, name), b in zip(names, biases, strict=True)
+            ]
+        sgd = None if optimizer is None else optimizer.settings
+        net = layers(list(weights), list(biases), list(activations), sgd=sgd, **velocities)
+        self._descriptions[id(optimizer)] = (optimizer, net)  # holding optimizer keeps its id unique
+        return net
 
     def config(self) -> dict[str, Any]:
         """Everything needed to rebuild this architecture (saved beside the weights)."""
@@ -108,12 +146,14 @@ class Network:
     # --- computation -------------------------------------------------------------------
 
     def _check_batch(self, x: Any, y: Any | None) -> tuple[np.ndarray, np.ndarray | None]:
-        x = _checks.float_array("x", x, 2)
+        x = _validate.float_array("x", x, 2)
         if x.dtype != self.dtype:
-            raise TypeError(f"x must have the model's dtype {self.dtype}, got {x.dtype}")
+            raise FastmlpTypeError(f"x must have the model's dtype {self.dtype}, got {x.dtype}")
         if x.shape[1] != self.input_size:
-            raise ValueError(f"x must have {self.input_size} columns (input_size), got shape {x.shape}")
-        labels = None if y is None else _checks.labels("y", y, x.shape[0], self.num_classes)
+            raise FastmlpValueError(
+                f"x must have {self.input_size} columns (input_size), got shape {x.shape}"
+            )
+        labels = None if y is None else _validate.labels("y", y, x.shape[0], self.num_classes)
         return x, labels
 
     def scores(self, x: Any) -> np.ndarray:
@@ -172,7 +212,3 @@ class Network:
             if dx is not None:
                 d = dx
         return grads
-
-    def loss_and_accuracy(self, x: Any, y: Any) -> tuple[float, float]:
-        loss, correct = self.forward(x, y)
-        return loss, correct / len(y)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import FastmlpValueError
 from .architectures import build_model
 from .network import Network
 
@@ -37,21 +38,23 @@ def load_model(
     """
     with np.load(path, allow_pickle=False) as archive:
         if CONFIG_KEY not in archive:
-            raise ValueError(f"{path} is not a fastmlp model file (no {CONFIG_KEY} entry)")
+            raise FastmlpValueError(f"{path} is not a fastmlp model file (no {CONFIG_KEY} entry)")
         saved = json.loads(archive[CONFIG_KEY].tobytes().decode())
         params = {name: archive[name] for name in archive.files if name != CONFIG_KEY}
     config = saved["model"]
     if expect is not None and expect != config:
         different = sorted(k for k in set(expect) | set(config) if expect.get(k) != config.get(k))
-        raise ValueError(
+        raise FastmlpValueError(
             f"{path} holds a model that does not match the requested architecture: "
             + ", ".join(f"{k} is {config.get(k)!r}, expected {expect.get(k)!r}" for k in different)
         )
     model = build_model(config, dtype=saved["dtype"], backend=backend)
     if set(params) != set(model.params):
-        raise ValueError(f"{path}: parameters {sorted(params)} do not match {sorted(model.params)}")
+        raise FastmlpValueError(f"{path}: parameters {sorted(params)} do not match {sorted(model.params)}")
     for name, value in params.items():
         if value.shape != model.params[name].shape:
-            raise ValueError(f"{path}: {name} has shape {value.shape}, expected {model.params[name].shape}")
+            raise FastmlpValueError(
+                f"{path}: {name} has shape {value.shape}, expected {model.params[name].shape}"
+            )
         model.params[name][...] = value
     return model

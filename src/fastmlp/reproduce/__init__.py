@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import _validate
 from .compare import Records
 from .report import write_markdown, write_overviews, write_run_files
 from .runner import Job, quick_spec, run_jobs
@@ -41,13 +42,7 @@ def reproduce(
 
     backend = default_backend() if backend is None else backend
     get_backend(backend)  # fail early, with the list of valid names, before any worker starts
-    for name, value in (("seed", seed), ("seeds", seeds)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    if seeds < 1:
-        raise ValueError(f"seeds must be >= 1, got {seeds}")
+    seed, seeds = _validate.seed("seed", seed), _validate.positive_int("seeds", seeds)
     if n_jobs is None:
         n_jobs = max_threads()
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:

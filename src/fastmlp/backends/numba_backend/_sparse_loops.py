@@ -18,7 +18,7 @@ from typing import Any
 
 from numba import njit
 
-from . import _numba_kernels as _k
+from . import _kernel_loops as _k
 
 _CONTRACT = {"contract"}
 

@@ -20,14 +20,12 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from . import _checks, _epoch_checks
-from . import _numba_kernels as _k
-from . import _numba_sparse as _sparse
-from ._sparse import SparseRows
-from ._sparse import choose as choose_sparse_rows
+from .._epoch import Activation, Layers, Pass
+from . import _kernel_loops as _k
+from . import _sparse_loops as _sparse
 
-ACTIVATIONS = {name: code for code, name in enumerate(_epoch_checks.ACTIVATIONS)}  # none 0, relu 1, sigmoid 2
-_NONE, _RELU, _SIGMOID = 0, 1, 2
+# the codes of the one definition, as plain ints that compiled code takes as constants
+_RELU, _SIGMOID = int(Activation.RELU), int(Activation.SIGMOID)
 
 
 @njit(cache=True)
@@ -123,7 +121,7 @@ def train_epoch_kernel(
     velocities like the parameters (ignored unless use_velocity), x (N, D), y (N,) int64,
     order (S,) int64 indices into x. lr, reg, momentum are scalars of the weights' dtype.
     With use_sparse, layer 0 runs over x's non-zeros, found through csr = (indptr, indices)
-    (``_sparse.SparseRows``); its weights are then updated row by row as their gradient is formed.
+    (``backends._sparse.SparseRows``); its weights are then updated row by row as their gradient is formed.
     """
     L = len(weights)
     S = order.shape[0]
@@ -231,109 +229,60 @@ def evaluate_kernel(
     return loss_sum, correct
 
 
-# --- Python boundary: validation and conversion to typed lists ------------------------------
+# --- Python boundary: the checked description as Numba typed lists -------------------------
 
 
-def _typed(
-    weights: list[np.ndarray], biases: list[np.ndarray | None], activations: list[str]
-) -> tuple[Any, Any, np.ndarray, np.ndarray]:
-    """Checked layers as Numba typed lists (weights, biases), has_bias flags and activation codes."""
+def _typed(net: Layers) -> tuple[Any, ...]:
+    """(weights, biases, has_bias, activation codes, weight velocities, bias velocities,
+    use_velocity) as the compiled loops take them, made once per description."""
+    typed = net.native.get("numba")
+    if typed is not None:
+        return typed
     w_list, b_list = List(), List()
-    has_bias = np.zeros(len(weights), dtype=np.bool_)
-    acts = np.array([ACTIVATIONS[a] for a in activations], dtype=np.int64)
-    for layer, (w, b) in enumerate(zip(weights, biases, strict=True)):
+    has_bias = np.array([b is not None for b in net.biases], dtype=np.bool_)
+    acts = np.array([int(a) for a in net.activations], dtype=np.int64)
+    for w, b in zip(net.weights, net.biases, strict=True):
         w_list.append(w)
         b_list.append(np.zeros(w.shape[1], w.dtype) if b is None else b)  # a placeholder is never read
-        has_bias[layer] = b is not None
-    return w_list, b_list, has_bias, acts
-
-
-def _csr_arguments(
-    x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None
-) -> tuple[bool, tuple[np.ndarray, np.ndarray]]:
-    """(use_sparse, (indptr, indices)); empty stand-ins, never read, for the dense path."""
-    rows = choose_sparse_rows(x, sparse, x_sparse)
-    if rows is None:
-        return False, (np.zeros(1, np.int64), np.zeros(0, np.uint16))
-    return True, (rows.indptr, rows.indices)
-
-
-def train_epoch(
-    x: Any,
-    y: Any,
-    order: Any,
-    weights: list[np.ndarray],
-    biases: list[np.ndarray | None],
-    activations: list[str],
-    *,
-    batch_size: int,
-    lr: float,
-    reg: float = 0.0,
-    momentum: float = 0.0,
-    weight_velocities: list[np.ndarray] | None = None,
-    bias_velocities: list[np.ndarray | None] | None = None,
-    sparse: bool | None = None,
-    x_sparse: SparseRows | None = None,
-) -> tuple[float, int, int]:
-    """Train one epoch in compiled code, updating weights, biases and velocities in place.
-
-    weights[l] (fan_in, fan_out), biases[l] (fan_out,) or None, activations[l] in
-    {'none', 'relu', 'sigmoid'} applied after layer l (softmax-CE follows the last layer);
-    x (N, D), y (N,) integer labels, order (S,) integer row indices (the shuffled epoch order),
-    batches of ``batch_size`` rows of x[order] (the last may be shorter). ``reg`` regularises the
-    weight matrices only. Velocities (same shapes; None for a bias-less layer) are required when
-    momentum > 0 and then updated as in ``sgd_update``.
-    Returns (sum of the batch mean losses, number of batches, number of correct predictions).
-
-    Layer 1 runs over x's non-zeros when ``sparse`` is True, densely when False, and when None
-    (default) whenever under ``SPARSE_DENSITY`` of x is non-zero; the CSR is ``x_sparse`` if given
-    (from ``sparse_rows(x)``), else built on the first call for this x and cached (as in the cpp
-    backend). Both paths do the same arithmetic in a different order (equal to float rounding).
-    """
-    weights, biases, activations = _epoch_checks.network(weights, biases, activations)
-    x, y = _epoch_checks.inputs(x, y, weights)
-    order = _epoch_checks.order(order, x.shape[0])
-    batch = _epoch_checks.batch_size(batch_size)
-    lr, reg, momentum = _checks.sgd_hyperparameters(lr, reg, momentum)
-    w_vel, b_vel = _epoch_checks.velocities(weight_velocities, bias_velocities, weights, biases, momentum)
-    w_list, b_list, has_bias, acts = _typed(weights, biases, activations)
-    use_velocity = weight_velocities is not None
+    use_velocity = net.weight_velocities is not None
     # without momentum the kernel never reads the velocity lists; pass the parameters as stand-ins
     wv_list, bv_list = w_list, b_list
-    if use_velocity:
+    if net.weight_velocities is not None and net.bias_velocities is not None:
         wv_list, bv_list = List(), List()
-        for vw, vb, b in zip(w_vel, b_vel, b_list, strict=True):
+        for vw, vb, b in zip(net.weight_velocities, net.bias_velocities, b_list, strict=True):
             wv_list.append(vw)
             bv_list.append(b if vb is None else vb)  # a bias-less layer's placeholder is never read
-    use_sparse, csr = _csr_arguments(x, sparse, x_sparse)
-    scalar = x.dtype.type
+    typed = (w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity)
+    net.native["numba"] = typed
+    return typed
+
+
+def _csr(data: Pass) -> tuple[bool, tuple[np.ndarray, np.ndarray]]:
+    """(use_sparse, (indptr, indices)); empty stand-ins, never read, for the dense path."""
+    if data.rows is None:
+        return False, (np.zeros(1, np.int64), np.zeros(0, np.uint16))
+    return True, (data.rows.indptr, data.rows.indices)
+
+
+def train(net: Layers, data: Pass) -> tuple[float, int, int]:
+    """The compiled training epoch on a checked description (``backends._epoch`` contract)."""
+    assert net.sgd is not None and data.order is not None  # checked by backends._epoch
+    w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity = _typed(net)
+    use_sparse, csr = _csr(data)
+    scalar = data.x.dtype.type  # hyper-parameters in the weights' dtype, as NumPy rounds them
+    sgd = net.sgd
     loss_sum, batches, correct = train_epoch_kernel(
         w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity,
-        x, y, order, batch, scalar(lr), scalar(reg), scalar(momentum), use_sparse, csr,
+        data.x, data.y, data.order, data.batch_size,
+        scalar(sgd.learning_rate), scalar(sgd.reg), scalar(sgd.momentum), use_sparse, csr,
     )  # fmt: skip
     return float(loss_sum), int(batches), int(correct)
 
 
-def evaluate(
-    x: Any,
-    y: Any,
-    weights: list[np.ndarray],
-    biases: list[np.ndarray | None],
-    activations: list[str],
-    *,
-    batch_size: int,
-    sparse: bool | None = None,
-    x_sparse: SparseRows | None = None,
-) -> tuple[float, int, int]:
-    """Forward pass over x in order, in batches of ``batch_size``, in compiled code.
-
-    Same model description and ``sparse`` / ``x_sparse`` as ``train_epoch`` (and the same signature
-    as cpp_backend.evaluate). Returns (sum of the batch mean losses, number of batches, correct count).
-    """
-    weights, biases, activations = _epoch_checks.network(weights, biases, activations)
-    x, y = _epoch_checks.inputs(x, y, weights)
-    batch = _epoch_checks.batch_size(batch_size)
-    w_list, b_list, has_bias, acts = _typed(weights, biases, activations)
-    use_sparse, csr = _csr_arguments(x, sparse, x_sparse)
-    loss_sum, correct = evaluate_kernel(w_list, b_list, has_bias, acts, x, y, batch, use_sparse, csr)
-    return float(loss_sum), -(-x.shape[0] // batch), int(correct)
+def evaluate(net: Layers, data: Pass) -> tuple[float, int, int]:
+    """The compiled evaluation pass on a checked description (``backends._epoch`` contract)."""
+    w_list, b_list, has_bias, acts = _typed(net)[:4]
+    use_sparse, csr = _csr(data)
+    B = data.batch_size
+    loss_sum, correct = evaluate_kernel(w_list, b_list, has_bias, acts, data.x, data.y, B, use_sparse, csr)
+    return float(loss_sum), -(-data.x.shape[0] // B), int(correct)

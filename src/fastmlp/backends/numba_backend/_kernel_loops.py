@@ -1,7 +1,7 @@
 """The compiled Numba kernels behind ``numba_backend``, on already-validated arrays.
 
 Every kernel writes into output arrays it is given and returns at most a scalar, so the same
-functions serve the per-kernel Python API and the whole-epoch loop (``_numba_epoch``).
+functions serve the per-kernel Python API and the whole-epoch loop (``numba_backend._epoch_loops``).
 Arithmetic stays in the array dtype: constants are made with ``x.dtype.type(...)`` because a bare
 Python literal would promote float32 to float64. No ``fastmath`` (it would break isnan and change
 rounding) and no ``parallel=True``: at the assignment's sizes (at most 1024 x 128 elements) a pass
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from ._numba_blas import gemm
+from ._blas import gemm
 
 
 @njit(cache=True)

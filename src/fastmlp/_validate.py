@@ -1,8 +1,10 @@
-"""Argument validation shared by every backend.
+"""Argument validation: every check of a user-supplied value, in one place.
 
-Every public kernel validates its arguments here, at the Python boundary, before any compiled
-code runs. That keeps the error messages identical across backends and means the native code
-only ever sees C-contiguous arrays of the right dtype and shape.
+Each public entry point (a kernel, the native epoch, ``Network``, ``SGD``, ``train``) validates
+the values it receives here, once, and what it passes inward is trusted. That keeps the error
+messages identical across backends and means the native code only ever sees C-contiguous arrays
+of the right dtype and shape. Errors are ``fastmlp.errors.FastmlpValueError`` /
+``FastmlpTypeError`` (subclasses of ValueError / TypeError) naming the argument.
 
 Policy (documented in the README):
 - arrays must be ``numpy.ndarray`` of float32 or float64 (TypeError otherwise); all float
@@ -20,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .._memory import aligned_empty
+from ._memory import aligned_empty
+from .errors import FastmlpTypeError, FastmlpValueError
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -34,15 +37,17 @@ def _describe(value: Any) -> str:
 def float_array(name: str, value: Any, ndim: int) -> np.ndarray:
     """Return ``value`` as a C-contiguous float array of ``ndim`` dimensions, or raise."""
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray of float32 or float64, got {_describe(value)}")
+        raise FastmlpTypeError(
+            f"{name} must be a numpy.ndarray of float32 or float64, got {_describe(value)}"
+        )
     if value.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{name} must have dtype float32 or float64, got dtype {value.dtype}")
+        raise FastmlpTypeError(f"{name} must have dtype float32 or float64, got dtype {value.dtype}")
     if value.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got {value.ndim}-D array of shape {value.shape}")
+        raise FastmlpValueError(f"{name} must be {ndim}-D, got {value.ndim}-D array of shape {value.shape}")
     if ndim >= 1 and value.shape[0] == 0:
-        raise ValueError(f"{name} must not be empty, got shape {value.shape}")
+        raise FastmlpValueError(f"{name} must not be empty, got shape {value.shape}")
     if ndim == 2 and value.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one column, got shape {value.shape}")
+        raise FastmlpValueError(f"{name} must have at least one column, got shape {value.shape}")
     return np.ascontiguousarray(value)
 
 
@@ -50,7 +55,7 @@ def same_dtype(reference_name: str, reference: np.ndarray, **others: np.ndarray 
     """Raise TypeError unless every array in ``others`` has the dtype of ``reference``."""
     for name, array in others.items():
         if array is not None and array.dtype != reference.dtype:
-            raise TypeError(
+            raise FastmlpTypeError(
                 f"{name} must have the dtype of {reference_name} ({reference.dtype}), "
                 f"got {array.dtype}; fastmlp never casts silently"
             )
@@ -58,23 +63,23 @@ def same_dtype(reference_name: str, reference: np.ndarray, **others: np.ndarray 
 
 def same_shape(name: str, value: np.ndarray, expected: tuple[int, ...], what: str) -> None:
     if value.shape != expected:
-        raise ValueError(f"{name} must have shape {expected} ({what}), got {value.shape}")
+        raise FastmlpValueError(f"{name} must have shape {expected} ({what}), got {value.shape}")
 
 
 def labels(name: str, value: Any, n: int, num_classes: int) -> np.ndarray:
     """Return labels as a C-contiguous int64 array of length ``n`` in [0, num_classes)."""
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray of integers, got {_describe(value)}")
+        raise FastmlpTypeError(f"{name} must be a numpy.ndarray of integers, got {_describe(value)}")
     if value.dtype.kind not in "iu":
-        raise TypeError(f"{name} must have an integer dtype, got dtype {value.dtype}")
+        raise FastmlpTypeError(f"{name} must have an integer dtype, got dtype {value.dtype}")
     if value.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got {value.ndim}-D array of shape {value.shape}")
+        raise FastmlpValueError(f"{name} must be 1-D, got {value.ndim}-D array of shape {value.shape}")
     if value.shape[0] != n:
-        raise ValueError(f"{name} must have length {n} (one label per row), got {value.shape[0]}")
+        raise FastmlpValueError(f"{name} must have length {n} (one label per row), got {value.shape[0]}")
     lo, hi = int(value.min()), int(value.max())
     if lo < 0 or hi >= num_classes:
         bad = lo if lo < 0 else hi
-        raise ValueError(f"{name} must lie in [0, {num_classes}), got a label {bad}")
+        raise FastmlpValueError(f"{name} must lie in [0, {num_classes}), got a label {bad}")
     return np.ascontiguousarray(value, dtype=np.int64)
 
 
@@ -89,41 +94,52 @@ def output(name: str, out: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.n
 def writable_buffer(name: str, value: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:
     """Raise unless ``value`` can be overwritten in place as an array of ``shape`` and ``dtype``."""
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {_describe(value)}")
+        raise FastmlpTypeError(f"{name} must be a numpy.ndarray, got {_describe(value)}")
     if value.dtype != dtype:
-        raise TypeError(f"{name} must have dtype {dtype}, got {value.dtype}")
+        raise FastmlpTypeError(f"{name} must have dtype {dtype}, got {value.dtype}")
     if value.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+        raise FastmlpValueError(f"{name} must have shape {shape}, got {value.shape}")
     if not value.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous because it is written in place")
+        raise FastmlpValueError(f"{name} must be C-contiguous because it is written in place")
     if not value.flags.writeable:
-        raise ValueError(f"{name} must be writable because it is written in place")
+        raise FastmlpValueError(f"{name} must be writable because it is written in place")
 
 
 def real_number(name: str, value: Any, *, minimum: float | None = None) -> float:
     """Return ``value`` as a finite float, raising TypeError/ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        raise FastmlpTypeError(f"{name} must be a real number, got {type(value).__name__}")
     number = float(value)
     if not np.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {number}")
+        raise FastmlpValueError(f"{name} must be finite, got {number}")
     if minimum is not None and number < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {number}")
+        raise FastmlpValueError(f"{name} must be >= {minimum}, got {number}")
     return number
 
 
-def positive_int(name: str, value: Any) -> int:
-    """``value`` as an int >= 1 (bool is not an int here), raising TypeError/ValueError naming ``name``."""
+def int_at_least(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int >= ``minimum`` (bool is not an int here), raising TypeError/ValueError
+    naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+        raise FastmlpTypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise FastmlpValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def positive_int(name: str, value: Any) -> int:
+    """A count or size: an int >= 1."""
+    return int_at_least(name, value, 1)
+
+
+def seed(name: str, value: Any) -> int:
+    """A random seed: an int >= 0."""
+    return int_at_least(name, value, 0)
 
 
 def flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+        raise FastmlpTypeError(f"{name} must be a bool, got {type(value).__name__}")
     return bool(value)
 
 
@@ -132,7 +148,9 @@ def flag(name: str, value: Any) -> bool:
 
 def _weights_match_inputs(x: np.ndarray, w: np.ndarray) -> None:
     if w.shape[0] != x.shape[1]:
-        raise ValueError(f"w must have shape ({x.shape[1]}, M) to match x of shape {x.shape}, got {w.shape}")
+        raise FastmlpValueError(
+            f"w must have shape ({x.shape[1]}, M) to match x of shape {x.shape}, got {w.shape}"
+        )
 
 
 def affine_forward(x: Any, w: Any, b: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -176,27 +194,27 @@ def scores_and_labels(name: str, scores: Any, y: Any) -> tuple[np.ndarray, np.nd
 def sgd_hyperparameters(lr: Any, reg: Any, momentum: Any) -> tuple[float, float, float]:
     lr = real_number("lr", lr)
     if lr <= 0:
-        raise ValueError(f"lr must be > 0, got {lr}")
+        raise FastmlpValueError(f"lr must be > 0, got {lr}")
     reg = real_number("reg", reg, minimum=0.0)
     momentum = real_number("momentum", momentum, minimum=0.0)
     if momentum >= 1.0:
-        raise ValueError(f"momentum must be < 1, got {momentum}")
+        raise FastmlpValueError(f"momentum must be < 1, got {momentum}")
     return lr, reg, momentum
 
 
 def sgd_buffers(param: Any, grad: Any, momentum: float, velocity: Any) -> None:
     """param and velocity are updated in place, so they are never copied: check them as buffers."""
     if not isinstance(param, np.ndarray) or param.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"param must be a numpy.ndarray of float32 or float64, got {_describe(param)}")
+        raise FastmlpTypeError(f"param must be a numpy.ndarray of float32 or float64, got {_describe(param)}")
     if param.size == 0:
-        raise ValueError(f"param must not be empty, got shape {param.shape}")
+        raise FastmlpValueError(f"param must not be empty, got shape {param.shape}")
     writable_buffer("param", param, param.shape, param.dtype)
     if not isinstance(grad, np.ndarray):
-        raise TypeError(f"grad must be a numpy.ndarray, got {_describe(grad)}")
+        raise FastmlpTypeError(f"grad must be a numpy.ndarray, got {_describe(grad)}")
     same_dtype("param", param, grad=grad)
     same_shape("grad", grad, param.shape, "the shape of param")
     if velocity is None:
         if momentum != 0.0:
-            raise ValueError(f"velocity must be given when momentum is non-zero (momentum={momentum})")
+            raise FastmlpValueError(f"velocity must be given when momentum is non-zero (momentum={momentum})")
         return
     writable_buffer("velocity", velocity, param.shape, param.dtype)

@@ -1,0 +1,68 @@
+"""The Numba backend: the kernel interface of ``numpy_backend`` as compiled loops.
+
+This package holds the compiled code only: the kernels (``_kernel_loops``), the GEMM through NumPy's
+own OpenBLAS (``_blas``), the sparse layer 1 (``_sparse_loops``) and the whole-epoch loops
+(``_epoch_loops``).
+The public functions around them, with their checks, come from the shared pieces
+(``backends._kernels``, ``backends._epoch``), so every backend says and checks the same thing.
+The GEMMs run in NumPy's BLAS under the one thread budget of ``fastmlp.threads``; no kernel
+starts threads of its own (``parallel=True`` does not pay at these sizes).
+
+Implementation notes. The affine kernels are BLAS GEMMs with transpose flags (no transposed
+copies) writing into their output, the bias and db by loops over rows. Every other kernel is one
+or two passes in the input dtype, with the reference's formulations (exp(-|z|) for the sigmoid, the
+row maximum for softmax, first maximum on ties for accuracy), so NaN and inf propagate as in NumPy;
+losses are summed in float64. ``sgd_update`` is one fused pass with the hyper-parameters rounded to
+the parameter's dtype, as NumPy rounds a Python float multiplying a float32 array.
+
+Kernels compile on first use per dtype and are cached on disk; call ``warmup()`` before timing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _epoch, _kernels
+from . import _epoch_loops
+from . import _kernel_loops as _k
+from ._blas import HAVE_BLAS as HAVE_BLAS  # re-exported: True when the GEMMs use BLAS
+
+__all__ = list(_kernels.KERNELS)
+NATIVE_EPOCH = True  # train_epoch / evaluate: one compiled call per pass (see backends._epoch)
+
+
+def _sgd_update(param: Any, grad: Any, velocity: Any, lr: float, reg: float, momentum: float) -> None:
+    """One fused pass over the flattened arrays; the hyper-parameters rounded to param's dtype
+    first, as NumPy does when it multiplies a float32 array by a Python float."""
+    scalar = param.dtype.type
+    flat_velocity = None if velocity is None else velocity.reshape(-1)
+    _k.sgd_update(
+        param.reshape(-1), grad.reshape(-1), scalar(lr), scalar(reg), scalar(momentum), flat_velocity
+    )
+
+
+_CALLS = {name: getattr(_k, name) for name in _kernels.CALLS} | {"sgd_update": _sgd_update}
+globals().update(_kernels.entry_points(_CALLS, __name__))
+train_epoch, evaluate = _epoch.entry_points(_epoch_loops.train, _epoch_loops.evaluate)
+
+
+def warmup() -> None:
+    """Compile (or load from the cache) every kernel for float32 and float64, outside any timing."""
+    _kernels.exercise({name: globals()[name] for name in __all__})
+
+
+def warmup_epoch() -> None:
+    """Compile (or load from the cache) ``train_epoch`` and ``evaluate`` for float32 and float64."""
+    from ...optim import SGDSettings
+
+    y = np.array([0, 1, 1], dtype=np.int64)
+    for dtype in (np.float32, np.float64):
+        x = np.linspace(-1, 1, 6, dtype=dtype).reshape(3, 2)
+        weights = [np.ones((2, 2), dtype), np.ones((2, 2), dtype)]
+        net = _epoch.layers(
+            weights, [np.zeros(2, dtype), None], ["sigmoid", "relu"], sgd=SGDSettings(0.1, 0.01)
+        )
+        train_epoch(net, x, y, np.arange(3), batch_size=2)
+        evaluate(net, x, y, batch_size=2)
