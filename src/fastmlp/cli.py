@@ -40,6 +40,12 @@ def _int_at_least(minimum: int, flag: str) -> Callable[[str], int]:
     return parse
 
 
+ANY_SIZE_HELP = (
+    "accept --data-dir files of MNIST's layout but other row counts (Fashion-MNIST, KMNIST, your own"
+    " split); without it a file must hold MNIST's 60,000 / 10,000 rows"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fastmlp", description="Fast CPU training of small MLPs; reproduces the course assignment."
@@ -60,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data-dir", help="directory with the MNIST CSV or IDX files (default: cache or download)"
     )
+    train.add_argument("--allow-any-size", action="store_true", help=ANY_SIZE_HELP)
     train.add_argument("--json", help="write the run (config, history, best, ...) to this JSON file")
     train.add_argument("--plot", help="write the two-panel learning-curve PNG here")
     train.add_argument("--save", help="save the best model (.npz) here")
@@ -71,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--fetch", action="store_true", help="download and cache MNIST now")
     action.add_argument("--verify", action="store_true", help="load and check the data")
     data.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
+    data.add_argument("--allow-any-size", action="store_true", help=ANY_SIZE_HELP)
 
     reproduce = commands.add_parser("reproduce", help="every table and learning curve of the assignment")
     reproduce.add_argument("--backend", choices=KNOWN_BACKENDS)
@@ -114,7 +122,7 @@ def _command_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--threads must be at most {max_threads()} (the cores available), got {threads}")
     set_num_threads(threads)
     model, optimizer, options = build_from_config(config, backend=backend, dtype=args.dtype)
-    data = load_mnist(args.data_dir, dtype=args.dtype, quiet=args.quiet)
+    data = load_mnist(args.data_dir, dtype=args.dtype, quiet=args.quiet, allow_any_size=args.allow_any_size)
 
     def report(record: EpochRecord) -> None:
         if not args.quiet:
@@ -174,7 +182,7 @@ def _command_data(args: argparse.Namespace) -> int:
     if args.fetch:
         print(f"cached in {data.fetch()}")
     elif args.verify:
-        print(data.verify(args.data_dir))
+        print(data.verify(args.data_dir, allow_any_size=args.allow_any_size))
     else:
         print(data.describe_source(args.data_dir))
     return 0
