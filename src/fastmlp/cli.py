@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from . import default_backend, set_num_threads
     from .config import build_from_config, load_config
     from .data import load_mnist
@@ -125,13 +127,16 @@ def _command_train(args: argparse.Namespace) -> int:
     data = load_mnist(args.data_dir, dtype=args.dtype, quiet=args.quiet, allow_any_size=args.allow_any_size)
 
     def report(record: EpochRecord) -> None:
+        # tqdm.write clears the progress bar (on stderr), prints the line, and redraws the bar
+        # below it; without a bar it is a plain print. The line fits 80 columns.
         if not args.quiet:
-            print(
+            seconds = record.train_seconds + record.eval_seconds
+            tqdm.write(
                 f"epoch {record.epoch:3d}  train loss {record.train_loss:.4f} acc {record.train_acc:.4f}  "
-                f"val loss {record.val_loss:.4f} acc {record.val_acc:.4f}  "
-                f"({record.train_seconds:.2f} s train, {record.eval_seconds:.2f} s eval)",
-                flush=True,
+                f"val loss {record.val_loss:.4f} acc {record.val_acc:.4f}  ({seconds:.1f} s)",
+                file=sys.stdout,
             )
+            sys.stdout.flush()
 
     result = train(
         model,

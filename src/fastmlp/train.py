@@ -223,7 +223,12 @@ def train(
                 result.best_epoch = epoch
                 result.best_params = {name: p.copy() for name, p in model.params.items()}
             if bar is not None:
-                bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}", val_acc=f"{val_acc:.4f}")
+                postfix = {
+                    "loss": f"{train_loss:.4f}",
+                    "acc": f"{train_acc:.4f}",
+                    "val_acc": f"{val_acc:.4f}",
+                }
+                bar.set_postfix(postfix, refresh=False)
                 bar.update(1)
             if on_epoch is not None:
                 on_epoch(record)
@@ -244,13 +249,16 @@ def train(
 
 
 def _progress_bar(epochs: int, progress: bool | None) -> Any:
+    """A tqdm bar on stderr, or None. It is as wide as the terminal, postfix included, and follows
+    resizes (dynamic_ncols); it disappears when done (leave=False). Lines printed during training
+    must go through ``tqdm.write`` so that they land above the bar instead of through it."""
     if progress is None:
         progress = sys.stderr.isatty()
     if not progress:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=epochs, desc="epochs", unit="epoch", file=sys.stderr, leave=False)
+    return tqdm(total=epochs, desc="epochs", unit="epoch", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 def run_config(
