@@ -138,8 +138,9 @@ def test_every_data_fault_is_one_line_status_2_and_nothing_is_trained(
     tmp_path, config_file, monkeypatch, capsys
 ):
     """The faults of tests/test_data.py through the command: one line, status 2, no training."""
-    import fastmlp.train
     from test_data import X_TEST, X_TRAIN, Y_TEST, Y_TRAIN, csv_bytes, idx_bytes
+
+    import fastmlp.train
 
     monkeypatch.setenv("FASTMLP_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(data, "MNIST_ROWS", {"train": len(X_TRAIN), "test": len(X_TEST)})

@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the jobs on")
     reproduce.add_argument("--quick", action="store_true", help="data subset and 3 epochs: a smoke test")
     reproduce.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
+    reproduce.add_argument(
+        "--fail-on-mismatch",
+        action="store_true",
+        help="exit with status 1 if any compared cell is outside its acceptance bound (for scripts and CI)",
+    )
 
     bench = commands.add_parser("bench", help="time one training epoch per backend and peer; write a chart")
     bench.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
@@ -105,13 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_train(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from . import default_backend, set_num_threads
     from .config import build_from_config, load_config
     from .data import load_mnist
     from .models import save_model
     from .plotting import plot_learning_curves
+    from .progress import write
     from .threads import get_num_threads, max_threads
     from .train import EpochRecord, train
 
@@ -127,16 +131,13 @@ def _command_train(args: argparse.Namespace) -> int:
     data = load_mnist(args.data_dir, dtype=args.dtype, quiet=args.quiet, allow_any_size=args.allow_any_size)
 
     def report(record: EpochRecord) -> None:
-        # tqdm.write clears the progress bar (on stderr), prints the line, and redraws the bar
-        # below it; without a bar it is a plain print. The line fits 80 columns.
+        # Above the progress bar (see fastmlp.progress); the line fits 80 columns.
         if not args.quiet:
             seconds = record.train_seconds + record.eval_seconds
-            tqdm.write(
+            write(
                 f"epoch {record.epoch:3d}  train loss {record.train_loss:.4f} acc {record.train_acc:.4f}  "
-                f"val loss {record.val_loss:.4f} acc {record.val_acc:.4f}  ({seconds:.1f} s)",
-                file=sys.stdout,
+                f"val loss {record.val_loss:.4f} acc {record.val_acc:.4f}  ({seconds:.1f} s)"
             )
-            sys.stdout.flush()
 
     result = train(
         model,
@@ -195,9 +196,10 @@ def _command_data(args: argparse.Namespace) -> int:
 
 def _command_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
+    from .reproduce.compare import verdict
 
     command = "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] else "fastmlp reproduce"
-    reproduce(
+    records = reproduce(
         args.out,
         backend=args.backend,
         seed=args.seed,
@@ -208,7 +210,11 @@ def _command_reproduce(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         command=command,
     )
-    return 0
+    outcome = verdict(records)
+    print(outcome.line())
+    if args.quick and outcome.failed:
+        print("(--quick is a smoke test: runs this short are not expected to match the write-up)")
+    return 1 if args.fail_on_mismatch and outcome.failed else 0
 
 
 def _int_list(flag: str, text: str) -> list[int]:

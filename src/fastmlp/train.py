@@ -16,7 +16,6 @@ arithmetic (a test holds them together).
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ import numpy as np
 from .backends import _checks
 from .models import Network
 from .optim import SGD
+from .progress import progress_bar
 
 
 @dataclass
@@ -193,7 +193,7 @@ def train(
     rng = np.random.default_rng(seed)
     result = TrainResult()
     best_val = -1.0
-    bar = _progress_bar(epochs, progress)
+    bar = progress_bar(epochs, "epochs", "epoch", progress)
     # A diverging run overflows; that is detected from the loss below and reported once,
     # rather than as a stream of floating-point warnings.
     errstate = np.errstate(over="ignore", invalid="ignore")
@@ -246,19 +246,6 @@ def train(
             model.params[name][...] = value
         result.test_acc = evaluate(model, data.x_test, data.y_test, batch_size, native=native)[1]
     return result
-
-
-def _progress_bar(epochs: int, progress: bool | None) -> Any:
-    """A tqdm bar on stderr, or None. It is as wide as the terminal, postfix included, and follows
-    resizes (dynamic_ncols); it disappears when done (leave=False). Lines printed during training
-    must go through ``tqdm.write`` so that they land above the bar instead of through it."""
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=epochs, desc="epochs", unit="epoch", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 def run_config(
