@@ -3,6 +3,7 @@ one-line errors with exit status 2."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from synthetic import blobs
 
+import fastmlp
 from fastmlp import cli, data
 from fastmlp.models import TwoLayerNet, load_model
 
@@ -190,3 +192,39 @@ def test_every_data_fault_is_one_line_status_2_and_nothing_is_trained(
                 f"fastmlp: error: {directory}"
             ), name
             assert message in captured.err, name
+
+
+def test_version_names_the_build(capsys):
+    assert cli.main(["--version"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"fastmlp {fastmlp.__version__}"
+    assert any(line.startswith("build: ") and "compiler" in line for line in lines)
+
+
+def test_bare_command_prints_the_usage(capsys):
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: fastmlp") and all(name in err for name in cli.COMMANDS)
+
+
+def test_every_option_has_help_text():
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    parsers = {"fastmlp": parser, **{f"fastmlp {name}": sub for name, sub in commands.choices.items()}}
+    missing = [
+        f"{name} {action.option_strings[-1]}"
+        for name, sub in parsers.items()
+        for action in sub._actions
+        if action.option_strings and not action.help
+    ]
+    assert missing == []
+
+
+def test_train_header_line_names_backend_dtype_threads_and_data(tmp_path, small_mnist, config_file, capsys):
+    status = cli.main(
+        ["train", "--config", str(config_file), "--backend", "numba", "--dtype", "float32", "--threads", "1",
+         "--epochs", "1", "--data-dir", str(tmp_path)]
+    )  # fmt: skip
+    assert status == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == f"fastmlp train: backend numba, float32, 1 thread, data from user directory {tmp_path}"

@@ -64,6 +64,9 @@ def test_train_in_a_terminal_leaves_clean_lines(workdir, backend, size):
     assert capture.status == 0, "\n".join(capture.lines)
     assert b"epochs:" in capture.raw and b"\r" in capture.raw  # a bar was drawn and redrawn
     lines = capture.lines
+    assert lines[0].startswith(
+        f"fastmlp train: backend {backend}, float32, 1 thread, data from user directory"
+    )
     epoch_lines = [i for i, line in enumerate(lines) if line.startswith("epoch")]
     assert [EPOCH_LINE.match(lines[i]).group(1) for i in epoch_lines] == ["1", "2", "3"], lines
     assert epoch_lines == list(range(epoch_lines[0], epoch_lines[0] + 3))  # adjacent, nothing between

@@ -50,14 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fastmlp", description="Fast CPU training of small MLPs; reproduces the course assignment."
     )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument(
+        "--version", action="store_true", help="print the version and how the C++ kernels were built"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train one configuration (the assignment's YAML file)")
     train.add_argument("--config", required=True, help="YAML file with sections Train and Model")
     train.add_argument(
         "--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: fastest available)"
     )
-    train.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    train.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float32",
+        help="floating-point type (default float32)",
+    )
     train.add_argument("--epochs", type=_int_at_least(1, "--epochs"), help="override Train.epochs")
     train.add_argument("--seed", type=_int_at_least(0, "--seed"), default=0, help="shuffle seed (default 0)")
     train.add_argument(
@@ -81,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--allow-any-size", action="store_true", help=ANY_SIZE_HELP)
 
     reproduce = commands.add_parser("reproduce", help="every table and learning curve of the assignment")
-    reproduce.add_argument("--backend", choices=KNOWN_BACKENDS)
+    reproduce.add_argument(
+        "--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: fastest available)"
+    )
     reproduce.add_argument("--out", default="reports", help="output directory (default: reports/)")
     reproduce.add_argument(
         "--jobs", type=_int_at_least(1, "--jobs"), help="worker processes (default: one per core)"
@@ -102,17 +112,76 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="time one training epoch per backend and peer; write a chart")
     bench.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     bench.add_argument("--batch-sizes", default="64", help="comma-separated batch sizes (default 64)")
-    bench.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    bench.add_argument("--repeats", type=_int_at_least(1, "--repeats"), default=3)
+    bench.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float32",
+        help="floating-point type (default float32)",
+    )
+    bench.add_argument(
+        "--repeats",
+        type=_int_at_least(1, "--repeats"),
+        default=3,
+        help="timed epochs per backend, thread count and batch size; the minimum is reported (default 3)",
+    )
     bench.add_argument("--out", default="reports", help="directory for bench.md and bench.png")
     bench.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
     return parser
 
 
+def _compiler_in_binary(path: str) -> str:
+    """The compiler a shared library was built with, from the version string the compiler leaves
+    in it (GCC and Clang both do), or "unknown"."""
+    import re
+
+    text = Path(path).read_bytes()
+    gcc = re.search(rb"GCC: \(([^)]*)\) ([0-9.]+)", text)
+    if gcc:
+        return f"GCC {gcc.group(2).decode()} ({gcc.group(1).decode(errors='replace')})"
+    clang = re.search(rb"clang version [0-9.]+", text)
+    return clang.group(0).decode() if clang else "unknown"
+
+
+def _version_text() -> str:
+    """The version, the libraries that matter for speed, and how the C++ extension was built."""
+    import platform
+
+    import numba
+    import numpy
+
+    from . import __version__, available_backends
+
+    lines = [
+        f"fastmlp {__version__}",
+        f"Python {platform.python_version()}, NumPy {numpy.__version__}, Numba {numba.__version__}; "
+        f"backends available: {', '.join(available_backends())}",
+    ]
+    import fastmlp
+
+    # merge shim: fastmlp.build_info() comes with issue 10; the lead replaces this getattr with a
+    # plain call (and drops _compiler_in_binary) once both branches are merged.
+    build_info = getattr(fastmlp, "build_info", None)
+    if build_info is not None:
+        lines.append("build: " + ", ".join(f"{key} {value}" for key, value in build_info().items()))
+    else:
+        try:
+            from . import _cpp
+        except ImportError as error:
+            lines.append(f"build: the C++ extension is not available ({error})")
+        else:
+            path = _cpp.__file__ or ""
+            lines.append(
+                f"build: C++ extension {Path(path).name}, compiler {_compiler_in_binary(path)}, "
+                f"OpenMP {'on' if _cpp.openmp else 'off'}"
+            )
+            lines.append("build: compile flags and instruction-set level are not recorded in this build")
+    return "\n".join(lines)
+
+
 def _command_train(args: argparse.Namespace) -> int:
     from . import default_backend, set_num_threads
     from .config import build_from_config, load_config
-    from .data import load_mnist
+    from .data import describe_source, load_mnist
     from .models import save_model
     from .plotting import plot_learning_curves
     from .progress import write
@@ -128,6 +197,11 @@ def _command_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--threads must be at most {max_threads()} (the cores available), got {threads}")
     set_num_threads(threads)
     model, optimizer, options = build_from_config(config, backend=backend, dtype=args.dtype)
+    if not args.quiet:
+        write(
+            f"fastmlp train: backend {backend}, {args.dtype}, {get_num_threads()} thread"
+            f"{'s' if get_num_threads() > 1 else ''}, data from {describe_source(args.data_dir)}"
+        )
     data = load_mnist(args.data_dir, dtype=args.dtype, quiet=args.quiet, allow_any_size=args.allow_any_size)
 
     def report(record: EpochRecord) -> None:
@@ -294,7 +368,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .data import DataCorruptError, DataUnavailableError
 
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.version:
+            print(_version_text())
+            return 0
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
         return COMMANDS[args.command](args)
     except (
         UsageError,
