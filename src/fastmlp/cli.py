@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--out", default="reports", help="directory for bench.md and bench.png")
     bench.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
+    bench.add_argument(
+        "--summary",
+        metavar="RESULTS_JSON",
+        help="time nothing: turn a 'pytest benchmarks --benchmark-only --benchmark-json=FILE' run into"
+        " summary.md and summary.png in --out (backend x kernel at batch 64, ratios to NumPy)",
+    )
     return parser
 
 
@@ -301,7 +307,23 @@ def _int_list(flag: str, text: str) -> list[int]:
     return values
 
 
+def _command_bench_summary(args: argparse.Namespace) -> int:
+    from .benchmarking import summary
+
+    result = summary.summarise(summary.load_results(args.summary), dtype=args.dtype)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = summary.markdown(result)
+    (out / "summary.md").write_text(table, encoding="utf-8")
+    summary.figure(result, out / "summary.png")
+    print(table, end="")
+    print(f"wrote {out / 'summary.md'} and {out / 'summary.png'}")
+    return 0
+
+
 def _command_bench(args: argparse.Namespace) -> int:
+    if args.summary:
+        return _command_bench_summary(args)
     from . import available_backends, default_backend
     from .benchmarking.epochs import (
         bar_chart,
