@@ -77,7 +77,7 @@ def test_peer_epoch(benchmark, request, mnist, threads, batch, peer):
     x, y = mnist
     if peer == "torch":
         if not torch_available():
-            pytest.skip("PyTorch is not installed (pip install torch==2.13.0 adds this peer)")
+            pytest.skip("PyTorch not installed (pip install torch==2.13.0 adds it)")
         import torch
 
         torch.set_num_threads(threads)

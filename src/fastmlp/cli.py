@@ -166,7 +166,7 @@ def _version_text() -> str:
 
     # merge shim: fastmlp.build_info() comes with issue 10; the lead replaces this getattr with a
     # plain call (and drops _compiler_in_binary) once both branches are merged.
-    build_info = getattr(fastmlp, "build_info", None)
+    build_info = getattr(fastmlp, "build_info", None)  # merge shim
     if build_info is not None:
         lines.append("build: " + ", ".join(f"{key} {value}" for key, value in build_info().items()))
     else:
