@@ -92,7 +92,8 @@ class Verdict:
         return f"{label} {row}"
 
     def line(self) -> str:
-        """One line for the terminal: the count within bounds and the worst cell, or the cells outside."""
+        """One line for the terminal: how many cells are within bounds, or out of bounds, and the
+        worst of them (the report lists them all)."""
         total = len(self.cells)
         if not self.failed:
             worst = max(self.cells, key=lambda k: abs(self.cells[k].difference))
@@ -100,12 +101,12 @@ class Verdict:
                 f"Reproduction: {total}/{total} compared cells within bounds "
                 f"(worst: {self._name(worst)}, {self.cells[worst].difference:+.4f})"
             )
-        failed = sorted(self.failed, key=lambda k: -abs(self.cells[k].difference))
-        shown = [
-            f"{self._name(k)} {self.cells[k].mean:.4f} vs {self.cells[k].original:.4f}" for k in failed[:2]
-        ]
-        more = f" and {len(failed) - 2} more" if len(failed) > 2 else ""
-        return f"Reproduction: {len(failed)}/{total} compared cells out of bounds: " + ", ".join(shown) + more
+        worst = max(self.failed, key=lambda k: abs(self.cells[k].difference))
+        cell = self.cells[worst]
+        return (
+            f"Reproduction: {len(self.failed)}/{total} compared cells out of bounds "
+            f"(worst: {self._name(worst)}, {cell.mean:.4f} vs {cell.original:.4f}, {cell.difference:+.4f})"
+        )
 
 
 def verdict(records: Records, tables: tuple[Table, ...] = TABLES) -> Verdict:
