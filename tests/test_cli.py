@@ -3,6 +3,7 @@ one-line errors with exit status 2."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from synthetic import blobs
 
+import fastmlp
 from fastmlp import cli, data
 from fastmlp.models import TwoLayerNet, load_model
 
@@ -30,7 +32,7 @@ Model:
 def small_mnist(monkeypatch):
     """MNIST-shaped (784 inputs, 10 classes) but tiny, in place of the real download."""
     split = blobs(n_train=300, n_val=100, n_test=100, features=784, classes=10, dtype=np.float32)
-    monkeypatch.setattr(data, "load_mnist", lambda data_dir=None, dtype="float32", quiet=False: split)
+    monkeypatch.setattr(data, "load_mnist", lambda data_dir=None, dtype="float32", **_: split)
     return split
 
 
@@ -132,3 +134,97 @@ def test_ctrl_c_leaves_metrics_and_best_weights(tmp_path, small_mnist, config_fi
     assert load_model(saved).params["W1"].shape == (784, 16)
     captured = capsys.readouterr()
     assert "interrupted after 2 complete epochs" in captured.err and f"best model: {saved}" in captured.out
+
+
+def test_every_data_fault_is_one_line_status_2_and_nothing_is_trained(
+    tmp_path, config_file, monkeypatch, capsys
+):
+    """The faults of tests/test_data.py through the command: one line, status 2, no training."""
+    from test_data import X_TEST, X_TRAIN, Y_TEST, Y_TRAIN, csv_bytes, idx_bytes
+
+    import fastmlp.train
+
+    monkeypatch.setenv("FASTMLP_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "MNIST_ROWS", {"train": len(X_TRAIN), "test": len(X_TEST)})
+    monkeypatch.setattr(fastmlp.train, "train", lambda *a, **k: pytest.fail("trained on faulty data"))
+    good_train = csv_bytes(X_TRAIN, Y_TRAIN, True)
+    bad_label = Y_TEST.astype(np.int64)
+    bad_label[1] = 11
+    bad_pixel = X_TEST.astype(np.int64)
+    bad_pixel[0, 0] = 256
+    faults = {
+        "cut at a line boundary": (
+            {"mnist_train.csv": csv_bytes(X_TRAIN[:5], Y_TRAIN[:5], True)},
+            "5 rows, expected 10",
+        ),
+        "cut mid-row": ({"mnist_train.csv": good_train[:-300]}, "row 10 (line 11): truncated"),
+        "wrong label": ({"mnist_test.csv": csv_bytes(X_TEST, bad_label, True)}, "row 2 (line 3): label 11"),
+        "pixel out of range": ({"mnist_test.csv": csv_bytes(bad_pixel, Y_TEST, True)}, "pixel 1 is 256"),
+        "header only": ({"mnist_test.csv": csv_bytes(X_TEST[:0], Y_TEST[:0], True)}, "holds no data rows"),
+    }
+    idx = {
+        stem: idx_bytes(a)
+        for stem, a in zip(data.IDX_FILES.values(), (X_TRAIN, Y_TRAIN, X_TEST, Y_TEST), strict=True)
+    }
+    faults["IDX wrong magic"] = (
+        {**idx, "train-labels-idx1-ubyte": b"\0\0\x08\x03" + idx["train-labels-idx1-ubyte"][4:]},
+        "magic number 0x00000803",
+    )
+    faults["IDX wrong count"] = (
+        {**idx, "t10k-images-idx3-ubyte": idx_bytes(X_TEST[:2])},
+        "declares 2 records, expected 4",
+    )
+    for name, (files, message) in faults.items():
+        directory = tmp_path / name.replace(" ", "_")
+        directory.mkdir()
+        if any(f.endswith(".csv") for f in files):
+            files = {
+                "mnist_train.csv": good_train,
+                "mnist_test.csv": csv_bytes(X_TEST, Y_TEST, True),
+                **files,
+            }
+        for file, content in files.items():
+            (directory / file).write_bytes(content)
+        for command in (["train", "--config", str(config_file)], ["data", "--verify"]):
+            assert cli.main([*command, "--data-dir", str(directory)]) == 2, name
+            captured = capsys.readouterr()
+            assert captured.err.count("\n") == 1 and captured.err.startswith(
+                f"fastmlp: error: {directory}"
+            ), name
+            assert message in captured.err, name
+
+
+def test_version_names_the_build(capsys):
+    assert cli.main(["--version"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"fastmlp {fastmlp.__version__}"
+    assert any(line.startswith("build: ") and "compiler" in line for line in lines)
+
+
+def test_bare_command_prints_the_usage(capsys):
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: fastmlp") and all(name in err for name in cli.COMMANDS)
+
+
+def test_every_option_has_help_text():
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    parsers = {"fastmlp": parser, **{f"fastmlp {name}": sub for name, sub in commands.choices.items()}}
+    missing = [
+        f"{name} {action.option_strings[-1]}"
+        for name, sub in parsers.items()
+        for action in sub._actions
+        if action.option_strings and not action.help
+    ]
+    assert missing == []
+
+
+def test_train_header_line_names_backend_dtype_threads_and_data(tmp_path, small_mnist, config_file, capsys):
+    status = cli.main(
+        ["train", "--config", str(config_file), "--backend", "numba", "--dtype", "float32", "--threads", "1",
+         "--epochs", "1", "--data-dir", str(tmp_path)]
+    )  # fmt: skip
+    assert status == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == f"fastmlp train: backend numba, float32, 1 thread, data from user directory {tmp_path}"

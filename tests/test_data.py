@@ -59,7 +59,7 @@ def check_tiny(split, dtype=np.float32):
 def test_csv_directory(tmp_path, header, dtype):
     (tmp_path / "mnist_train.csv").write_bytes(csv_bytes(X_TRAIN, Y_TRAIN, header))
     (tmp_path / "mnist_test.csv").write_bytes(csv_bytes(X_TEST, Y_TEST, header))
-    check_tiny(data.load_mnist(tmp_path, dtype=np.dtype(dtype).name), dtype)
+    check_tiny(data.load_mnist(tmp_path, dtype=np.dtype(dtype).name, allow_any_size=True), dtype)
 
 
 @pytest.mark.parametrize("compressed", [True, False])
@@ -71,7 +71,7 @@ def test_idx_directory_via_environment(tmp_path, monkeypatch, compressed):
         else:
             (tmp_path / stem).write_bytes(payload)
     monkeypatch.setenv("FASTMLP_DATA", str(tmp_path))
-    check_tiny(data.load_mnist())
+    check_tiny(data.load_mnist(allow_any_size=True))
     assert data.describe_source() == f"user directory {tmp_path}"
 
 
@@ -84,10 +84,8 @@ def test_bad_arguments_and_files(tmp_path):
         data.load_mnist(3)
     with pytest.raises(data.DataUnavailableError, match="--data-dir"):
         data.load_mnist(tmp_path)  # an empty directory
-    (tmp_path / "mnist_train.csv").write_bytes(b"1,2,3\n")
-    (tmp_path / "mnist_test.csv").write_bytes(b"1,2,3\n")
-    with pytest.raises(data.DataCorruptError, match="785 values"):
-        data.load_mnist(tmp_path)
+    with pytest.raises(TypeError, match="allow_any_size must be a bool"):
+        data.load_mnist(tmp_path, allow_any_size="yes")
 
 
 def raw_tiny():
@@ -252,3 +250,159 @@ def test_real_mnist_end_to_end(monkeypatch):
                 first = [next(rows) for _ in range(5)]
                 assert [int(r[0]) for r in first] == labels[:5].tolist()
                 np.testing.assert_array_equal(images[0], np.array(first[0][1:], dtype=np.float32) / 255)
+
+
+# --- data that is never silently short -------------------------------------------------------
+# MNIST's sizes are patched down to the tiny files' (10 training, 4 test rows), so that every
+# check below runs exactly as on the real 60,000 / 10,000 rows.
+
+
+@pytest.fixture
+def tiny_is_mnist(monkeypatch):
+    monkeypatch.setattr(data, "MNIST_ROWS", {"train": len(X_TRAIN), "test": len(X_TEST)})
+
+
+def write_csv_pair(directory, train=None, test=None):
+    (directory / "mnist_train.csv").write_bytes(csv_bytes(X_TRAIN, Y_TRAIN, True) if train is None else train)
+    (directory / "mnist_test.csv").write_bytes(csv_bytes(X_TEST, Y_TEST, True) if test is None else test)
+
+
+def corrupt_error(directory, **kwargs) -> str:
+    with pytest.raises(data.DataCorruptError) as info:
+        data.load_mnist(directory, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_mnist_sizes_are_the_published_ones():
+    assert data.MNIST_ROWS == {"train": 60_000, "test": 10_000}
+    assert data.N_PIXELS == 28 * 28 and data.N_CLASSES == 10
+
+
+def test_full_size_files_load(tmp_path, tiny_is_mnist):
+    write_csv_pair(tmp_path)
+    check_tiny(data.load_mnist(tmp_path))
+    assert data.verify(tmp_path).startswith(f"ok: user directory {tmp_path}; train/val/test rows 8/2/4")
+
+
+def test_csv_cut_at_a_line_boundary_is_an_error_unless_any_size_is_allowed(tmp_path, tiny_is_mnist):
+    write_csv_pair(tmp_path, train=csv_bytes(X_TRAIN[:5], Y_TRAIN[:5], True))
+    message = corrupt_error(tmp_path)
+    train_file = tmp_path / "mnist_train.csv"
+    assert message.startswith(f"{train_file}: 5 rows, expected 10 (truncated at a line boundary?)")
+    assert "--allow-any-size" in message
+    with pytest.raises(data.DataCorruptError, match="5 rows, expected 10"):
+        data.verify(tmp_path)
+    # Explicitly allowed: the same 80/20 split of what is there.
+    short = data.load_mnist(tmp_path, allow_any_size=True)
+    assert [len(a) for a in short[::2]] == [4, 1, 4]
+    np.testing.assert_array_equal(short.y_val, Y_TRAIN[4:5])
+
+
+def test_csv_with_extra_rows_is_an_error(tmp_path, tiny_is_mnist):
+    write_csv_pair(tmp_path, test=csv_bytes(X_TRAIN[:6], Y_TRAIN[:6], False))
+    assert f"{tmp_path / 'mnist_test.csv'}: 6 rows, expected 4 (extra rows?)" in corrupt_error(tmp_path)
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_csv_cut_mid_row_says_truncated_and_where(tmp_path, tiny_is_mnist, header):
+    text = csv_bytes(X_TRAIN, Y_TRAIN, header)
+    lines = text.split(b"\n")
+    row_7 = 6 + header
+    cut = len(b"\n".join(lines[:row_7])) + 1 + len(b",".join(lines[row_7].split(b",")[:100]))
+    write_csv_pair(tmp_path, train=text[:cut])
+    message = corrupt_error(tmp_path, allow_any_size=True)  # a cut row is an error even then
+    assert message == (
+        f"{tmp_path / 'mnist_train.csv'}: row 7 (line {7 + header}): truncated: "
+        "the file ends after 100 of the row's 785 values"
+    )
+
+
+def test_short_row_inside_the_file(tmp_path, tiny_is_mnist):
+    lines = csv_bytes(X_TRAIN, Y_TRAIN, False).split(b"\n")
+    lines[2] = lines[2].rsplit(b",", 1)[0]  # row 3 loses its last pixel
+    write_csv_pair(tmp_path, train=b"\n".join(lines))
+    message = corrupt_error(tmp_path)
+    assert message.endswith(
+        "mnist_train.csv: row 3 (line 3): 784 values, expected 785 (label and 784 pixels)"
+    )
+
+
+def test_wrong_label(tmp_path, tiny_is_mnist):
+    labels = Y_TEST.astype(np.int64)
+    labels[2] = 12
+    write_csv_pair(tmp_path, test=csv_bytes(X_TEST, labels, True))
+    assert (
+        corrupt_error(tmp_path) == f"{tmp_path / 'mnist_test.csv'}: row 3 (line 4): label 12, expected 0..9"
+    )
+
+
+@pytest.mark.parametrize("value", [300, -1, 70000, "x7"])
+def test_pixel_out_of_range_or_not_a_number(tmp_path, tiny_is_mnist, value):
+    pixels = X_TRAIN.astype(object)
+    pixels[1, 4] = value  # row 2, pixel 5
+    write_csv_pair(tmp_path, train=csv_bytes(pixels, Y_TRAIN, False))
+    message = corrupt_error(tmp_path)
+    assert message.startswith(f"{tmp_path / 'mnist_train.csv'}: row 2 (line 2): pixel 5 is ")
+    assert str(value) in message and message.endswith("0..255")
+
+
+def test_header_only_file(tmp_path, tiny_is_mnist):
+    header_only = csv_bytes(X_TEST[:0], Y_TEST[:0], True)
+    write_csv_pair(tmp_path, test=header_only)
+    assert corrupt_error(tmp_path) == (
+        f"{tmp_path / 'mnist_test.csv'}: holds no data rows (header only or empty), expected 4 rows"
+    )
+    assert "expected at least one row" in corrupt_error(tmp_path, allow_any_size=True)
+
+
+def write_idx_set(directory, **replace):
+    arrays = {"x_train": X_TRAIN, "y_train": Y_TRAIN, "x_test": X_TEST, "y_test": Y_TEST}
+    for key, stem in data.IDX_FILES.items():
+        (directory / stem).write_bytes(replace.get(key, idx_bytes(arrays[key])))
+
+
+def test_idx_wrong_magic_number(tmp_path, tiny_is_mnist):
+    images = bytearray(idx_bytes(X_TRAIN))
+    images[3] = 1  # says "1 dimension": a labels file where images belong
+    write_idx_set(tmp_path, x_train=bytes(images))
+    assert corrupt_error(tmp_path) == (
+        f"{tmp_path / 'train-images-idx3-ubyte'}: magic number 0x00000801, "
+        "expected 0x00000803 (IDX images, unsigned bytes)"
+    )
+
+
+def test_idx_wrong_count_in_the_header(tmp_path, tiny_is_mnist):
+    write_idx_set(tmp_path, y_test=idx_bytes(Y_TEST[:3]))
+    message = corrupt_error(tmp_path)
+    assert message.startswith(
+        f"{tmp_path / 't10k-labels-idx1-ubyte'}: the header declares 3 records, expected 4;"
+    )
+    # Allowed sizes still need as many labels as images.
+    assert corrupt_error(tmp_path, allow_any_size=True) == (
+        f"{tmp_path / 't10k-images-idx3-ubyte'}: 4 images, but {tmp_path / 't10k-labels-idx1-ubyte'} holds 3 labels"
+    )
+
+
+def test_idx_body_shorter_or_longer_than_its_header(tmp_path, tiny_is_mnist):
+    full = idx_bytes(X_TRAIN)
+    write_idx_set(tmp_path, x_train=full[: 16 + 6 * 784 + 100])
+    assert corrupt_error(tmp_path) == (
+        f"{tmp_path / 'train-images-idx3-ubyte'}: truncated: record 7 ends after 100 of its 784 bytes; "
+        "the header declares 10 records"
+    )
+    write_idx_set(tmp_path, x_train=full[: 16 + 6 * 784])
+    assert "truncated: the file ends after record 6;" in corrupt_error(tmp_path)
+    write_idx_set(tmp_path, x_train=full + b"\0\0")
+    assert "2 bytes after the last of the 10 records" in corrupt_error(tmp_path)
+
+
+def test_idx_label_out_of_range(tmp_path, tiny_is_mnist):
+    labels = Y_TRAIN.copy()
+    labels[4] = 10
+    write_idx_set(tmp_path, y_train=idx_bytes(labels))
+    assert (
+        corrupt_error(tmp_path)
+        == f"{tmp_path / 'train-labels-idx1-ubyte'}: record 5: label 10, expected 0..9"
+    )

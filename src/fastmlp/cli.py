@@ -40,18 +40,32 @@ def _int_at_least(minimum: int, flag: str) -> Callable[[str], int]:
     return parse
 
 
+ANY_SIZE_HELP = (
+    "accept --data-dir files of MNIST's layout but other row counts (Fashion-MNIST, KMNIST, your own"
+    " split); without it a file must hold MNIST's 60,000 / 10,000 rows"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fastmlp", description="Fast CPU training of small MLPs; reproduces the course assignment."
     )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument(
+        "--version", action="store_true", help="print the version and how the C++ kernels were built"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train one configuration (the assignment's YAML file)")
     train.add_argument("--config", required=True, help="YAML file with sections Train and Model")
     train.add_argument(
         "--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: fastest available)"
     )
-    train.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    train.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float32",
+        help="floating-point type (default float32)",
+    )
     train.add_argument("--epochs", type=_int_at_least(1, "--epochs"), help="override Train.epochs")
     train.add_argument("--seed", type=_int_at_least(0, "--seed"), default=0, help="shuffle seed (default 0)")
     train.add_argument(
@@ -60,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data-dir", help="directory with the MNIST CSV or IDX files (default: cache or download)"
     )
+    train.add_argument("--allow-any-size", action="store_true", help=ANY_SIZE_HELP)
     train.add_argument("--json", help="write the run (config, history, best, ...) to this JSON file")
     train.add_argument("--plot", help="write the two-panel learning-curve PNG here")
     train.add_argument("--save", help="save the best model (.npz) here")
@@ -71,9 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--fetch", action="store_true", help="download and cache MNIST now")
     action.add_argument("--verify", action="store_true", help="load and check the data")
     data.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
+    data.add_argument("--allow-any-size", action="store_true", help=ANY_SIZE_HELP)
 
     reproduce = commands.add_parser("reproduce", help="every table and learning curve of the assignment")
-    reproduce.add_argument("--backend", choices=KNOWN_BACKENDS)
+    reproduce.add_argument(
+        "--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: fastest available)"
+    )
     reproduce.add_argument("--out", default="reports", help="output directory (default: reports/)")
     reproduce.add_argument(
         "--jobs", type=_int_at_least(1, "--jobs"), help="worker processes (default: one per core)"
@@ -85,23 +103,94 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the jobs on")
     reproduce.add_argument("--quick", action="store_true", help="data subset and 3 epochs: a smoke test")
     reproduce.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
+    reproduce.add_argument(
+        "--fail-on-mismatch",
+        action="store_true",
+        help="exit with status 1 if any compared cell is outside its acceptance bound (for scripts and CI)",
+    )
 
     bench = commands.add_parser("bench", help="time one training epoch per backend and peer; write a chart")
     bench.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     bench.add_argument("--batch-sizes", default="64", help="comma-separated batch sizes (default 64)")
-    bench.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    bench.add_argument("--repeats", type=_int_at_least(1, "--repeats"), default=3)
+    bench.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float32",
+        help="floating-point type (default float32)",
+    )
+    bench.add_argument(
+        "--repeats",
+        type=_int_at_least(1, "--repeats"),
+        default=3,
+        help="timed epochs per backend, thread count and batch size; the minimum is reported (default 3)",
+    )
     bench.add_argument("--out", default="reports", help="directory for bench.md and bench.png")
     bench.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
+    bench.add_argument(
+        "--summary",
+        metavar="RESULTS_JSON",
+        help="time nothing: turn a 'pytest benchmarks --benchmark-only --benchmark-json=FILE' run into"
+        " summary.md and summary.png in --out (backend x kernel at batch 64, ratios to NumPy)",
+    )
     return parser
+
+
+def _compiler_in_binary(path: str) -> str:
+    """The compiler a shared library was built with, from the version string the compiler leaves
+    in it (GCC and Clang both do), or "unknown"."""
+    import re
+
+    text = Path(path).read_bytes()
+    gcc = re.search(rb"GCC: \(([^)]*)\) ([0-9.]+)", text)
+    if gcc:
+        return f"GCC {gcc.group(2).decode()} ({gcc.group(1).decode(errors='replace')})"
+    clang = re.search(rb"clang version [0-9.]+", text)
+    return clang.group(0).decode() if clang else "unknown"
+
+
+def _version_text() -> str:
+    """The version, the libraries that matter for speed, and how the C++ extension was built."""
+    import platform
+
+    import numba
+    import numpy
+
+    from . import __version__, available_backends
+
+    lines = [
+        f"fastmlp {__version__}",
+        f"Python {platform.python_version()}, NumPy {numpy.__version__}, Numba {numba.__version__}; "
+        f"backends available: {', '.join(available_backends())}",
+    ]
+    import fastmlp
+
+    # merge shim: fastmlp.build_info() comes with issue 10; the lead replaces this getattr with a
+    # plain call (and drops _compiler_in_binary) once both branches are merged.
+    build_info = getattr(fastmlp, "build_info", None)  # merge shim
+    if build_info is not None:
+        lines.append("build: " + ", ".join(f"{key} {value}" for key, value in build_info().items()))
+    else:
+        try:
+            from . import _cpp
+        except ImportError as error:
+            lines.append(f"build: the C++ extension is not available ({error})")
+        else:
+            path = _cpp.__file__ or ""
+            lines.append(
+                f"build: C++ extension {Path(path).name}, compiler {_compiler_in_binary(path)}, "
+                f"OpenMP {'on' if _cpp.openmp else 'off'}"
+            )
+            lines.append("build: compile flags and instruction-set level are not recorded in this build")
+    return "\n".join(lines)
 
 
 def _command_train(args: argparse.Namespace) -> int:
     from . import default_backend, set_num_threads
     from .config import build_from_config, load_config
-    from .data import load_mnist
+    from .data import describe_source, load_mnist
     from .models import save_model
     from .plotting import plot_learning_curves
+    from .progress import write
     from .threads import get_num_threads, max_threads
     from .train import EpochRecord, train
 
@@ -114,15 +203,20 @@ def _command_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--threads must be at most {max_threads()} (the cores available), got {threads}")
     set_num_threads(threads)
     model, optimizer, options = build_from_config(config, backend=backend, dtype=args.dtype)
-    data = load_mnist(args.data_dir, dtype=args.dtype, quiet=args.quiet)
+    if not args.quiet:
+        write(
+            f"fastmlp train: backend {backend}, {args.dtype}, {get_num_threads()} thread"
+            f"{'s' if get_num_threads() > 1 else ''}, data from {describe_source(args.data_dir)}"
+        )
+    data = load_mnist(args.data_dir, dtype=args.dtype, quiet=args.quiet, allow_any_size=args.allow_any_size)
 
     def report(record: EpochRecord) -> None:
+        # Above the progress bar (see fastmlp.progress); the line fits 80 columns.
         if not args.quiet:
-            print(
+            seconds = record.train_seconds + record.eval_seconds
+            write(
                 f"epoch {record.epoch:3d}  train loss {record.train_loss:.4f} acc {record.train_acc:.4f}  "
-                f"val loss {record.val_loss:.4f} acc {record.val_acc:.4f}  "
-                f"({record.train_seconds:.2f} s train, {record.eval_seconds:.2f} s eval)",
-                flush=True,
+                f"val loss {record.val_loss:.4f} acc {record.val_acc:.4f}  ({seconds:.1f} s)"
             )
 
     result = train(
@@ -174,7 +268,7 @@ def _command_data(args: argparse.Namespace) -> int:
     if args.fetch:
         print(f"cached in {data.fetch()}")
     elif args.verify:
-        print(data.verify(args.data_dir))
+        print(data.verify(args.data_dir, allow_any_size=args.allow_any_size))
     else:
         print(data.describe_source(args.data_dir))
     return 0
@@ -182,9 +276,10 @@ def _command_data(args: argparse.Namespace) -> int:
 
 def _command_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
+    from .reproduce.compare import verdict
 
     command = "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] else "fastmlp reproduce"
-    reproduce(
+    records = reproduce(
         args.out,
         backend=args.backend,
         seed=args.seed,
@@ -195,7 +290,11 @@ def _command_reproduce(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         command=command,
     )
-    return 0
+    outcome = verdict(records)
+    print(outcome.line())
+    if args.quick and outcome.failed:
+        print("(--quick is a smoke test: runs this short are not expected to match the write-up)")
+    return 1 if args.fail_on_mismatch and outcome.failed else 0
 
 
 def _int_list(flag: str, text: str) -> list[int]:
@@ -208,7 +307,23 @@ def _int_list(flag: str, text: str) -> list[int]:
     return values
 
 
+def _command_bench_summary(args: argparse.Namespace) -> int:
+    from .benchmarking import summary
+
+    result = summary.summarise(summary.load_results(args.summary), dtype=args.dtype)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = summary.markdown(result)
+    (out / "summary.md").write_text(table, encoding="utf-8")
+    summary.figure(result, out / "summary.png")
+    print(table, end="")
+    print(f"wrote {out / 'summary.md'} and {out / 'summary.png'}")
+    return 0
+
+
 def _command_bench(args: argparse.Namespace) -> int:
+    if args.summary:
+        return _command_bench_summary(args)
     from . import available_backends, default_backend
     from .benchmarking.epochs import (
         bar_chart,
@@ -275,7 +390,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .data import DataCorruptError, DataUnavailableError
 
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.version:
+            print(_version_text())
+            return 0
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
         return COMMANDS[args.command](args)
     except (
         UsageError,

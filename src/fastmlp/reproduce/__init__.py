@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import _validate
+from ..progress import progress_bar, ticking, write
 from .compare import Records
 from .report import write_markdown, write_overviews, write_run_files
-from .runner import Job, quick_spec, run_jobs
+from .runner import QUICK_EPOCHS, QUICK_ROWS, Job, quick_spec, run_jobs
 from .tables import unique_runs
 
 __all__ = ["reproduce"]
@@ -30,12 +31,15 @@ def reproduce(
     data_dir: str | None = None,
     command: str = "fastmlp reproduce",
     log: Callable[[str], None] = print,
+    progress: bool | None = None,
 ) -> Records:
     """Train every configuration behind the tables and write the report into ``out_dir``.
 
     Runs ``seeds`` shuffle seeds per configuration (``seed``, ``seed + 1``, ...), in ``n_jobs``
     local processes (default: one per core) or on the Dask cluster at ``scheduler``.
-    Returns the run records grouped by configuration.
+    Returns the run records grouped by configuration (``compare.verdict`` judges them).
+    ``log`` receives the start line, one line per finished run and the closing line; ``progress``
+    draws a bar of runs done, elapsed time and ETA (None: only when stderr is a terminal).
     """
     from .. import default_backend, get_backend
     from ..threads import max_threads
@@ -60,26 +64,52 @@ def reproduce(
     seed_list = list(range(seed, seed + seeds))
     jobs = [Job(spec, s) for spec in specs for s in seed_list]
     executor = f"Dask scheduler {scheduler}" if scheduler else "joblib"
-    log(f"reproduce: {len(jobs)} runs ({len(specs)} configurations x {seeds} seeds) on {backend}, {executor}")
+    workers = (
+        f"on the Dask cluster at {scheduler}"
+        if scheduler
+        else f"{n_jobs} worker process{'es' if n_jobs > 1 else ''} of 1 thread"
+    )
+    seeds_text = "1 shuffle seed" if seeds == 1 else f"{seeds} shuffle seeds"
+    log(
+        f"reproduce: {len(jobs)} runs ({len(specs)} configurations x {seeds_text}), {backend} backend, {workers}"
+    )
+    if quick:
+        log(
+            f"reproduce: --quick: the first {QUICK_ROWS['train']:,} training rows, at most {QUICK_EPOCHS} epochs"
+        )
+
+    bar = progress_bar(len(jobs), "runs", "run", progress)
 
     def done(record: dict[str, Any]) -> None:
         best = record["best"]
-        log(
+        line = (
             f"  {record['name']}: val {best['val_acc']:.4f} test {best['test_acc']:.4f}"
             f" ({record['wall_seconds']:.1f} s)"
         )
+        if bar is None:
+            log(line)
+            return
+        # joblib and Dask report runs as they finish, not as they start: the bar names the last one.
+        bar.set_postfix_str(f"last: {record['name']}", refresh=False)
+        bar.update(1)
+        write(line)
 
     start = time.perf_counter()
-    results = run_jobs(
-        jobs,
-        backend=backend,
-        dtype=dtype,
-        quick=quick,
-        data_dir=data_dir,
-        n_jobs=n_jobs,
-        scheduler=scheduler,
-        on_done=done,
-    )
+    try:
+        with ticking(bar):
+            results = run_jobs(
+                jobs,
+                backend=backend,
+                dtype=dtype,
+                quick=quick,
+                data_dir=data_dir,
+                n_jobs=n_jobs,
+                scheduler=scheduler,
+                on_done=done,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
     total = time.perf_counter() - start
 
     records: Records = {}

@@ -14,6 +14,7 @@ from .tables import (
     SEED_SENSITIVE,
     TABLE_1,
     TABLE_2,
+    TABLES,
     TOLERANCE,
     Column,
     Table,
@@ -34,6 +35,11 @@ class Cell:
     @property
     def mean(self) -> float:
         return float(np.mean(self.values))
+
+    @property
+    def difference(self) -> float:
+        """Our mean minus the original; 0 where there is no original."""
+        return 0.0 if self.original is None else self.mean - self.original
 
     @property
     def std(self) -> float:
@@ -68,6 +74,49 @@ def table_cells(table: Table, records: Records) -> dict[tuple[str, str], Cell]:
         for column in (*table.columns, *table.extra_columns)
         for row in table.rows
     }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How the reproduction ended, over every compared cell of the tables."""
+
+    cells: dict[tuple[str, str], Cell]  # (column label, row) -> cell, compared cells only
+
+    @property
+    def failed(self) -> list[tuple[str, str]]:
+        return [key for key, c in self.cells.items() if not c.ok]
+
+    @staticmethod
+    def _name(key: tuple[str, str]) -> str:
+        label, row = key
+        return f"{label} {row}"
+
+    def line(self) -> str:
+        """One line for the terminal: how many cells are within bounds, or out of bounds, and the
+        worst of them (the report lists them all)."""
+        total = len(self.cells)
+        if not self.failed:
+            worst = max(self.cells, key=lambda k: abs(self.cells[k].difference))
+            return (
+                f"Reproduction: {total}/{total} compared cells within bounds "
+                f"(worst: {self._name(worst)}, {self.cells[worst].difference:+.4f})"
+            )
+        worst = max(self.failed, key=lambda k: abs(self.cells[k].difference))
+        cell = self.cells[worst]
+        return (
+            f"Reproduction: {len(self.failed)}/{total} compared cells out of bounds "
+            f"(worst: {self._name(worst)}, {cell.mean:.4f} vs {cell.original:.4f}, {cell.difference:+.4f})"
+        )
+
+
+def verdict(records: Records, tables: tuple[Table, ...] = TABLES) -> Verdict:
+    """Every cell with an original value, compared as in the report."""
+    compared = {}
+    for table in tables:
+        for key, c in table_cells(table, records).items():
+            if c.original is not None:
+                compared[key] = c
+    return Verdict(compared)
 
 
 @dataclass(frozen=True)
