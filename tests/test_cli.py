@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from synthetic import blobs
 
+import fastmlp
 from fastmlp import cli, data
 from fastmlp.models import TwoLayerNet, load_model
 
@@ -54,6 +55,7 @@ def test_train_prints_epochs_and_writes_outputs(tmp_path, small_mnist, config_fi
     run = json.loads(out_json.read_text())
     assert run["backend"] == "numpy" and run["dtype"] == "float32" and run["threads"] == 1
     assert run["config"]["Train"]["epochs"] == 3  # the flag overrode the file
+    assert run["build_info"] == fastmlp.build_info()
     assert [sorted(e) for e in run["history"]] == [
         sorted(["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "train_seconds", "eval_seconds"])
     ] * 3

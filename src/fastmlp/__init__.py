@@ -7,6 +7,7 @@ import numpy  # noqa: F401 - loads NumPy's BLAS so that the limit below finds it
 from threadpoolctl import threadpool_limits
 
 from .backends import available_backends, default_backend, get_backend, set_backend
+from .build import build_info
 from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
@@ -17,6 +18,7 @@ threadpool_limits(limits=1, user_api="blas")
 __all__ = [
     "__version__",
     "available_backends",
+    "build_info",
     "default_backend",
     "get_backend",
     "get_num_threads",

@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_train(args: argparse.Namespace) -> int:
-    from . import default_backend, set_num_threads
+    from . import build_info, default_backend, set_num_threads
     from .config import build_from_config, load_config
     from .data import load_mnist
     from .models import save_model
@@ -140,6 +140,7 @@ def _command_train(args: argparse.Namespace) -> int:
         "dtype": args.dtype,
         "threads": get_num_threads(),
         "seed": args.seed,
+        "build_info": build_info(),
         **result.to_dict(),
     }
     written = []
@@ -217,6 +218,7 @@ def _command_bench(args: argparse.Namespace) -> int:
         thread_scaling,
         time_epochs,
     )
+    from .build import describe as describe_build
     from .data import load_mnist
     from .threads import max_threads
 
@@ -239,7 +241,7 @@ def _command_bench(args: argparse.Namespace) -> int:
     states = epoch_time_by_state(data.x_train, data.y_train, default_backend())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table = markdown_table(timings)
+    table = f"Build: {describe_build()}\n\n" + markdown_table(timings)
     one = scaling[min(threads)]
     table += (
         f"\n\nThread scaling: {default_backend()} alone, batch 64, the thread counts alternating"
