@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from committed import assert_runs_match, comparison_for
+from synthetic import write_mnist_like
 
 from fastmlp.reproduce import reproduce
 from fastmlp.reproduce.compare import cell
@@ -40,13 +41,18 @@ def test_every_configuration_runs_once():
 def test_quick_reproduction_joblib_equals_dask(tmp_path):
     from dask.distributed import LocalCluster
 
-    by_joblib = reproduce(tmp_path / "joblib", backend="cpp", quick=True, n_jobs=2, log=lambda _: None)
+    data_dir = tmp_path / "mnist-like"  # off the network: a small MNIST-like set in MNIST's files
+    write_mnist_like(data_dir, n_train=3000, n_test=500)
+    by_joblib = reproduce(
+        tmp_path / "joblib", backend="cpp", quick=True, n_jobs=2, data_dir=str(data_dir), log=lambda _: None
+    )
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         by_dask = reproduce(
             tmp_path / "dask",
             backend="cpp",
             quick=True,
             scheduler=cluster.scheduler_address,
+            data_dir=str(data_dir),
             log=lambda _: None,
         )
     assert _results(by_joblib) == _results(by_dask)
@@ -86,6 +92,7 @@ SOFTMAX_RUN = next(s for s in unique_runs() if s.model == "SoftmaxRegression")  
 COMMITTED_RUN = COMMITTED / "runs" / f"{SOFTMAX_RUN.key}_seed0.json"
 
 
+@pytest.mark.network
 @pytest.mark.parametrize("comparison", [comparison_for(json.loads(COMMITTED_RUN.read_text()))])
 def test_committed_report_matches_the_code(comparison, record_property):
     """Re-train the SoftmaxRegression row and compare with the committed JSON: bit for bit where
