@@ -35,3 +35,12 @@ def reference():
 @pytest.fixture(params=DTYPES, ids=lambda d: np.dtype(d).name)
 def dtype(request):
     return np.dtype(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _out_of_the_users_cache(request, monkeypatch, tmp_path_factory):
+    """Unless a test is marked ``network``, it sees an empty private cache and no FASTMLP_DATA, so
+    the default run never reads or writes the user's MNIST cache."""
+    if request.node.get_closest_marker("network") is None:
+        monkeypatch.setenv("FASTMLP_CACHE", str(tmp_path_factory.getbasetemp() / "private-cache"))
+        monkeypatch.delenv("FASTMLP_DATA", raising=False)

@@ -56,6 +56,7 @@ def test_train_prints_epochs_and_writes_outputs(tmp_path, small_mnist, config_fi
     run = json.loads(out_json.read_text())
     assert run["backend"] == "numpy" and run["dtype"] == "float32" and run["threads"] == 1
     assert run["config"]["Train"]["epochs"] == 3  # the flag overrode the file
+    assert run["build_info"] == fastmlp.build_info()
     assert [sorted(e) for e in run["history"]] == [
         sorted(["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "train_seconds", "eval_seconds"])
     ] * 3
@@ -198,7 +199,9 @@ def test_version_names_the_build(capsys):
     assert cli.main(["--version"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"fastmlp {fastmlp.__version__}"
-    assert any(line.startswith("build: ") and "compiler" in line for line in lines)
+    info = fastmlp.build_info()
+    build = next(line for line in lines if line.startswith("build: "))
+    assert info["compiler"] in build and info["compile_flags"] in build and info["isa_level"] in build
 
 
 def test_bare_command_prints_the_usage(capsys):

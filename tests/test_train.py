@@ -151,6 +151,7 @@ def test_run_config_record():
             "dtype",
             "threads",
             "seed",
+            "build_info",
             "history",
             "best",
             "diverged",
@@ -158,6 +159,7 @@ def test_run_config_record():
             "message",
         ]
     )
+    assert record["build_info"] == fastmlp.build_info()
     assert len(record["history"]) == 2 and set(record["best"]) == {
         "epoch",
         "train_acc",

@@ -135,19 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _compiler_in_binary(path: str) -> str:
-    """The compiler a shared library was built with, from the version string the compiler leaves
-    in it (GCC and Clang both do), or "unknown"."""
-    import re
-
-    text = Path(path).read_bytes()
-    gcc = re.search(rb"GCC: \(([^)]*)\) ([0-9.]+)", text)
-    if gcc:
-        return f"GCC {gcc.group(2).decode()} ({gcc.group(1).decode(errors='replace')})"
-    clang = re.search(rb"clang version [0-9.]+", text)
-    return clang.group(0).decode() if clang else "unknown"
-
-
 def _version_text() -> str:
     """The version, the libraries that matter for speed, and how the C++ extension was built."""
     import platform
@@ -162,30 +149,18 @@ def _version_text() -> str:
         f"Python {platform.python_version()}, NumPy {numpy.__version__}, Numba {numba.__version__}; "
         f"backends available: {', '.join(available_backends())}",
     ]
-    import fastmlp
+    from .build import build_info
 
-    # merge shim: fastmlp.build_info() comes with issue 10; the lead replaces this getattr with a
-    # plain call (and drops _compiler_in_binary) once both branches are merged.
-    build_info = getattr(fastmlp, "build_info", None)  # merge shim
-    if build_info is not None:
-        lines.append("build: " + ", ".join(f"{key} {value}" for key, value in build_info().items()))
-    else:
-        try:
-            from . import _cpp
-        except ImportError as error:
-            lines.append(f"build: the C++ extension is not available ({error})")
-        else:
-            path = _cpp.__file__ or ""
-            lines.append(
-                f"build: C++ extension {Path(path).name}, compiler {_compiler_in_binary(path)}, "
-                f"OpenMP {'on' if _cpp.openmp else 'off'}"
-            )
-            lines.append("build: compile flags and instruction-set level are not recorded in this build")
+    info = build_info()
+    lines.append(
+        f"build: {info['compiler']}, flags {info['compile_flags']}, instruction-set level {info['isa_level']}"
+    )
+    lines.append(f"CPU: {info['cpu_model']}, level {info['cpu_level']}")
     return "\n".join(lines)
 
 
 def _command_train(args: argparse.Namespace) -> int:
-    from . import default_backend, set_num_threads
+    from . import build_info, default_backend, set_num_threads
     from .config import build_from_config, load_config
     from .data import describe_source, load_mnist
     from .models import save_model
@@ -234,6 +209,7 @@ def _command_train(args: argparse.Namespace) -> int:
         "dtype": args.dtype,
         "threads": get_num_threads(),
         "seed": args.seed,
+        "build_info": build_info(),
         **result.to_dict(),
     }
     written = []
@@ -332,6 +308,7 @@ def _command_bench(args: argparse.Namespace) -> int:
         thread_scaling,
         time_epochs,
     )
+    from .build import describe as describe_build
     from .data import load_mnist
     from .threads import max_threads
 
@@ -354,7 +331,7 @@ def _command_bench(args: argparse.Namespace) -> int:
     states = epoch_time_by_state(data.x_train, data.y_train, default_backend())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table = markdown_table(timings)
+    table = f"Build: {describe_build()}\n\n" + markdown_table(timings)
     one = scaling[min(threads)]
     table += (
         f"\n\nThread scaling: {default_backend()} alone, batch 64, the thread counts alternating"

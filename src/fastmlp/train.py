@@ -233,6 +233,7 @@ def run_config(
 
     model, optimizer, train_options = build_from_config(config, backend=backend, dtype=dtype)
     result = train(model, optimizer, data, seed=seed, progress=progress, on_epoch=on_epoch, **train_options)
+    from .build import build_info
     from .threads import get_num_threads
 
     return {
@@ -241,5 +242,6 @@ def run_config(
         "dtype": dtype,
         "threads": get_num_threads(),
         "seed": seed,
+        "build_info": build_info(),  # results are bit-identical only on the same build and CPU features
         **result.to_dict(),
     }

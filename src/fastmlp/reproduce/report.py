@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .. import build
 from ..machine import describe
 from .compare import Cell, Records, observations, table_cells
 from .tables import DEGENERATE, ROW_TITLES, TABLES, Table
@@ -73,6 +74,8 @@ def write_markdown(
         + (" (QUICK MODE: data subset, few epochs; not comparable with the originals)" if quick else "")
         + ".",
         f"Machine: {describe()}.",
+        f"Build: {build.describe()} (also in every run's JSON as `build_info`; results are bit-identical"
+        " only on the same build and CPU features).",
         "",
         "Each compared cell reads **original / ours / difference** (ours minus original). With several seeds,"
         " ours is `mean ± standard deviation [min, max]` over the seeds and the difference is of the mean."
