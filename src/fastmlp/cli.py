@@ -98,18 +98,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_tune_parser(commands: argparse._SubParsersAction) -> None:
-    tune = commands.add_parser("tune", help="search hyperparameters with Optuna (resumable; needs fastmlp[tune])")
+    tune = commands.add_parser(
+        "tune", help="search hyperparameters with Optuna (resumable; needs fastmlp[tune])"
+    )
     tune.add_argument("--config", help="YAML file with the fixed parts (default: the assignment's defaults)")
     tune.add_argument("--space", help="YAML file with a Search section (default: configs/tune_space.yaml's)")
     tune.add_argument(
-        "--trials", type=_int_at_least(1, "--trials"), default=100, help="trials in the study, in total (default 100)"
+        "--trials",
+        type=_int_at_least(1, "--trials"),
+        default=100,
+        help="trials in the study, in total (default 100)",
     )
     tune.add_argument("--timeout", type=float, help="start no trial after this many seconds")
     tune.add_argument(
-        "--epochs", type=_int_at_least(1, "--epochs"), default=20, help="epochs per trial at most (default 20)"
+        "--epochs",
+        type=_int_at_least(1, "--epochs"),
+        default=20,
+        help="epochs per trial at most (default 20)",
     )
     tune.add_argument("--study", default="fastmlp", help="study name (default fastmlp)")
-    tune.add_argument("--storage", help="Optuna storage URL (default sqlite:///OUT/STUDY.db); or journal:PATH")
+    tune.add_argument(
+        "--storage", help="Optuna storage URL (default sqlite:///OUT/STUDY.db); or journal:PATH"
+    )
     tune.add_argument(
         "--jobs", type=_int_at_least(1, "--jobs"), help="trials in parallel (default: one per core)"
     )
@@ -227,7 +237,7 @@ def _command_tune(args: argparse.Namespace) -> int:
     from .config import load_config
 
     try:
-        from .tune import TuneError, TuneInterrupted, load_space, require_optuna, tune
+        from .tune import DEFAULT_SPACE, TuneError, TuneInterrupted, load_space, require_optuna, tune
 
         require_optuna()
     except ImportError as error:
@@ -235,7 +245,7 @@ def _command_tune(args: argparse.Namespace) -> int:
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     command = "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["tune"] else "fastmlp tune"
-    options = {"space": load_space(args.space)} if args.space else {}
+    space = load_space(args.space) if args.space else DEFAULT_SPACE
     try:
         result = tune(
             args.out,
@@ -251,7 +261,7 @@ def _command_tune(args: argparse.Namespace) -> int:
             backend=args.backend,
             data_dir=args.data_dir,
             command=command,
-            **options,
+            space=space,
         )
     except TuneInterrupted as interrupted:
         print(f"fastmlp: {interrupted}", file=sys.stderr)

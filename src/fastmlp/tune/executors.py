@@ -82,7 +82,9 @@ class DaskCluster:
         self._client.close()
 
 
-def make_executor(jobs: int, scheduler: str | None, jobs_given: bool) -> Inline | LocalProcesses | DaskCluster:
+def make_executor(
+    jobs: int, scheduler: str | None, jobs_given: bool
+) -> Inline | LocalProcesses | DaskCluster:
     if scheduler is not None:
         return DaskCluster(scheduler, jobs if jobs_given else None)
     return Inline() if jobs == 1 else LocalProcesses(jobs)

@@ -63,7 +63,12 @@ def trial_data(data_dir: str | None, dtype: str, subset: tuple[tuple[str, int], 
     train, val = slice(rows.get("train")), slice(rows.get("val"))
     # train() wants a test split; one validation row stands in, so trials cannot look at test.
     return type(data)(
-        data.x_train[train], data.y_train[train], data.x_val[val], data.y_val[val], data.x_val[:1], data.y_val[:1]
+        data.x_train[train],
+        data.y_train[train],
+        data.x_val[val],
+        data.y_val[val],
+        data.x_val[:1],
+        data.y_val[:1],
     )
 
 
@@ -83,7 +88,7 @@ def make_pruner() -> Any:
     import optuna
 
     return optuna.pruners.MedianPruner(
-        n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_EPOCHS - 1
+        n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_EPOCHS
     )
 
 

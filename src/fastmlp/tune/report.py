@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,9 @@ def _retrain_best(trial: Any, settings: TrialSettings) -> tuple[dict[str, Any], 
     data = load_mnist(settings.data_dir, dtype=settings.dtype, quiet=True)
     if settings.subset:  # the trials' rows, with the real test split for the one evaluation
         tuned = trial_data(settings.data_dir, settings.dtype, tuple(sorted(settings.subset.items())))
-        data = type(data)(*tuned[:4], data.x_test, data.y_test)
+        data = data._replace(
+            x_train=tuned.x_train, y_train=tuned.y_train, x_val=tuned.x_val, y_val=tuned.y_val
+        )
     threads = get_num_threads()
     set_num_threads(1)
     try:
@@ -68,7 +71,7 @@ def _figures(study: Any, out: Path, name: str) -> dict[str, str]:
     from optuna.visualization import matplotlib as vis
 
     params = set().union(*(t.params for t in study.get_trials(deepcopy=False)))
-    plots = {
+    plots: dict[str, Callable[[], Any]] = {
         "history": lambda: vis.plot_optimization_history(study),
         "importances": lambda: vis.plot_param_importances(study),
     }
@@ -84,7 +87,7 @@ def _figures(study: Any, out: Path, name: str) -> dict[str, str]:
                 axes = plot()
             except (ValueError, RuntimeError, ZeroDivisionError):
                 continue  # e.g. importances of a single completed trial
-        figure = axes.ravel()[0].figure if hasattr(axes, "ravel") else axes.figure
+        figure: Any = axes.ravel()[0].figure if hasattr(axes, "ravel") else axes.figure
         figure.tight_layout()
         figure.savefig(path, dpi=110)
         plt.close(figure)
@@ -134,7 +137,11 @@ def write_markdown(
         f"| Test accuracy | {WRITEUP_TUNED['test_acc']:.4f} | {best['test_acc']:.4f} |",
         "",
         f"Retrained from its configuration for the test evaluation: validation accuracy {best['retrained_val_acc']:.4f}"
-        + (" (identical to the trial's)." if best["retrained_val_acc"] == best["val_acc"] else " (differs from the trial's!)."),
+        + (
+            " (identical to the trial's)."
+            if best["retrained_val_acc"] == best["val_acc"]
+            else " (differs from the trial's!)."
+        ),
         "",
         "```yaml",
         config_yaml.rstrip(),
@@ -163,7 +170,9 @@ def write_markdown(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def finish(study: Any, settings: TrialSettings, out: Path, *, command: str, wall_start: float, log: Any) -> Any:
+def finish(
+    study: Any, settings: TrialSettings, out: Path, *, command: str, wall_start: float, log: Any
+) -> Any:
     """Evaluate the best trial, write every output file, return the TuneResult."""
     import optuna
     import yaml
@@ -180,7 +189,9 @@ def finish(study: Any, settings: TrialSettings, out: Path, *, command: str, wall
         )
     ranked = sorted(complete, key=lambda t: (-t.value, t.number))
     best_trial = ranked[0]
-    log(f"tune: best trial {best_trial.number} (val acc {best_trial.value:.4f}); training it again for the test split")
+    log(
+        f"tune: best trial {best_trial.number} (val acc {best_trial.value:.4f}); training it again for the test split"
+    )
     config, model, result = _retrain_best(best_trial, settings)
     name = settings.study
     files = {"model": str(out / f"{name}_best.npz"), "config": str(out / f"{name}_best.yaml")}

@@ -127,7 +127,9 @@ def _duration(seconds: float) -> str:
 class _Progress:
     """Trials done, best so far, ETA: a tqdm bar on a terminal, else one line per trial."""
 
-    def __init__(self, total: int, done: int, best: float, deadline: float | None, log: Callable[[str], None]):
+    def __init__(
+        self, total: int, done: int, best: float, deadline: float | None, log: Callable[[str], None]
+    ):
         self.total, self.done, self.best, self.deadline, self.log = total, done, best, deadline, log
         self.start, self.finished_here = time.monotonic(), 0
         self.bar: Any = None
@@ -158,7 +160,9 @@ class _Progress:
             self.bar.set_postfix(best=best, last=summary["state"].lower())
             return
         value = f"val {summary['value']:.4f}" if summary["value"] is not None else summary["reason"]
-        params = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary["params"].items())
+        params = ", ".join(
+            f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary["params"].items()
+        )
         self.log(
             f"trial {summary['number']} {summary['state'].lower()}: {value} ({params}; {summary['seconds']:.1f} s)"
             f" | {self.done}/{self.total} done, best {best}, ETA {'?' if math.isnan(eta) else _duration(eta)}"
@@ -207,7 +211,9 @@ def tune(
     _check_int("epochs", epochs, 1)
     _check_int("seed", seed, 0)
     _check_int("jobs", jobs, 1, optional=True)
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+    ):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if not isinstance(study, str) or not study or "/" in study:
         raise ValueError(f"study must be a non-empty name without '/', got {study!r}")
@@ -240,7 +246,11 @@ def tune(
     executor = None
     if remaining:
         executor = make_executor(jobs or max_threads(), scheduler, jobs is not None)
-    where = f"Dask scheduler {scheduler}" if scheduler else f"{executor.workers if executor else 0} local process(es)"
+    where = (
+        f"Dask scheduler {scheduler}"
+        if scheduler
+        else f"{executor.workers if executor else 0} local process(es)"
+    )
     log(
         f"tune: study {study!r} in {settings.storage}: {done} trials done"
         + (f", {stale} interrupted marked failed" if stale else "")
@@ -249,8 +259,15 @@ def tune(
     best_value = optuna_study.best_value if counts["COMPLETE"] else -1.0
     deadline = None if timeout is None else time.monotonic() + timeout
     if executor is not None:
-        _run_trials(executor, settings, remaining, counts_total=sum(counts.values()), deadline=deadline,
-                    progress=_Progress(trials, done, best_value, deadline, log), study=optuna_study)
+        _run_trials(
+            executor,
+            settings,
+            remaining,
+            counts_total=sum(counts.values()),
+            deadline=deadline,
+            progress=_Progress(trials, done, best_value, deadline, log),
+            study=optuna_study,
+        )
     from .report import finish
 
     return finish(optuna_study, settings, out, command=command, wall_start=wall_start, log=log)

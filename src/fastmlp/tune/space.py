@@ -193,6 +193,6 @@ DEFAULT_SPACE = parse_space(
         "reg": {"low": 1.0e-6, "high": 1.0e-3, "log": True},
         "momentum": {"low": 0.0, "high": 0.95},
         "batch_size": [32, 64, 128],
-        "hidden_size": [64, 128, 256, 512],
+        "hidden_size": [128, 256, 512],
     }
 )
