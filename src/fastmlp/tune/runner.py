@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -273,6 +275,29 @@ def tune(
     return finish(optuna_study, settings, out, command=command, wall_start=wall_start, log=log)
 
 
+class _CtrlC:
+    """Ctrl-C as a flag as well as the usual KeyboardInterrupt. Python drops an exception raised
+    inside a garbage-collection callback (SQLAlchemy registers some), so a Ctrl-C that lands there
+    would be lost; the runner checks the flag after every trial as well."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.pressed = True
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():  # signals go to the main thread only
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def _run_trials(
     executor: Any,
     settings: TrialSettings,
@@ -283,36 +308,9 @@ def _run_trials(
     progress: _Progress,
     study: Any,
 ) -> None:
-    pending: set[Any] = set()
-    submitted = finished = failed_in_a_row = 0
     try:
-        while True:
-            # At most one trial per worker in flight; failed trials do not count and are redone.
-            while (
-                len(pending) < executor.workers
-                and finished + len(pending) < remaining
-                and (deadline is None or time.monotonic() < deadline)
-            ):
-                pending.add(executor.submit(run_trial, settings, counts_total + submitted))
-                submitted += 1
-            if not pending:
-                break
-            for future in executor.wait(pending):
-                pending.discard(future)
-                try:
-                    summary = future.result()
-                except Exception as error:  # the worker itself died (killed, out of memory)
-                    raise TuneError(f"a trial worker failed: {type(error).__name__}: {error}") from error
-                progress.update(summary, len(pending))
-                if summary["state"] in FINISHED:
-                    finished += 1
-                    failed_in_a_row = 0
-                    continue
-                failed_in_a_row += 1
-                if failed_in_a_row >= MAX_FAILURES_IN_A_ROW:
-                    raise TuneError(
-                        f"{failed_in_a_row} trials in a row failed; the last: {summary['reason']}"
-                    )
+        with _CtrlC() as ctrl_c:
+            _submit_and_collect(executor, settings, remaining, counts_total, deadline, progress, ctrl_c)
     except KeyboardInterrupt:
         executor.close(cancel=True)
         progress.close()
@@ -328,3 +326,43 @@ def _run_trials(
         raise
     executor.close()
     progress.close()
+
+
+def _submit_and_collect(
+    executor: Any,
+    settings: TrialSettings,
+    remaining: int,
+    counts_total: int,
+    deadline: float | None,
+    progress: _Progress,
+    ctrl_c: _CtrlC,
+) -> None:
+    pending: set[Any] = set()
+    submitted = finished = failed_in_a_row = 0
+    while True:
+        if ctrl_c.pressed:
+            raise KeyboardInterrupt
+        # At most one trial per worker in flight; failed trials do not count and are redone.
+        while (
+            len(pending) < executor.workers
+            and finished + len(pending) < remaining
+            and (deadline is None or time.monotonic() < deadline)
+        ):
+            pending.add(executor.submit(run_trial, settings, counts_total + submitted))
+            submitted += 1
+        if not pending:
+            return
+        for future in executor.wait(pending):
+            pending.discard(future)
+            try:
+                summary = future.result()
+            except Exception as error:  # the worker itself died (killed, out of memory)
+                raise TuneError(f"a trial worker failed: {type(error).__name__}: {error}") from error
+            progress.update(summary, len(pending))
+            if summary["state"] in FINISHED:
+                finished += 1
+                failed_in_a_row = 0
+                continue
+            failed_in_a_row += 1
+            if failed_in_a_row >= MAX_FAILURES_IN_A_ROW:
+                raise TuneError(f"{failed_in_a_row} trials in a row failed; the last: {summary['reason']}")
