@@ -1,4 +1,4 @@
-"""The ``fastmlp`` command: train, data, reproduce, bench.
+"""The ``fastmlp`` command: train, data, reproduce, bench, tune.
 
 Every user error (bad flag, bad configuration, missing data, unknown backend) ends in one line
 ``fastmlp: error: ...`` on stderr and exit status 2, never a traceback.
@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="time nothing: turn a 'pytest benchmarks --benchmark-only --benchmark-json=FILE' run into"
         " summary.md and summary.png in --out (backend x kernel at batch 64, ratios to NumPy)",
     )
+    _add_tune_parser(commands)
     return parser
 
 
@@ -157,6 +158,47 @@ def _version_text() -> str:
     )
     lines.append(f"CPU: {info['cpu_model']}, level {info['cpu_level']}")
     return "\n".join(lines)
+
+
+def _add_tune_parser(commands: argparse._SubParsersAction) -> None:
+    tune = commands.add_parser(
+        "tune", help="search hyperparameters with Optuna (resumable; needs fastmlp[tune])"
+    )
+    tune.add_argument("--config", help="YAML file with the fixed parts (default: the assignment's defaults)")
+    tune.add_argument("--space", help="YAML file with a Search section (default: configs/tune_space.yaml's)")
+    tune.add_argument(
+        "--trials",
+        type=_int_at_least(1, "--trials"),
+        default=100,
+        help="trials in the study, in total (default 100)",
+    )
+    tune.add_argument("--timeout", type=float, help="start no trial after this many seconds")
+    tune.add_argument(
+        "--epochs",
+        type=_int_at_least(1, "--epochs"),
+        default=20,
+        help="epochs per trial at most (default 20)",
+    )
+    tune.add_argument("--study", default="fastmlp", help="study name (default fastmlp)")
+    tune.add_argument(
+        "--storage", help="Optuna storage URL (default sqlite:///OUT/STUDY.db); or journal:PATH"
+    )
+    tune.add_argument(
+        "--jobs", type=_int_at_least(1, "--jobs"), help="trials in parallel (default: one per core)"
+    )
+    tune.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the trials on")
+    tune.add_argument("--seed", type=_int_at_least(0, "--seed"), default=0, help="shuffle and sampler seed")
+    tune.add_argument(
+        "--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: the fastest available)"
+    )
+    tune.add_argument("--out", default="reports", help="directory for TUNING.md, the model, figures")
+    tune.add_argument("--json", help="write the result (counts, best, top trials) to this JSON file")
+    tune.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
+    tune.add_argument(
+        "--allow-any-size",
+        action="store_true",
+        help="accept --data-dir files of MNIST's layout but other sizes (Fashion-MNIST, your own split)",
+    )
 
 
 def _command_train(args: argparse.Namespace) -> int:
@@ -273,6 +315,48 @@ def _command_reproduce(args: argparse.Namespace) -> int:
     return 1 if args.fail_on_mismatch and outcome.failed else 0
 
 
+def _command_tune(args: argparse.Namespace) -> int:
+    from .config import load_config
+
+    try:
+        from .tune import DEFAULT_SPACE, TuneError, TuneInterrupted, load_space, require_optuna, tune
+
+        require_optuna()
+    except ImportError as error:
+        raise UsageError(str(error)) from None
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    command = "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["tune"] else "fastmlp tune"
+    space = load_space(args.space) if args.space else DEFAULT_SPACE
+    try:
+        result = tune(
+            args.out,
+            base=load_config(args.config) if args.config else None,
+            trials=args.trials,
+            timeout=args.timeout,
+            epochs=args.epochs,
+            study=args.study,
+            storage=args.storage,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            seed=args.seed,
+            backend=args.backend,
+            data_dir=args.data_dir,
+            allow_any_size=args.allow_any_size,
+            command=command,
+            space=space,
+        )
+    except TuneInterrupted as interrupted:
+        print(f"fastmlp: {interrupted}", file=sys.stderr)
+        return 130
+    except (TuneError, ImportError) as error:
+        raise UsageError(str(error)) from None
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
 def _int_list(flag: str, text: str) -> list[int]:
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
@@ -358,6 +442,7 @@ COMMANDS = {
     "data": _command_data,
     "reproduce": _command_reproduce,
     "bench": _command_bench,
+    "tune": _command_tune,
 }
 
 

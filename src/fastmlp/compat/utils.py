@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import train as fastmlp_train
 from .. import _validate
+from .. import train as fastmlp_train
 from ..data import load_mnist
 from ..optim import SGD as FastSGD
 from .models import _CompatModel

@@ -1,0 +1,371 @@
+"""``fastmlp tune``: the study runner. Open or resume the study, run the trials, evaluate the best.
+
+Resume: the study (its trials, their per-epoch validation accuracies) lives in the storage, so
+running the same command again continues it. ``trials`` is the study's total: trials that
+completed or were pruned count, and only the rest are run. Trials left running by an interrupted
+run (Ctrl-C, a crash, a reboot) are marked failed ("interrupted") and do not count; they are the
+only work lost. One ``fastmlp tune`` at a time drives a study (its workers are its own).
+
+At the end, the best completed trial (highest validation accuracy) is trained again from its
+configuration with the same seed, backend and one thread, which reproduces it exactly; this
+model is evaluated on the test split, once, and saved with a YAML config for ``fastmlp train``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import validate
+from .executors import make_executor
+from .objective import TrialSettings, run_trial
+from .space import DEFAULT_SPACE, SearchSpace
+from .storage import default_url, open_storage
+
+OPTUNA_HINT = 'fastmlp tune needs Optuna: pip install "fastmlp[tune]"'
+DEFAULT_EPOCHS = 20
+FINISHED = ("COMPLETE", "PRUNED")
+MAX_FAILURES_IN_A_ROW = 3  # an error that repeats is the setup's, not one trial's
+
+
+class TuneError(RuntimeError):
+    """The study cannot go on or cannot give a result; the message says why."""
+
+
+class TuneInterrupted(KeyboardInterrupt):
+    """Ctrl-C: the message says how many trials are stored and how to resume."""
+
+
+@dataclass
+class TuneResult:
+    study: str
+    storage: str
+    counts: dict[str, int]
+    best: dict[str, Any]
+    top: list[dict[str, Any]]
+    wall_seconds: float
+    files: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "study": self.study,
+            "storage": self.storage,
+            "counts": self.counts,
+            "best": self.best,
+            "top": self.top,
+            "wall_seconds": self.wall_seconds,
+            "files": self.files,
+        }
+
+
+def require_optuna() -> Any:
+    try:
+        import optuna
+    except ImportError as error:
+        raise ImportError(OPTUNA_HINT) from error
+    return optuna
+
+
+def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _open_study(settings: TrialSettings) -> Any:
+    """Create the study, or load it and check it was made with the same settings."""
+    optuna = require_optuna()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # fastmlp prints its own progress
+    storage = open_storage(settings.storage)
+    study = optuna.create_study(
+        study_name=settings.study, storage=storage, direction="maximize", load_if_exists=True
+    )
+    wanted = json.loads(json.dumps(settings.fingerprint()))
+    stored = study.user_attrs.get("settings")
+    if stored is None:
+        study.set_user_attr("settings", wanted)
+    elif stored != wanted:
+        different = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
+        raise TuneError(
+            f"study {settings.study!r} in {settings.storage} was made with other settings "
+            f"({', '.join(different)} differ); use the same options to resume it, or a new --study NAME"
+        )
+    return study
+
+
+def _fail_interrupted(study: Any) -> int:
+    """Mark trials left running by an earlier, interrupted run as failed; returns how many."""
+    optuna = require_optuna()
+    stale = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    for trial in stale:
+        study._storage.set_trial_user_attr(trial._trial_id, "reason", "interrupted (its run stopped)")
+        study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+    return len(stale)
+
+
+def _counts(study: Any) -> dict[str, int]:
+    counts = {"COMPLETE": 0, "PRUNED": 0, "FAIL": 0, "RUNNING": 0}
+    for trial in study.get_trials(deepcopy=False):
+        counts[trial.state.name] = counts.get(trial.state.name, 0) + 1
+    return counts
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class _Progress:
+    """Trials done, best so far, ETA: a tqdm bar on a terminal, else one line per trial."""
+
+    def __init__(
+        self, total: int, done: int, best: float, deadline: float | None, log: Callable[[str], None]
+    ):
+        self.total, self.done, self.best, self.deadline, self.log = total, done, best, deadline, log
+        self.start, self.finished_here = time.monotonic(), 0
+        self.bar: Any = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=done, desc="trials", unit="trial", file=sys.stderr)
+
+    def eta(self, running: int) -> float:
+        if not self.finished_here:
+            return math.nan
+        per_trial = (time.monotonic() - self.start) / self.finished_here
+        eta = per_trial * (self.total - self.done)
+        if self.deadline is not None:
+            eta = min(eta, max(0.0, self.deadline - time.monotonic()))
+        return eta
+
+    def update(self, summary: dict[str, Any], running: int) -> None:
+        if summary["state"] in FINISHED:
+            self.done += 1
+            self.finished_here += 1
+        if summary["value"] is not None and summary["value"] > self.best:
+            self.best = summary["value"]
+        eta = self.eta(running)
+        best = f"{self.best:.4f}" if self.best >= 0 else "-"
+        if self.bar is not None:
+            self.bar.update(1 if summary["state"] in FINISHED else 0)
+            self.bar.set_postfix(best=best, last=summary["state"].lower())
+            return
+        value = f"val {summary['value']:.4f}" if summary["value"] is not None else summary["reason"]
+        params = ", ".join(
+            f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary["params"].items()
+        )
+        self.log(
+            f"trial {summary['number']} {summary['state'].lower()}: {value} ({params}; {summary['seconds']:.1f} s)"
+            f" | {self.done}/{self.total} done, best {best}, ETA {'?' if math.isnan(eta) else _duration(eta)}"
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def tune(
+    out_dir: str | Path = "reports",
+    *,
+    base: dict[str, Any] | None = None,
+    space: SearchSpace = DEFAULT_SPACE,
+    trials: int = 100,
+    timeout: float | None = None,
+    epochs: int = DEFAULT_EPOCHS,
+    study: str = "fastmlp",
+    storage: str | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    seed: int = 0,
+    backend: str | None = None,
+    dtype: str = "float32",
+    data_dir: str | None = None,
+    allow_any_size: bool = False,
+    subset: dict[str, int] | None = None,
+    command: str = "fastmlp tune",
+    log: Callable[[str], None] = print,
+) -> TuneResult:
+    """Run (or resume) a study of ``trials`` trials in total, then evaluate and save the best.
+
+    ``base``: the assignment-style configuration whose knobs ``space`` does not vary (default:
+    the assignment's defaults, a TwoLayerNet); ``epochs`` is the per-trial budget. Trials run in
+    ``jobs`` local processes (default one per core) or on the Dask cluster at ``scheduler``.
+    ``timeout`` (seconds) stops starting new trials. ``subset`` ({"train": rows, "val": rows})
+    tunes on the first rows of each split. ``allow_any_size`` accepts files in ``data_dir`` whose
+    sizes differ from MNIST's (as ``fastmlp.data.load_mnist``). Writes TUNING.md, the best model (.npz), its YAML
+    config and the figures into ``out_dir``.
+    """
+    from .. import default_backend, get_backend
+    from ..threads import max_threads
+
+    require_optuna()
+    wall_start = time.monotonic()
+    _check_int("trials", trials, 1)
+    _check_int("epochs", epochs, 1)
+    _check_int("seed", seed, 0)
+    _check_int("jobs", jobs, 1, optional=True)
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+    ):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if not isinstance(study, str) or not study or "/" in study:
+        raise ValueError(f"study must be a non-empty name without '/', got {study!r}")
+    if not isinstance(space, SearchSpace):
+        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
+    backend = default_backend() if backend is None else backend
+    get_backend(backend)
+    config = validate(base if base is not None else {})
+    config["Train"]["epochs"] = epochs
+    config["Train"].pop("debug", None)
+    space.check_model(config["Model"]["type"])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = TrialSettings(
+        study=study,
+        storage=storage or default_url(out, study),
+        base=config,
+        space=space,
+        seed=seed,
+        backend=backend,
+        dtype=dtype,
+        data_dir=None if data_dir is None else str(data_dir),
+        allow_any_size=bool(allow_any_size),
+        subset=dict(subset or {}),
+    )
+    optuna_study = _open_study(settings)
+    stale = _fail_interrupted(optuna_study)
+    counts = _counts(optuna_study)
+    done = counts["COMPLETE"] + counts["PRUNED"]
+    remaining = max(0, trials - done)
+    executor = None
+    if remaining:
+        executor = make_executor(jobs or max_threads(), scheduler, jobs is not None)
+    where = (
+        f"Dask scheduler {scheduler}"
+        if scheduler
+        else f"{executor.workers if executor else 0} local process(es)"
+    )
+    log(
+        f"tune: study {study!r} in {settings.storage}: {done} trials done"
+        + (f", {stale} interrupted marked failed" if stale else "")
+        + (f"; running {remaining} more on {where}" if remaining else f"; the budget of {trials} is reached")
+    )
+    best_value = optuna_study.best_value if counts["COMPLETE"] else -1.0
+    deadline = None if timeout is None else time.monotonic() + timeout
+    if executor is not None:
+        _run_trials(
+            executor,
+            settings,
+            remaining,
+            counts_total=sum(counts.values()),
+            deadline=deadline,
+            progress=_Progress(trials, done, best_value, deadline, log),
+            study=optuna_study,
+        )
+    from .report import finish
+
+    return finish(optuna_study, settings, out, command=command, wall_start=wall_start, log=log)
+
+
+class _CtrlC:
+    """Ctrl-C as a flag as well as the usual KeyboardInterrupt. Python drops an exception raised
+    inside a garbage-collection callback (SQLAlchemy registers some), so a Ctrl-C that lands there
+    would be lost; the runner checks the flag after every trial as well."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.pressed = True
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():  # signals go to the main thread only
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _run_trials(
+    executor: Any,
+    settings: TrialSettings,
+    remaining: int,
+    *,
+    counts_total: int,
+    deadline: float | None,
+    progress: _Progress,
+    study: Any,
+) -> None:
+    try:
+        with _CtrlC() as ctrl_c:
+            _submit_and_collect(executor, settings, remaining, counts_total, deadline, progress, ctrl_c)
+    except KeyboardInterrupt:
+        executor.close(cancel=True)
+        progress.close()
+        _fail_interrupted(study)  # trials whose worker was killed before it could say so
+        counts = _counts(study)
+        raise TuneInterrupted(
+            f"interrupted: {counts['COMPLETE'] + counts['PRUNED']} finished trials are stored in "
+            f"{settings.storage}; run the same command to resume (only the running trials are lost)"
+        ) from None
+    except BaseException:
+        executor.close(cancel=True)
+        progress.close()
+        raise
+    executor.close()
+    progress.close()
+
+
+def _submit_and_collect(
+    executor: Any,
+    settings: TrialSettings,
+    remaining: int,
+    counts_total: int,
+    deadline: float | None,
+    progress: _Progress,
+    ctrl_c: _CtrlC,
+) -> None:
+    pending: set[Any] = set()
+    submitted = finished = failed_in_a_row = 0
+    while True:
+        if ctrl_c.pressed:
+            raise KeyboardInterrupt
+        # At most one trial per worker in flight; failed trials do not count and are redone.
+        while (
+            len(pending) < executor.workers
+            and finished + len(pending) < remaining
+            and (deadline is None or time.monotonic() < deadline)
+        ):
+            pending.add(executor.submit(run_trial, settings, counts_total + submitted))
+            submitted += 1
+        if not pending:
+            return
+        for future in executor.wait(pending):
+            pending.discard(future)
+            try:
+                summary = future.result()
+            except Exception as error:  # the worker itself died (killed, out of memory)
+                raise TuneError(f"a trial worker failed: {type(error).__name__}: {error}") from error
+            progress.update(summary, len(pending))
+            if summary["state"] in FINISHED:
+                finished += 1
+                failed_in_a_row = 0
+                continue
+            failed_in_a_row += 1
+            if failed_in_a_row >= MAX_FAILURES_IN_A_ROW:
+                raise TuneError(f"{failed_in_a_row} trials in a row failed; the last: {summary['reason']}")
