@@ -146,7 +146,7 @@ def test_every_data_fault_is_one_line_status_2_and_nothing_is_trained(
     import fastmlp.train
 
     monkeypatch.setenv("FASTMLP_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "MNIST_ROWS", {"train": len(X_TRAIN), "test": len(X_TEST)})
+    monkeypatch.setattr(data.formats, "MNIST_ROWS", {"train": len(X_TRAIN), "test": len(X_TEST)})
     monkeypatch.setattr(fastmlp.train, "train", lambda *a, **k: pytest.fail("trained on faulty data"))
     good_train = csv_bytes(X_TRAIN, Y_TRAIN, True)
     bad_label = Y_TEST.astype(np.int64)
@@ -165,7 +165,7 @@ def test_every_data_fault_is_one_line_status_2_and_nothing_is_trained(
     }
     idx = {
         stem: idx_bytes(a)
-        for stem, a in zip(data.IDX_FILES.values(), (X_TRAIN, Y_TRAIN, X_TEST, Y_TEST), strict=True)
+        for stem, a in zip(data.sources.IDX_FILES.values(), (X_TRAIN, Y_TRAIN, X_TEST, Y_TEST), strict=True)
     }
     faults["IDX wrong magic"] = (
         {**idx, "train-labels-idx1-ubyte": b"\0\0\x08\x03" + idx["train-labels-idx1-ubyte"][4:]},
