@@ -81,12 +81,19 @@ def test_train_prints_epochs_and_writes_outputs(tmp_path, small_mnist, config_fi
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["reproduce", "--seeds", "0"], "--seeds must be >= 1"),
         (["bench", "--threads", "1,x"], "--threads must be comma-separated integers"),
+        (["bench", "--summary", "{missing}"], "not a readable pytest-benchmark JSON file"),
+        (["tune", "--study", "a/b", "--out", "{out}"], "study must be a non-empty name without '/'"),
     ],
 )
 def test_errors_are_one_line_with_status_2(tmp_path, small_mnist, config_file, capsys, arguments, message):
     bad = tmp_path / "bad.yaml"
     bad.write_text("Train:\n  speed: 3\n")
-    paths = {"config": str(config_file), "missing": str(tmp_path / "nope.yaml"), "bad": str(bad)}
+    paths = {
+        "config": str(config_file),
+        "missing": str(tmp_path / "nope.yaml"),
+        "bad": str(bad),
+        "out": str(tmp_path / "out"),
+    }
     assert cli.main([a.format(**paths) for a in arguments]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("fastmlp: error: ") and message in err
@@ -102,6 +109,44 @@ def test_console_script_error_has_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr and result.stderr.startswith(
         "fastmlp: error: --config: cannot read"
     )
+
+
+def test_a_bug_is_a_traceback_with_a_report_hint_not_a_usage_error(monkeypatch, capsys):
+    # Only fastmlp's own errors are usage errors; any other exception is a bug and must surface.
+    def broken(args):
+        raise RuntimeError("an internal invariant broke")
+
+    monkeypatch.setitem(cli.COMMANDS, "data", broken)
+    with pytest.raises(RuntimeError, match="an internal invariant broke"):
+        cli.main(["data"])
+    err = capsys.readouterr().err
+    assert err == cli.BUG_REPORT_HINT + "\n"
+    assert "fastmlp --version" in err and "fastmlp: error:" not in err
+    # The same for built-in ValueError / TypeError, which used to pass for usage errors.
+    for error in (ValueError("not the user's"), TypeError("not the user's")):
+
+        def raises(args, error=error):
+            raise error
+
+        monkeypatch.setitem(cli.COMMANDS, "data", raises)
+        with pytest.raises(type(error)):
+            cli.main(["data"])
+        assert capsys.readouterr().err == cli.BUG_REPORT_HINT + "\n"
+
+
+def test_console_script_bug_shows_the_traceback(tmp_path):
+    program = (
+        "import sys; from fastmlp import cli\n"
+        "def broken(args): raise RuntimeError('an internal invariant broke')\n"
+        "cli.COMMANDS['data'] = broken\n"
+        "sys.exit(cli.main())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program, "data"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1  # Python's status for an uncaught exception, not the usage error's 2
+    assert result.stderr.startswith(cli.BUG_REPORT_HINT + "\nTraceback (most recent call last):")
+    assert result.stderr.rstrip().endswith("RuntimeError: an internal invariant broke")
 
 
 def test_data_where(tmp_path, monkeypatch, capsys):

@@ -1,7 +1,10 @@
 """The ``fastmlp`` command: train, data, reproduce, bench, tune.
 
-Every user error (bad flag, bad configuration, missing data, unknown backend) ends in one line
-``fastmlp: error: ...`` on stderr and exit status 2, never a traceback.
+Every user error (bad flag, bad configuration, missing data, unknown backend, a missing optional
+dependency) ends in one line ``fastmlp: error: ...`` on stderr and exit status 2, never a
+traceback. Those are the project's own errors (``fastmlp.errors.FastmlpError``), the parser's
+UsageError and OSError (a file the user named). Any other exception is a bug in fastmlp: it
+surfaces as a traceback, after one line asking for a report.
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from .backends import KNOWN_BACKENDS
+from .errors import FastmlpError
+
+BUG_REPORT_HINT = (
+    "fastmlp: this is a bug in fastmlp, not a usage error; please report it with the traceback below"
+    " and the output of 'fastmlp --version'"
+)
 
 
 class UsageError(Exception):
@@ -317,13 +326,9 @@ def _command_reproduce(args: argparse.Namespace) -> int:
 
 def _command_tune(args: argparse.Namespace) -> int:
     from .config import load_config
+    from .tune import DEFAULT_SPACE, TuneInterrupted, load_space, require_optuna, tune
 
-    try:
-        from .tune import DEFAULT_SPACE, TuneError, TuneInterrupted, load_space, require_optuna, tune
-
-        require_optuna()
-    except ImportError as error:
-        raise UsageError(str(error)) from None
+    require_optuna()
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     command = "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["tune"] else "fastmlp tune"
@@ -349,8 +354,6 @@ def _command_tune(args: argparse.Namespace) -> int:
     except TuneInterrupted as interrupted:
         print(f"fastmlp: {interrupted}", file=sys.stderr)
         return 130
-    except (TuneError, ImportError) as error:
-        raise UsageError(str(error)) from None
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
         print(f"wrote {args.json}")
@@ -448,9 +451,6 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fastmlp`` console script; returns the exit status."""
-    from .config import ConfigError
-    from .data import DataCorruptError, DataUnavailableError
-
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -461,18 +461,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         return COMMANDS[args.command](args)
-    except (
-        UsageError,
-        ConfigError,
-        ValueError,
-        TypeError,
-        DataUnavailableError,
-        DataCorruptError,
-        OSError,
-    ) as error:
+    except (UsageError, FastmlpError, OSError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"fastmlp: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("fastmlp: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        print(BUG_REPORT_HINT, file=sys.stderr)
+        raise

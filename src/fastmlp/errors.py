@@ -28,3 +28,7 @@ class DataUnavailableError(FastmlpError, RuntimeError):
 class DataCorruptError(FastmlpError, RuntimeError):
     """A data file's content does not match its checksum or its expected layout; the message names
     the file and, where there is one, the faulty row."""
+
+
+class MissingDependencyError(FastmlpError, ImportError):
+    """An optional dependency a feature needs is not installed; the message gives the pip command."""

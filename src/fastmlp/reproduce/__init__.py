@@ -49,8 +49,7 @@ def reproduce(
     seed, seeds = _validate.seed("seed", seed), _validate.positive_int("seeds", seeds)
     if n_jobs is None:
         n_jobs = max_threads()
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"jobs must be a positive int, got {n_jobs!r}")
+    n_jobs = _validate.positive_int("jobs", n_jobs)
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

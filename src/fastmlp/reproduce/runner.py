@@ -116,9 +116,11 @@ def _run_on_dask(
     scheduler: str,
     on_done: Callable[[dict[str, Any]], None] | None,
 ) -> list[dict[str, Any]]:
-    from dask.distributed import Client, as_completed
+    from .._cluster import connect
 
-    with Client(scheduler) as client:
+    with connect(scheduler, "reproduce") as client:
+        from dask.distributed import as_completed
+
         futures = [
             client.submit(run_job, job, *arguments, key=f"fastmlp-{job.name}", pure=False) for job in jobs
         ]

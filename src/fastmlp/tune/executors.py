@@ -11,7 +11,9 @@ import concurrent.futures
 from collections.abc import Callable, Iterable
 from typing import Any
 
-CLUSTER_HINT = 'fastmlp tune --scheduler needs dask.distributed: pip install "fastmlp[cluster]"'
+from .._cluster import cluster_hint, connect
+
+CLUSTER_HINT = cluster_hint("tune")
 
 
 class Inline:
@@ -59,14 +61,7 @@ class DaskCluster:
     """The Dask distributed scheduler at ``address``; one trial per worker thread unless told."""
 
     def __init__(self, address: str, workers: int | None) -> None:
-        try:
-            from dask.distributed import Client
-        except ImportError as error:
-            raise ImportError(CLUSTER_HINT) from error
-        try:
-            self._client = Client(address, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as error:
-            raise ValueError(f"--scheduler: cannot connect to {address!r}: {error}") from error
+        self._client = connect(address, "tune")
         self.workers = workers or max(1, sum(self._client.nthreads().values()))
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Any:

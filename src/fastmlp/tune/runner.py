@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import validate
+from ..errors import FastmlpError, FastmlpTypeError, FastmlpValueError, MissingDependencyError
 from .executors import make_executor
 from .objective import TrialSettings, run_trial
 from .space import DEFAULT_SPACE, SearchSpace
@@ -36,7 +37,7 @@ FINISHED = ("COMPLETE", "PRUNED")
 MAX_FAILURES_IN_A_ROW = 3  # an error that repeats is the setup's, not one trial's
 
 
-class TuneError(RuntimeError):
+class TuneError(FastmlpError, RuntimeError):
     """The study cannot go on or cannot give a result; the message says why."""
 
 
@@ -70,7 +71,7 @@ def require_optuna() -> Any:
     try:
         import optuna
     except ImportError as error:
-        raise ImportError(OPTUNA_HINT) from error
+        raise MissingDependencyError(OPTUNA_HINT) from error
     return optuna
 
 
@@ -78,9 +79,9 @@ def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> N
     if optional and value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        raise FastmlpTypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise FastmlpValueError(f"{name} must be >= {minimum}, got {value}")
 
 
 def _open_study(settings: TrialSettings) -> Any:
@@ -218,11 +219,11 @@ def tune(
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
     ):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        raise FastmlpValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if not isinstance(study, str) or not study or "/" in study:
-        raise ValueError(f"study must be a non-empty name without '/', got {study!r}")
+        raise FastmlpValueError(f"study must be a non-empty name without '/', got {study!r}")
     if not isinstance(space, SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
+        raise FastmlpTypeError(f"space must be a SearchSpace, got {type(space).__name__}")
     backend = default_backend() if backend is None else backend
     get_backend(backend)
     config = validate(base if base is not None else {})
