@@ -62,7 +62,7 @@ def run_job(job: Job, backend: str, dtype: str, quick: bool, data_dir: str | Non
     set_num_threads(1)
     data = _dataset(data_dir, dtype, quick)
     start = time.perf_counter()
-    record = run_config(job.spec.to_config(), data, backend=backend, dtype=dtype, seed=job.seed)
+    record = run_config(job.spec.to_config(), data, backend=backend, dtype=dtype, seed=job.seed).record
     record["wall_seconds"] = time.perf_counter() - start
     record["name"] = job.name
     record["spec_key"] = job.spec.key
