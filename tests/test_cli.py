@@ -149,6 +149,16 @@ def test_console_script_bug_shows_the_traceback(tmp_path):
     assert result.stderr.rstrip().endswith("RuntimeError: an internal invariant broke")
 
 
+def test_reproduce_on_a_scheduler_without_dask_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import dask.distributed now fails
+    out = tmp_path / "out"
+    assert cli.main(["reproduce", "--scheduler", "tcp://127.0.0.1:1", "--quick", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        'fastmlp: error: fastmlp reproduce --scheduler needs dask.distributed: pip install "fastmlp[cluster]"\n'
+    )
+    assert not out.exists()  # refused before anything was written
+
+
 def test_data_where(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FASTMLP_CACHE", str(tmp_path / "cache"))
     assert cli.main(["data", "--where"]) == 0

@@ -3,6 +3,7 @@ so it is imported here only, and a missing install or an unreachable scheduler i
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from .errors import FastmlpValueError, MissingDependencyError
@@ -12,13 +13,19 @@ def cluster_hint(command: str) -> str:
     return f'fastmlp {command} --scheduler needs dask.distributed: pip install "fastmlp[cluster]"'
 
 
-def connect(address: str, command: str) -> Any:
-    """A ``dask.distributed.Client`` of the scheduler at ``address``, for ``fastmlp <command>``."""
+def require_distributed(command: str) -> ModuleType:
+    """``dask.distributed``, or MissingDependencyError saying how ``fastmlp <command>`` gets it."""
     try:
-        from dask.distributed import Client
+        import dask.distributed
     except ImportError as error:
         raise MissingDependencyError(cluster_hint(command)) from error
+    return dask.distributed
+
+
+def connect(address: str, command: str) -> Any:
+    """A ``dask.distributed.Client`` of the scheduler at ``address``, for ``fastmlp <command>``."""
+    distributed = require_distributed(command)
     try:
-        return Client(address, timeout="20s")
+        return distributed.Client(address, timeout="20s")
     except (OSError, TimeoutError, ValueError) as error:
         raise FastmlpValueError(f"--scheduler: cannot connect to {address!r}: {error}") from error

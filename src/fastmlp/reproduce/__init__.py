@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _validate
+from .._cluster import require_distributed
 from ..progress import progress_bar, ticking, write
 from .compare import Records
 from .report import write_markdown, write_overviews, write_run_files
@@ -50,6 +51,8 @@ def reproduce(
     if n_jobs is None:
         n_jobs = max_threads()
     n_jobs = _validate.positive_int("jobs", n_jobs)
+    if scheduler is not None:
+        require_distributed("reproduce")  # before any output is written
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

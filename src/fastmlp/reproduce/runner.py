@@ -116,11 +116,10 @@ def _run_on_dask(
     scheduler: str,
     on_done: Callable[[dict[str, Any]], None] | None,
 ) -> list[dict[str, Any]]:
-    from .._cluster import connect
+    from .._cluster import connect, require_distributed
 
+    as_completed = require_distributed("reproduce").as_completed
     with connect(scheduler, "reproduce") as client:
-        from dask.distributed import as_completed
-
         futures = [
             client.submit(run_job, job, *arguments, key=f"fastmlp-{job.name}", pure=False) for job in jobs
         ]

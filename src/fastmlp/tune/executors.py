@@ -11,9 +11,7 @@ import concurrent.futures
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._cluster import cluster_hint, connect
-
-CLUSTER_HINT = cluster_hint("tune")
+from .._cluster import connect, require_distributed
 
 
 class Inline:
@@ -61,6 +59,7 @@ class DaskCluster:
     """The Dask distributed scheduler at ``address``; one trial per worker thread unless told."""
 
     def __init__(self, address: str, workers: int | None) -> None:
+        self._wait = require_distributed("tune").wait
         self._client = connect(address, "tune")
         self.workers = workers or max(1, sum(self._client.nthreads().values()))
 
@@ -68,9 +67,7 @@ class DaskCluster:
         return self._client.submit(function, *args, pure=False)
 
     def wait(self, pending: Iterable[Any]) -> set[Any]:
-        from dask.distributed import wait
-
-        done, _ = wait(list(pending), return_when="FIRST_COMPLETED")
+        done, _ = self._wait(list(pending), return_when="FIRST_COMPLETED")
         return set(done)
 
     def close(self, *, cancel: bool = False) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._cluster import require_distributed
 from ..config import validate
 from ..errors import FastmlpError, FastmlpTypeError, FastmlpValueError, MissingDependencyError
 from .executors import make_executor
@@ -224,6 +225,8 @@ def tune(
         raise FastmlpValueError(f"study must be a non-empty name without '/', got {study!r}")
     if not isinstance(space, SearchSpace):
         raise FastmlpTypeError(f"space must be a SearchSpace, got {type(space).__name__}")
+    if scheduler is not None:
+        require_distributed("tune")  # before the study is created
     backend = default_backend() if backend is None else backend
     get_backend(backend)
     config = validate(base if base is not None else {})
