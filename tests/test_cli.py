@@ -46,9 +46,12 @@ def config_file(tmp_path):
 def test_train_prints_epochs_and_writes_outputs(tmp_path, small_mnist, config_file, capsys):
     out_json, out_png, out_model = tmp_path / "run.json", tmp_path / "run.png", tmp_path / "best.npz"
     status = cli.main(
-        ["train", "--config", str(config_file), "--backend", "numpy", "--epochs", "3", "--threads", "1",
-         "--json", str(out_json), "--plot", str(out_png), "--save", str(out_model)]
-    )  # fmt: skip
+        [
+            *"train --backend numpy --epochs 3 --threads 1".split(),
+            *("--config", str(config_file), "--json", str(out_json)),
+            *("--plot", str(out_png), "--save", str(out_model)),
+        ]
+    )
     assert status == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in lines if line.startswith("epoch")] == ["1", "2", "3"]
@@ -101,10 +104,13 @@ def test_errors_are_one_line_with_status_2(tmp_path, small_mnist, config_file, c
 
 def test_console_script_error_has_no_traceback(tmp_path):
     # The installed entry point, in a fresh process: no Python traceback reaches the user.
+    program = "import sys; from fastmlp.cli import main; sys.exit(main())"
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from fastmlp.cli import main; sys.exit(main())", "train", "--config", str(tmp_path / "x")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [sys.executable, "-c", program, "train", "--config", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.startswith(
         "fastmlp: error: --config: cannot read"
@@ -154,7 +160,8 @@ def test_reproduce_on_a_scheduler_without_dask_is_one_line(tmp_path, monkeypatch
     out = tmp_path / "out"
     assert cli.main(["reproduce", "--scheduler", "tcp://127.0.0.1:1", "--quick", "--out", str(out)]) == 2
     assert capsys.readouterr().err == (
-        'fastmlp: error: fastmlp reproduce --scheduler needs dask.distributed: pip install "fastmlp[cluster]"\n'
+        "fastmlp: error: fastmlp reproduce --scheduler needs dask.distributed: "
+        'pip install "fastmlp[cluster]"\n'
     )
     assert not out.exists()  # refused before anything was written
 
@@ -280,9 +287,11 @@ def test_every_option_has_help_text():
 
 def test_train_header_line_names_backend_dtype_threads_and_data(tmp_path, small_mnist, config_file, capsys):
     status = cli.main(
-        ["train", "--config", str(config_file), "--backend", "numba", "--dtype", "float32", "--threads", "1",
-         "--epochs", "1", "--data-dir", str(tmp_path)]
-    )  # fmt: skip
+        [
+            *"train --backend numba --dtype float32 --threads 1 --epochs 1".split(),
+            *("--config", str(config_file), "--data-dir", str(tmp_path)),
+        ]
+    )
     assert status == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first == f"fastmlp train: backend numba, float32, 1 thread, data from user directory {tmp_path}"

@@ -389,7 +389,8 @@ def test_idx_wrong_count_in_the_header(tmp_path, tiny_is_mnist):
     )
     # Allowed sizes still need as many labels as images.
     assert corrupt_error(tmp_path, allow_any_size=True) == (
-        f"{tmp_path / 't10k-images-idx3-ubyte'}: 4 images, but {tmp_path / 't10k-labels-idx1-ubyte'} holds 3 labels"
+        f"{tmp_path / 't10k-images-idx3-ubyte'}: 4 images, "
+        f"but {tmp_path / 't10k-labels-idx1-ubyte'} holds 3 labels"
     )
 
 

