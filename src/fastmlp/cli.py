@@ -169,7 +169,7 @@ def _version_text() -> str:
     return "\n".join(lines)
 
 
-def _add_tune_parser(commands: argparse._SubParsersAction) -> None:
+def _add_tune_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     tune = commands.add_parser(
         "tune", help="search hyperparameters with Optuna (resumable; needs fastmlp[tune])"
     )

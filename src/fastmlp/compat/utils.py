@@ -73,7 +73,7 @@ class _Source:
         return self.as_dtype[dtype]
 
 
-class Batches(list):
+class Batches(list[np.ndarray]):
     """A list of batch arrays that also knows the rows it was cut from (see the module docstring).
 
     The batch arrays are read-only, so they stay equal to those rows.

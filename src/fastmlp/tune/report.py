@@ -13,9 +13,12 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .objective import TrialSettings
+
+if TYPE_CHECKING:
+    from .runner import TuneResult
 
 WRITEUP_TUNED = {"val_acc": 0.9729, "test_acc": 0.9735}  # the write-up's Table 3
 TOP = 10
@@ -180,7 +183,7 @@ def write_markdown(
 
 def finish(
     study: Any, settings: TrialSettings, out: Path, *, command: str, wall_start: float, log: Any
-) -> Any:
+) -> TuneResult:
     """Evaluate the best trial, write every output file, return the TuneResult."""
     import optuna
     import yaml
