@@ -46,9 +46,12 @@ def config_file(tmp_path):
 def test_train_prints_epochs_and_writes_outputs(tmp_path, small_mnist, config_file, capsys):
     out_json, out_png, out_model = tmp_path / "run.json", tmp_path / "run.png", tmp_path / "best.npz"
     status = cli.main(
-        ["train", "--config", str(config_file), "--backend", "numpy", "--epochs", "3", "--threads", "1",
-         "--json", str(out_json), "--plot", str(out_png), "--save", str(out_model)]
-    )  # fmt: skip
+        [
+            *"train --backend numpy --epochs 3 --threads 1".split(),
+            *("--config", str(config_file), "--json", str(out_json)),
+            *("--plot", str(out_png), "--save", str(out_model)),
+        ]
+    )
     assert status == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in lines if line.startswith("epoch")] == ["1", "2", "3"]
@@ -81,12 +84,19 @@ def test_train_prints_epochs_and_writes_outputs(tmp_path, small_mnist, config_fi
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["reproduce", "--seeds", "0"], "--seeds must be >= 1"),
         (["bench", "--threads", "1,x"], "--threads must be comma-separated integers"),
+        (["bench", "--summary", "{missing}"], "not a readable pytest-benchmark JSON file"),
+        (["tune", "--study", "a/b", "--out", "{out}"], "study must be a non-empty name without '/'"),
     ],
 )
 def test_errors_are_one_line_with_status_2(tmp_path, small_mnist, config_file, capsys, arguments, message):
     bad = tmp_path / "bad.yaml"
     bad.write_text("Train:\n  speed: 3\n")
-    paths = {"config": str(config_file), "missing": str(tmp_path / "nope.yaml"), "bad": str(bad)}
+    paths = {
+        "config": str(config_file),
+        "missing": str(tmp_path / "nope.yaml"),
+        "bad": str(bad),
+        "out": str(tmp_path / "out"),
+    }
     assert cli.main([a.format(**paths) for a in arguments]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("fastmlp: error: ") and message in err
@@ -94,14 +104,66 @@ def test_errors_are_one_line_with_status_2(tmp_path, small_mnist, config_file, c
 
 def test_console_script_error_has_no_traceback(tmp_path):
     # The installed entry point, in a fresh process: no Python traceback reaches the user.
+    program = "import sys; from fastmlp.cli import main; sys.exit(main())"
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from fastmlp.cli import main; sys.exit(main())", "train", "--config", str(tmp_path / "x")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [sys.executable, "-c", program, "train", "--config", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.startswith(
         "fastmlp: error: --config: cannot read"
     )
+
+
+def test_a_bug_is_a_traceback_with_a_report_hint_not_a_usage_error(monkeypatch, capsys):
+    # Only fastmlp's own errors are usage errors; any other exception is a bug and must surface.
+    def broken(args):
+        raise RuntimeError("an internal invariant broke")
+
+    monkeypatch.setitem(cli.COMMANDS, "data", broken)
+    with pytest.raises(RuntimeError, match="an internal invariant broke"):
+        cli.main(["data"])
+    err = capsys.readouterr().err
+    assert err == cli.BUG_REPORT_HINT + "\n"
+    assert "fastmlp --version" in err and "fastmlp: error:" not in err
+    # The same for built-in ValueError / TypeError, which used to pass for usage errors.
+    for error in (ValueError("not the user's"), TypeError("not the user's")):
+
+        def raises(args, error=error):
+            raise error
+
+        monkeypatch.setitem(cli.COMMANDS, "data", raises)
+        with pytest.raises(type(error)):
+            cli.main(["data"])
+        assert capsys.readouterr().err == cli.BUG_REPORT_HINT + "\n"
+
+
+def test_console_script_bug_shows_the_traceback(tmp_path):
+    program = (
+        "import sys; from fastmlp import cli\n"
+        "def broken(args): raise RuntimeError('an internal invariant broke')\n"
+        "cli.COMMANDS['data'] = broken\n"
+        "sys.exit(cli.main())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program, "data"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1  # Python's status for an uncaught exception, not the usage error's 2
+    assert result.stderr.startswith(cli.BUG_REPORT_HINT + "\nTraceback (most recent call last):")
+    assert result.stderr.rstrip().endswith("RuntimeError: an internal invariant broke")
+
+
+def test_reproduce_on_a_scheduler_without_dask_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import dask.distributed now fails
+    out = tmp_path / "out"
+    assert cli.main(["reproduce", "--scheduler", "tcp://127.0.0.1:1", "--quick", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "fastmlp: error: fastmlp reproduce --scheduler needs dask.distributed: "
+        'pip install "fastmlp[cluster]"\n'
+    )
+    assert not out.exists()  # refused before anything was written
 
 
 def test_data_where(tmp_path, monkeypatch, capsys):
@@ -146,7 +208,7 @@ def test_every_data_fault_is_one_line_status_2_and_nothing_is_trained(
     import fastmlp.train
 
     monkeypatch.setenv("FASTMLP_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "MNIST_ROWS", {"train": len(X_TRAIN), "test": len(X_TEST)})
+    monkeypatch.setattr(data.formats, "MNIST_ROWS", {"train": len(X_TRAIN), "test": len(X_TEST)})
     monkeypatch.setattr(fastmlp.train, "train", lambda *a, **k: pytest.fail("trained on faulty data"))
     good_train = csv_bytes(X_TRAIN, Y_TRAIN, True)
     bad_label = Y_TEST.astype(np.int64)
@@ -165,7 +227,7 @@ def test_every_data_fault_is_one_line_status_2_and_nothing_is_trained(
     }
     idx = {
         stem: idx_bytes(a)
-        for stem, a in zip(data.IDX_FILES.values(), (X_TRAIN, Y_TRAIN, X_TEST, Y_TEST), strict=True)
+        for stem, a in zip(data.sources.IDX_FILES.values(), (X_TRAIN, Y_TRAIN, X_TEST, Y_TEST), strict=True)
     }
     faults["IDX wrong magic"] = (
         {**idx, "train-labels-idx1-ubyte": b"\0\0\x08\x03" + idx["train-labels-idx1-ubyte"][4:]},
@@ -225,9 +287,11 @@ def test_every_option_has_help_text():
 
 def test_train_header_line_names_backend_dtype_threads_and_data(tmp_path, small_mnist, config_file, capsys):
     status = cli.main(
-        ["train", "--config", str(config_file), "--backend", "numba", "--dtype", "float32", "--threads", "1",
-         "--epochs", "1", "--data-dir", str(tmp_path)]
-    )  # fmt: skip
+        [
+            *"train --backend numba --dtype float32 --threads 1 --epochs 1".split(),
+            *("--config", str(config_file), "--data-dir", str(tmp_path)),
+        ]
+    )
     assert status == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first == f"fastmlp train: backend numba, float32, 1 thread, data from user directory {tmp_path}"

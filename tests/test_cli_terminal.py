@@ -26,7 +26,8 @@ Model:
   hidden_size: 16
 """
 EPOCH_LINE = re.compile(
-    r"^epoch +(\d+)  train loss \d+\.\d{4} acc [01]\.\d{4}  val loss \d+\.\d{4} acc [01]\.\d{4}  \(\d+\.\d s\)$"
+    r"^epoch +(\d+)  train loss \d+\.\d{4} acc [01]\.\d{4}  "
+    r"val loss \d+\.\d{4} acc [01]\.\d{4}  \(\d+\.\d s\)$"
 )
 BAR_TRACES = ("epochs:", "epoch/s", "s/epoch", "%|", "█", "val_acc=")
 FASTMLP = [sys.executable, "-c", "import sys; from fastmlp.cli import main; sys.exit(main())"]
@@ -45,10 +46,8 @@ def workdir(tmp_path_factory):
 
 
 def train_command(workdir, backend, *extra):
-    return [
-        *FASTMLP, "train", "--config", str(workdir / "config.yaml"), "--data-dir", str(workdir),
-        "--allow-any-size", "--backend", backend, "--threads", "1", *extra,
-    ]  # fmt: skip
+    files = ["--config", str(workdir / "config.yaml"), "--data-dir", str(workdir)]
+    return [*FASTMLP, "train", *files, "--allow-any-size", "--backend", backend, "--threads", "1", *extra]
 
 
 def environment(workdir):

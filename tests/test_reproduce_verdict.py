@@ -40,7 +40,8 @@ def test_cells_out_of_bounds_are_counted_and_the_worst_named():
     result = compare.verdict(records_at(offsets))
     assert sorted(result.failed) == [("lr=5e-2", "test"), ("reg=1e-2", "val")]
     assert result.line() == (
-        f"Reproduction: 2/{COMPARED} compared cells out of bounds (worst: lr=5e-2 test, 0.8127 vs 0.9127, -0.1000)"
+        f"Reproduction: 2/{COMPARED} compared cells out of bounds "
+        "(worst: lr=5e-2 test, 0.8127 vs 0.9127, -0.1000)"
     )
     # Table 2's five test cells, and through the shared run Table 1's lr=1e-1 test cell.
     many = compare.verdict(records_at({(c.label, "test"): 0.2 for c in TABLES[1].columns}))

@@ -143,7 +143,7 @@ def test_run_config_record():
         run_config(config, DATA, backend="numpy", dtype="float64")
     config["Model"].pop("input_size")
     data = blobs(features=784, n_train=100, n_val=50, n_test=50)
-    record = run_config(config, data, backend="numpy", dtype="float64", seed=1)
+    record = run_config(config, data, backend="numpy", dtype="float64", seed=1).record
     assert sorted(record) == sorted(
         [
             "config",

@@ -28,7 +28,8 @@ BACKEND = "cpp"
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    """MNIST's CSV layout, 1,000 + 200 rows: ten noisy binary patterns a TwoLayerNet learns in a few epochs."""
+    """MNIST's CSV layout, 1,000 + 200 rows: ten noisy binary patterns a TwoLayerNet learns in a few
+    epochs."""
     directory = tmp_path_factory.mktemp("mnist")
     rng = np.random.default_rng(0)
     patterns = rng.random((10, 784)) < 0.3

@@ -18,7 +18,7 @@ ALIGNMENT = 64
 
 
 def _address(array: np.ndarray) -> int:
-    return array.__array_interface__["data"][0]
+    return int(array.__array_interface__["data"][0])
 
 
 def is_aligned(array: np.ndarray) -> bool:
@@ -32,7 +32,8 @@ def aligned_empty(shape: Any, dtype: Any) -> np.ndarray:
     nbytes = math.prod(shape) * dtype.itemsize
     raw = np.empty(nbytes + ALIGNMENT, dtype=np.uint8)
     start = -_address(raw) % ALIGNMENT
-    return raw[start : start + nbytes].view(dtype).reshape(shape)
+    aligned: np.ndarray = raw[start : start + nbytes].view(dtype).reshape(shape)
+    return aligned
 
 
 def aligned_zeros(shape: Any, dtype: Any) -> np.ndarray:

@@ -88,7 +88,8 @@ def output(name: str, out: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.n
     if out is None:
         return aligned_empty(shape, dtype)
     writable_buffer(name, out, shape, dtype)
-    return out
+    checked: np.ndarray = out
+    return checked
 
 
 def writable_buffer(name: str, value: Any, shape: tuple[int, ...], dtype: np.dtype) -> None:

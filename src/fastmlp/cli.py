@@ -1,7 +1,10 @@
 """The ``fastmlp`` command: train, data, reproduce, bench, tune.
 
-Every user error (bad flag, bad configuration, missing data, unknown backend) ends in one line
-``fastmlp: error: ...`` on stderr and exit status 2, never a traceback.
+Every user error (bad flag, bad configuration, missing data, unknown backend, a missing optional
+dependency) ends in one line ``fastmlp: error: ...`` on stderr and exit status 2, never a
+traceback. Those are the project's own errors (``fastmlp.errors.FastmlpError``), the parser's
+UsageError and OSError (a file the user named). Any other exception is a bug in fastmlp: it
+surfaces as a traceback, after one line asking for a report.
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from .backends import KNOWN_BACKENDS
+from .errors import FastmlpError
+
+BUG_REPORT_HINT = (
+    "fastmlp: this is a bug in fastmlp, not a usage error; please report it with the traceback below"
+    " and the output of 'fastmlp --version'"
+)
 
 
 class UsageError(Exception):
@@ -160,7 +169,7 @@ def _version_text() -> str:
     return "\n".join(lines)
 
 
-def _add_tune_parser(commands: argparse._SubParsersAction) -> None:
+def _add_tune_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     tune = commands.add_parser(
         "tune", help="search hyperparameters with Optuna (resumable; needs fastmlp[tune])"
     )
@@ -202,14 +211,14 @@ def _add_tune_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _command_train(args: argparse.Namespace) -> int:
-    from . import build_info, default_backend, set_num_threads
-    from .config import build_from_config, load_config
+    from . import default_backend, set_num_threads
+    from .config import load_config
     from .data import describe_source, load_mnist
     from .models import save_model
     from .plotting import plot_learning_curves
     from .progress import write
     from .threads import get_num_threads, max_threads
-    from .train import EpochRecord, train
+    from .train import EpochRecord, run_config
 
     config = load_config(args.config)
     if args.epochs is not None:
@@ -219,7 +228,6 @@ def _command_train(args: argparse.Namespace) -> int:
     if threads > max_threads():
         raise UsageError(f"--threads must be at most {max_threads()} (the cores available), got {threads}")
     set_num_threads(threads)
-    model, optimizer, options = build_from_config(config, backend=backend, dtype=args.dtype)
     if not args.quiet:
         write(
             f"fastmlp train: backend {backend}, {args.dtype}, {get_num_threads()} thread"
@@ -236,27 +244,19 @@ def _command_train(args: argparse.Namespace) -> int:
                 f"val loss {record.val_loss:.4f} acc {record.val_acc:.4f}  ({seconds:.1f} s)"
             )
 
-    result = train(
-        model,
-        optimizer,
+    run = run_config(
+        config,
         data,
+        backend=backend,
+        dtype=args.dtype,
         seed=args.seed,
         progress=False if args.quiet else None,
         on_epoch=report,
-        **options,
     )
-    run = {
-        "config": config,
-        "backend": backend,
-        "dtype": args.dtype,
-        "threads": get_num_threads(),
-        "seed": args.seed,
-        "build_info": build_info(),
-        **result.to_dict(),
-    }
+    model, result = run.model, run.result
     written = []
     if args.json:
-        Path(args.json).write_text(json.dumps(run, indent=2), encoding="utf-8")
+        Path(args.json).write_text(json.dumps(run.record, indent=2), encoding="utf-8")
         written.append(f"metrics: {args.json}")
     if result.best_epoch and (args.save or result.interrupted):
         path = args.save or str(Path(args.json or "fastmlp-run").with_suffix(".npz"))
@@ -317,13 +317,9 @@ def _command_reproduce(args: argparse.Namespace) -> int:
 
 def _command_tune(args: argparse.Namespace) -> int:
     from .config import load_config
+    from .tune import DEFAULT_SPACE, TuneInterrupted, load_space, require_optuna, tune
 
-    try:
-        from .tune import DEFAULT_SPACE, TuneError, TuneInterrupted, load_space, require_optuna, tune
-
-        require_optuna()
-    except ImportError as error:
-        raise UsageError(str(error)) from None
+    require_optuna()
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     command = "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["tune"] else "fastmlp tune"
@@ -349,8 +345,6 @@ def _command_tune(args: argparse.Namespace) -> int:
     except TuneInterrupted as interrupted:
         print(f"fastmlp: {interrupted}", file=sys.stderr)
         return 130
-    except (TuneError, ImportError) as error:
-        raise UsageError(str(error)) from None
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
         print(f"wrote {args.json}")
@@ -385,13 +379,8 @@ def _command_bench(args: argparse.Namespace) -> int:
     if args.summary:
         return _command_bench_summary(args)
     from . import available_backends, default_backend
-    from .benchmarking.epochs import (
-        bar_chart,
-        epoch_time_by_state,
-        markdown_table,
-        thread_scaling,
-        time_epochs,
-    )
+    from .benchmarking.epochs import epoch_time_by_state, thread_scaling, time_epochs
+    from .benchmarking.report import bench_markdown, write_bench
     from .build import describe as describe_build
     from .data import load_mnist
     from .threads import max_threads
@@ -413,27 +402,17 @@ def _command_bench(args: argparse.Namespace) -> int:
     )
     scaling = thread_scaling(data.x_train, data.y_train, default_backend(), threads, repeats=2 * args.repeats)
     states = epoch_time_by_state(data.x_train, data.y_train, default_backend())
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    table = f"Build: {describe_build()}\n\n" + markdown_table(timings)
-    one = scaling[min(threads)]
-    table += (
-        f"\n\nThread scaling: {default_backend()} alone, batch 64, the thread counts alternating"
-        f" ({2 * args.repeats} repeats each, minimum):\n\n"
-        + f"| threads | seconds / epoch | vs {min(threads)} thread{'s' if min(threads) > 1 else ''} |\n|---|---|---|\n"
-        + "".join(f"| {n} | {seconds:.3f} | {seconds / one:.2f}x |\n" for n, seconds in scaling.items())
+    table = bench_markdown(
+        timings,
+        scaling,
+        states,
+        backend=default_backend(),
+        build=describe_build(),
+        repeats=2 * args.repeats,
     )
-    spread = max(states.values()) / min(states.values())
-    table += (
-        f"\n\nOne epoch ({default_backend()}, 1 thread, batch 64) at the states the tables' runs pass through:\n\n"
-        + "| state | seconds |\n|---|---|\n"
-        + "".join(f"| {label} | {seconds:.3f} |\n" for label, seconds in states.items())
-        + f"\nSlowest / fastest: {spread:.2f}x"
-    )
-    (out / "bench.md").write_text(table + "\n", encoding="utf-8")
-    bar_chart(timings, out / "bench.png")
+    markdown_path, chart_path = write_bench(Path(args.out), timings, table)
     print(table)
-    print(f"wrote {out / 'bench.md'} and {out / 'bench.png'}")
+    print(f"wrote {markdown_path} and {chart_path}")
     return 0
 
 
@@ -448,9 +427,6 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fastmlp`` console script; returns the exit status."""
-    from .config import ConfigError
-    from .data import DataCorruptError, DataUnavailableError
-
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -461,18 +437,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         return COMMANDS[args.command](args)
-    except (
-        UsageError,
-        ConfigError,
-        ValueError,
-        TypeError,
-        DataUnavailableError,
-        DataCorruptError,
-        OSError,
-    ) as error:
+    except (UsageError, FastmlpError, OSError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"fastmlp: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("fastmlp: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        print(BUG_REPORT_HINT, file=sys.stderr)
+        raise

@@ -19,4 +19,7 @@ def cpu_model() -> str:
 
 
 def describe() -> str:
-    return f"{cpu_model()}, {max_threads()} cores available, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
+    return (
+        f"{cpu_model()}, {max_threads()} cores available, "
+        f"{platform.system()} {platform.machine()}, Python {platform.python_version()}"
+    )

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .errors import FastmlpValueError
+
 
 def plot_learning_curves(history: Sequence[Any], path: str | os.PathLike[str], title: str = "") -> Path:
     """Two panels over epochs: loss (train, validation) and accuracy (train, validation).
@@ -21,7 +23,7 @@ def plot_learning_curves(history: Sequence[Any], path: str | os.PathLike[str], t
 
     rows = [r if isinstance(r, dict) else vars(r) for r in history]
     if not rows:
-        raise ValueError("history must hold at least one epoch")
+        raise FastmlpValueError("history must hold at least one epoch")
     epochs = [r["epoch"] for r in rows]
     figure, (loss_axes, acc_axes) = plt.subplots(1, 2, figsize=(10, 4))
     for axes, metric, label in ((loss_axes, "loss", "loss"), (acc_axes, "acc", "accuracy")):

@@ -184,7 +184,8 @@ def train(
             if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                 result.diverged = True
                 result.message = (
-                    f"training diverged at epoch {epoch} (train loss {train_loss}, validation loss {val_loss}); "
+                    f"training diverged at epoch {epoch} "
+                    f"(train loss {train_loss}, validation loss {val_loss}); "
                     "try a smaller learning rate. The best model so far is kept."
                 )
                 break
@@ -218,6 +219,16 @@ def train(
     return result
 
 
+@dataclass
+class Run:
+    """One configuration trained: the model (its best epoch's weights restored), the trainer's
+    result, and the run's JSON-ready record (what ``fastmlp train --json`` and reproduce store)."""
+
+    model: Network
+    result: TrainResult
+    record: dict[str, Any]
+
+
 def run_config(
     config: dict[str, Any],
     data: Any,
@@ -227,8 +238,8 @@ def run_config(
     seed: int = 0,
     progress: bool | None = False,
     on_epoch: Callable[[EpochRecord], None] | None = None,
-) -> dict[str, Any]:
-    """Train the run an assignment-style ``config`` describes; returns its JSON-ready record."""
+) -> Run:
+    """Train the run an assignment-style ``config`` describes."""
     from .config import build_from_config
 
     model, optimizer, train_options = build_from_config(config, backend=backend, dtype=dtype)
@@ -236,7 +247,7 @@ def run_config(
     from .build import build_info
     from .threads import get_num_threads
 
-    return {
+    record = {
         "config": config,
         "backend": backend,
         "dtype": dtype,
@@ -245,3 +256,4 @@ def run_config(
         "build_info": build_info(),  # results are bit-identical only on the same build and CPU features
         **result.to_dict(),
     }
+    return Run(model, result, record)

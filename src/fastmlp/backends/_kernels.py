@@ -66,7 +66,7 @@ def entry_points(calls: Mapping[str, Callable[..., Any]], module: str) -> dict[s
 
     def accuracy(scores: Any, y: Any) -> float:
         scores, y = _validate.scores_and_labels("scores", scores, y)
-        return int(c["correct_count"](scores, y)) / scores.shape[0]
+        return int(c["correct_count"](scores, y)) / int(scores.shape[0])
 
     def affine_backward(
         dout: Any, x: Any, w: Any, need_dx: bool = True, has_bias: bool = True

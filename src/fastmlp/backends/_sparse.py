@@ -34,8 +34,8 @@ class SparseRows:
     indptr (N + 1,) int64, indices (nnz,) uint16, column_nnz (D,) int64 (non-zeros per column,
     used to balance threads), density = nnz / (N * D). The values are not copied: the native
     epochs read them from x itself, so the structure costs 2 bytes per non-zero (14 MB for
-    MNIST's training rows) on top of x; hence at most MAX_COLUMNS columns. The arrays are checked once, here, so that compiled code
-    can trust every index.
+    MNIST's training rows) on top of x; hence at most MAX_COLUMNS columns. The arrays are checked
+    once, here, so that compiled code can trust every index.
     """
 
     shape: tuple[int, int]

@@ -166,7 +166,8 @@ def thread_scaling(
 def markdown_table(timings: list[Timing], reference: str = "assignment-style NumPy") -> str:
     """Seconds per epoch and the ratio to the reference contender at the same threads and batch."""
     lines = [
-        "| contender | threads | batch | dtype | seconds / epoch | vs NumPy (1 thread) | vs same-run reference |",
+        "| contender | threads | batch | dtype | seconds / epoch "
+        "| vs NumPy (1 thread) | vs same-run reference |",
         "|---|---|---|---|---|---|---|",
     ]
     ref = {(t.threads, t.batch_size, t.dtype): t.seconds for t in timings if t.contender == reference}
@@ -179,7 +180,8 @@ def markdown_table(timings: list[Timing], reference: str = "assignment-style Num
         vs_one = f"{t.seconds / one:.2f}x" if one else "-"
         vs_same = f"{t.seconds / same:.2f}x" if same else "-"
         lines.append(
-            f"| {t.contender} | {t.threads} | {t.batch_size} | {t.dtype} | {t.seconds:.3f} | {vs_one} | {vs_same} |"
+            f"| {t.contender} | {t.threads} | {t.batch_size} | {t.dtype} "
+            f"| {t.seconds:.3f} | {vs_one} | {vs_same} |"
         )
     return "\n".join(lines)
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import FastmlpValueError
+
 BACKENDS = ("numpy", "numba", "cpp")
 REFERENCE = "numpy"
 
@@ -34,9 +36,9 @@ def load_results(path: str | Path) -> dict[str, Any]:
     try:
         results = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: not a readable pytest-benchmark JSON file ({error})") from error
+        raise FastmlpValueError(f"{path}: not a readable pytest-benchmark JSON file ({error})") from error
     if not isinstance(results, dict) or not isinstance(results.get("benchmarks"), list):
-        raise ValueError(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
+        raise FastmlpValueError(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
     return results
 
 
@@ -56,7 +58,7 @@ def summarise(results: dict[str, Any], dtype: str = "float32", batch: int = 64) 
             epochs.setdefault(int(info["threads"]), {})[contender] = seconds
             rows = int(info["rows"])
     if not kernels and not epochs:
-        raise ValueError(f"the results hold no benchmark at dtype {dtype} and batch {batch}")
+        raise FastmlpValueError(f"the results hold no benchmark at dtype {dtype} and batch {batch}")
     machine = results.get("machine_info", {})
     cpu = machine.get("cpu", {}).get("brand_raw") or machine.get("processor") or "unknown CPU"
     return Summary(dtype, batch, kernels, dict(sorted(epochs.items())), rows, str(cpu))
@@ -91,7 +93,8 @@ def markdown(summary: Summary) -> str:
         rows = f"{summary.epoch_rows:,} rows" if summary.epoch_rows else "rows"
         lines += [
             "",
-            f"Training epochs of {rows}, batch {summary.batch}, {summary.dtype}; ratio = fastmlp numpy time / time.",
+            f"Training epochs of {rows}, batch {summary.batch}, {summary.dtype}; "
+            "ratio = fastmlp numpy time / time.",
             "",
             "| contender | "
             + " | ".join(f"{n} thread{'s' if n > 1 else ''} (ms) | vs numpy" for n in summary.epochs)

@@ -65,38 +65,40 @@ class BaseNetwork:
     def softmax(self, scores: Any) -> np.ndarray:
         """Row-wise softmax of scores (N, C)."""
         rows, squeezed = self._rows(scores, "scores")
-        probs = self.backend.softmax_forward(rows)
+        probs: np.ndarray = self.backend.softmax_forward(rows)
         return probs[0] if squeezed else probs
 
     def cross_entropy_loss(self, x_pred: Any, y: Any) -> float:
         """Mean cross-entropy of probabilities x_pred (N, C) against labels y (N,)."""
-        return self.backend.cross_entropy_forward(self._float(x_pred, "x_pred"), np.asarray(y))
+        loss: float = self.backend.cross_entropy_forward(self._float(x_pred, "x_pred"), np.asarray(y))
+        return loss
 
     def compute_accuracy(self, x_pred: Any, y: Any) -> float:
         """Fraction of rows whose arg-max equals the label."""
-        return self.backend.accuracy(self._float(x_pred, "x_pred"), np.asarray(y))
+        accuracy: float = self.backend.accuracy(self._float(x_pred, "x_pred"), np.asarray(y))
+        return accuracy
 
     def sigmoid(self, X: Any) -> np.ndarray:
         rows, squeezed = self._rows(X, "X")
-        out = self.backend.sigmoid_forward(rows)
+        out: np.ndarray = self.backend.sigmoid_forward(rows)
         return out[0] if squeezed else out
 
     def sigmoid_dev(self, x: Any) -> np.ndarray:
         """Derivative of the sigmoid at the input x: s(x) (1 - s(x))."""
         rows, squeezed = self._rows(x, "x")
         a = self.backend.sigmoid_forward(rows)
-        out = self.backend.sigmoid_backward(np.ones_like(a), a)
+        out: np.ndarray = self.backend.sigmoid_backward(np.ones_like(a), a)
         return out[0] if squeezed else out
 
     def ReLU(self, X: Any) -> np.ndarray:
         rows, squeezed = self._rows(X, "X")
-        out = self.backend.relu_forward(rows)
+        out: np.ndarray = self.backend.relu_forward(rows)
         return out[0] if squeezed else out
 
     def ReLU_dev(self, X: Any) -> np.ndarray:
         """Derivative of ReLU at X: 1 where X > 0, else 0."""
         rows, squeezed = self._rows(X, "X")
-        out = self.backend.relu_backward(np.ones_like(rows), rows)
+        out: np.ndarray = self.backend.relu_backward(np.ones_like(rows), rows)
         return out[0] if squeezed else out
 
 
@@ -115,7 +117,8 @@ class _CompatModel(BaseNetwork):
 
     @property
     def dtype(self) -> np.dtype:
-        return self.network.dtype
+        dtype: np.dtype = self.network.dtype
+        return dtype
 
     @property
     def weights(self) -> dict[str, np.ndarray]:

@@ -73,7 +73,7 @@ class _Source:
         return self.as_dtype[dtype]
 
 
-class Batches(list):
+class Batches(list[np.ndarray]):
     """A list of batch arrays that also knows the rows it was cut from (see the module docstring).
 
     The batch arrays are read-only, so they stay equal to those rows.
@@ -262,7 +262,8 @@ def plot_curves(
     lengths = {len(h) for h in histories}
     if len(lengths) != 1 or 0 in lengths:
         raise ValueError(
-            f"the four histories must be non-empty and of one length, got lengths {[len(h) for h in histories]}"
+            "the four histories must be non-empty and of one length, got lengths "
+            f"{[len(h) for h in histories]}"
         )
     rows = [
         {"epoch": e, "train_loss": tl, "train_acc": ta, "val_loss": vl, "val_acc": va}

@@ -45,7 +45,7 @@ def initial_weight(shape: tuple[int, int], init: str, seed: int) -> np.ndarray:
     """
     if init == "assignment":
         return 0.001 * np.random.RandomState(seed).randn(*shape)
-    scale = np.sqrt((2.0 if init == "he" else 1.0) / shape[0])
+    scale = float(np.sqrt((2.0 if init == "he" else 1.0) / shape[0]))
     return scale * np.random.default_rng(seed).standard_normal(shape)
 
 
@@ -163,7 +163,8 @@ class Network:
 
     def predict(self, x: Any) -> np.ndarray:
         """Predicted class per row, (N,) int64."""
-        return np.argmax(self.scores(x), axis=1)
+        predicted: np.ndarray = np.argmax(self.scores(x), axis=1)
+        return predicted
 
     def _forward_layers(self, x: np.ndarray, keep: bool) -> np.ndarray:
         k = self.backend

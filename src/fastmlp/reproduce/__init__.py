@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _validate
+from .._cluster import require_distributed
 from ..progress import progress_bar, ticking, write
 from .compare import Records
 from .report import write_markdown, write_overviews, write_run_files
@@ -49,8 +50,9 @@ def reproduce(
     seed, seeds = _validate.seed("seed", seed), _validate.positive_int("seeds", seeds)
     if n_jobs is None:
         n_jobs = max_threads()
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"jobs must be a positive int, got {n_jobs!r}")
+    n_jobs = _validate.positive_int("jobs", n_jobs)
+    if scheduler is not None:
+        require_distributed("reproduce")  # before any output is written
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -71,11 +73,13 @@ def reproduce(
     )
     seeds_text = "1 shuffle seed" if seeds == 1 else f"{seeds} shuffle seeds"
     log(
-        f"reproduce: {len(jobs)} runs ({len(specs)} configurations x {seeds_text}), {backend} backend, {workers}"
+        f"reproduce: {len(jobs)} runs ({len(specs)} configurations x {seeds_text}), "
+        f"{backend} backend, {workers}"
     )
     if quick:
         log(
-            f"reproduce: --quick: the first {QUICK_ROWS['train']:,} training rows, at most {QUICK_EPOCHS} epochs"
+            f"reproduce: --quick: the first {QUICK_ROWS['train']:,} training rows, "
+            f"at most {QUICK_EPOCHS} epochs"
         )
 
     bar = progress_bar(len(jobs), "runs", "run", progress)

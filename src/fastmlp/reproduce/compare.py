@@ -128,7 +128,10 @@ class Observation:
 
 def _curve(records: Records, column: Column, key: str = "val_acc") -> np.ndarray:
     """Mean over seeds of one per-epoch metric."""
-    return np.mean([[epoch[key] for epoch in r["history"]] for r in records[column.run.key]], axis=0)
+    mean: np.ndarray = np.mean(
+        [[epoch[key] for epoch in r["history"]] for r in records[column.run.key]], axis=0
+    )
+    return mean
 
 
 def _column(table: Table, label: str) -> Column:

@@ -97,7 +97,8 @@ def write_markdown(
         "",
         "## Wall time",
         "",
-        f"Learning curves: one figure per configuration, for seed {seeds[0]} (linked below); every run's JSON is in"
+        f"Learning curves: one figure per configuration, for seed {seeds[0]} (linked below); "
+        "every run's JSON is in"
         " `runs/`.",
         "",
         "| run | seed | epochs | wall seconds | train s/epoch | eval s/epoch |",

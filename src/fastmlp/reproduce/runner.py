@@ -62,7 +62,7 @@ def run_job(job: Job, backend: str, dtype: str, quick: bool, data_dir: str | Non
     set_num_threads(1)
     data = _dataset(data_dir, dtype, quick)
     start = time.perf_counter()
-    record = run_config(job.spec.to_config(), data, backend=backend, dtype=dtype, seed=job.seed)
+    record = run_config(job.spec.to_config(), data, backend=backend, dtype=dtype, seed=job.seed).record
     record["wall_seconds"] = time.perf_counter() - start
     record["name"] = job.name
     record["spec_key"] = job.spec.key
@@ -116,9 +116,10 @@ def _run_on_dask(
     scheduler: str,
     on_done: Callable[[dict[str, Any]], None] | None,
 ) -> list[dict[str, Any]]:
-    from dask.distributed import Client, as_completed
+    from .._cluster import connect, require_distributed
 
-    with Client(scheduler) as client:
+    as_completed = require_distributed("reproduce").as_completed
+    with connect(scheduler, "reproduce") as client:
         futures = [
             client.submit(run_job, job, *arguments, key=f"fastmlp-{job.name}", pure=False) for job in jobs
         ]

@@ -11,7 +11,7 @@ import concurrent.futures
 from collections.abc import Callable, Iterable
 from typing import Any
 
-CLUSTER_HINT = 'fastmlp tune --scheduler needs dask.distributed: pip install "fastmlp[cluster]"'
+from .._cluster import connect, require_distributed
 
 
 class Inline:
@@ -59,23 +59,15 @@ class DaskCluster:
     """The Dask distributed scheduler at ``address``; one trial per worker thread unless told."""
 
     def __init__(self, address: str, workers: int | None) -> None:
-        try:
-            from dask.distributed import Client
-        except ImportError as error:
-            raise ImportError(CLUSTER_HINT) from error
-        try:
-            self._client = Client(address, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as error:
-            raise ValueError(f"--scheduler: cannot connect to {address!r}: {error}") from error
+        self._wait = require_distributed("tune").wait
+        self._client = connect(address, "tune")
         self.workers = workers or max(1, sum(self._client.nthreads().values()))
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Any:
         return self._client.submit(function, *args, pure=False)
 
     def wait(self, pending: Iterable[Any]) -> set[Any]:
-        from dask.distributed import wait
-
-        done, _ = wait(list(pending), return_when="FIRST_COMPLETED")
+        done, _ = self._wait(list(pending), return_when="FIRST_COMPLETED")
         return set(done)
 
     def close(self, *, cancel: bool = False) -> None:

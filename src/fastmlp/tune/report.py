@@ -13,9 +13,12 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .objective import TrialSettings
+
+if TYPE_CHECKING:
+    from .runner import TuneResult
 
 WRITEUP_TUNED = {"val_acc": 0.9729, "test_acc": 0.9735}  # the write-up's Table 3
 TOP = 10
@@ -123,13 +126,15 @@ def write_markdown(
         "# Tuning report",
         "",
         f"Made by `{command}`: study `{settings.study}` in `{settings.storage}`, backend {settings.backend}, "
-        f"{settings.dtype}, shuffle seed {settings.seed}, {settings.base['Train']['epochs']} epochs per trial "
-        f"at most, base model {settings.base['Model']['type']}"
+        f"{settings.dtype}, shuffle seed {settings.seed}, "
+        f"{settings.base['Train']['epochs']} epochs per trial at most, "
+        f"base model {settings.base['Model']['type']}"
         + (f", data subset {settings.subset}" if settings.subset else "")
         + ".",
         "",
         f"Trials: {counts['COMPLETE']} complete, {counts['PRUNED']} pruned, {counts['FAIL']} failed. "
-        f"Wall time of this run: {wall_seconds:.0f} s (trials of the whole study: {trial_seconds:.0f} s of worker time).",
+        f"Wall time of this run: {wall_seconds:.0f} s "
+        f"(trials of the whole study: {trial_seconds:.0f} s of worker time).",
         "",
         "Selection is by validation accuracy only; the test split is used once, on the best trial's model.",
         "",
@@ -137,10 +142,12 @@ def write_markdown(
         "",
         "| | write-up, tuned (Table 3) | this study's best |",
         "|---|---|---|",
-        f"| Validation accuracy | {WRITEUP_TUNED['val_acc']:.4f} | {best['val_acc']:.4f} (trial {best['number']}) |",
+        f"| Validation accuracy | {WRITEUP_TUNED['val_acc']:.4f} "
+        f"| {best['val_acc']:.4f} (trial {best['number']}) |",
         f"| Test accuracy | {WRITEUP_TUNED['test_acc']:.4f} | {best['test_acc']:.4f} |",
         "",
-        f"Retrained from its configuration for the test evaluation: validation accuracy {best['retrained_val_acc']:.4f}"
+        "Retrained from its configuration for the test evaluation: validation accuracy "
+        f"{best['retrained_val_acc']:.4f}"
         + (
             " (identical to the trial's)."
             if best["retrained_val_acc"] == best["val_acc"]
@@ -176,7 +183,7 @@ def write_markdown(
 
 def finish(
     study: Any, settings: TrialSettings, out: Path, *, command: str, wall_start: float, log: Any
-) -> Any:
+) -> TuneResult:
     """Evaluate the best trial, write every output file, return the TuneResult."""
     import optuna
     import yaml
@@ -188,13 +195,15 @@ def finish(
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         raise TuneError(
-            f"no trial of study {settings.study!r} completed ({counts['PRUNED']} pruned, {counts['FAIL']} failed); "
+            f"no trial of study {settings.study!r} completed "
+            f"({counts['PRUNED']} pruned, {counts['FAIL']} failed); "
             "see the reasons with optuna or run more trials"
         )
     ranked = sorted(complete, key=lambda t: (-t.value, t.number))
     best_trial = ranked[0]
     log(
-        f"tune: best trial {best_trial.number} (val acc {best_trial.value:.4f}); training it again for the test split"
+        f"tune: best trial {best_trial.number} (val acc {best_trial.value:.4f}); "
+        "training it again for the test split"
     )
     config, model, result = _retrain_best(best_trial, settings)
     name = settings.study
@@ -202,8 +211,8 @@ def finish(
     save_model(model, files["model"])
     config_yaml = (
         f"# Best trial {best_trial.number} of study {name!r} (fastmlp tune); retrain with\n"
-        f"# fastmlp train --config {files['config']} --seed {settings.seed} --backend {settings.backend} --threads 1\n"
-        + yaml.safe_dump(config, sort_keys=False)
+        f"# fastmlp train --config {files['config']} --seed {settings.seed} "
+        f"--backend {settings.backend} --threads 1\n" + yaml.safe_dump(config, sort_keys=False)
     )
     Path(files["config"]).write_text(config_yaml, encoding="utf-8")
     files.update(_figures(study, out, name))
@@ -233,8 +242,9 @@ def finish(
         command=command,
     )
     log(
-        f"tune: best trial {best_trial.number}: val acc {best_trial.value:.4f}, test acc {result.test_acc:.4f} "
-        f"(write-up tuned: test {WRITEUP_TUNED['test_acc']}); {wall:.0f} s; wrote {files['report']}"
+        f"tune: best trial {best_trial.number}: val acc {best_trial.value:.4f}, "
+        f"test acc {result.test_acc:.4f} (write-up tuned: test {WRITEUP_TUNED['test_acc']}); "
+        f"{wall:.0f} s; wrote {files['report']}"
     )
     return TuneResult(
         study=name,

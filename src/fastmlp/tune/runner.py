@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._cluster import require_distributed
 from ..config import validate
+from ..errors import FastmlpError, FastmlpTypeError, FastmlpValueError, MissingDependencyError
 from .executors import make_executor
 from .objective import TrialSettings, run_trial
 from .space import DEFAULT_SPACE, SearchSpace
@@ -36,7 +38,7 @@ FINISHED = ("COMPLETE", "PRUNED")
 MAX_FAILURES_IN_A_ROW = 3  # an error that repeats is the setup's, not one trial's
 
 
-class TuneError(RuntimeError):
+class TuneError(FastmlpError, RuntimeError):
     """The study cannot go on or cannot give a result; the message says why."""
 
 
@@ -70,7 +72,7 @@ def require_optuna() -> Any:
     try:
         import optuna
     except ImportError as error:
-        raise ImportError(OPTUNA_HINT) from error
+        raise MissingDependencyError(OPTUNA_HINT) from error
     return optuna
 
 
@@ -78,9 +80,9 @@ def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> N
     if optional and value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        raise FastmlpTypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise FastmlpValueError(f"{name} must be >= {minimum}, got {value}")
 
 
 def _open_study(settings: TrialSettings) -> Any:
@@ -166,7 +168,8 @@ class _Progress:
             f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary["params"].items()
         )
         self.log(
-            f"trial {summary['number']} {summary['state'].lower()}: {value} ({params}; {summary['seconds']:.1f} s)"
+            f"trial {summary['number']} {summary['state'].lower()}: {value} ({params}; "
+            f"{summary['seconds']:.1f} s)"
             f" | {self.done}/{self.total} done, best {best}, ETA {'?' if math.isnan(eta) else _duration(eta)}"
         )
 
@@ -203,8 +206,8 @@ def tune(
     ``jobs`` local processes (default one per core) or on the Dask cluster at ``scheduler``.
     ``timeout`` (seconds) stops starting new trials. ``subset`` ({"train": rows, "val": rows})
     tunes on the first rows of each split. ``allow_any_size`` accepts files in ``data_dir`` whose
-    sizes differ from MNIST's (as ``fastmlp.data.load_mnist``). Writes TUNING.md, the best model (.npz), its YAML
-    config and the figures into ``out_dir``.
+    sizes differ from MNIST's (as ``fastmlp.data.load_mnist``). Writes TUNING.md, the best model
+    (.npz), its YAML config and the figures into ``out_dir``.
     """
     from .. import default_backend, get_backend
     from ..threads import max_threads
@@ -218,11 +221,13 @@ def tune(
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
     ):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        raise FastmlpValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if not isinstance(study, str) or not study or "/" in study:
-        raise ValueError(f"study must be a non-empty name without '/', got {study!r}")
+        raise FastmlpValueError(f"study must be a non-empty name without '/', got {study!r}")
     if not isinstance(space, SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
+        raise FastmlpTypeError(f"space must be a SearchSpace, got {type(space).__name__}")
+    if scheduler is not None:
+        require_distributed("tune")  # before the study is created
     backend = default_backend() if backend is None else backend
     get_backend(backend)
     config = validate(base if base is not None else {})

@@ -23,12 +23,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..errors import FastmlpValueError
+
 JOURNAL_PREFIX = "journal:"
 SQLITE_PREFIX = "sqlite:///"
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
 
 
-class StorageError(ValueError):
+class StorageError(FastmlpValueError):
     """The storage URL cannot be opened; the message names it."""
 
 

@@ -235,9 +235,9 @@ def evaluate_kernel(
 def _typed(net: Layers) -> tuple[Any, ...]:
     """(weights, biases, has_bias, activation codes, weight velocities, bias velocities,
     use_velocity) as the compiled loops take them, made once per description."""
-    typed = net.native.get("numba")
-    if typed is not None:
-        return typed
+    cached: tuple[Any, ...] | None = net.native.get("numba")
+    if cached is not None:
+        return cached
     w_list, b_list = List(), List()
     has_bias = np.array([b is not None for b in net.biases], dtype=np.bool_)
     acts = np.array([int(a) for a in net.activations], dtype=np.int64)

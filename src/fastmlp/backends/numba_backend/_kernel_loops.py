@@ -143,7 +143,8 @@ def cross_entropy_forward(probs: Any, y: Any) -> float:
     total = 0.0
     for n in range(N):
         total += np.log(max(probs[n, y[n]], tiny))
-    return -total / N
+    loss: float = -total / N
+    return loss
 
 
 @njit(cache=True)
@@ -157,7 +158,8 @@ def softmax_cross_entropy(scores: Any, y: Any, probs: Any) -> float:
     for n in range(N):
         top, norm = _softmax_row(scores, probs, n)
         total += np.log(norm) - (scores[n, y[n]] - top)
-    return total / N
+    loss: float = total / N
+    return loss
 
 
 @njit(cache=True)
@@ -184,8 +186,9 @@ def correct_count(scores: Any, y: Any) -> int:
         for c in range(1, C):
             # strict '>' keeps the first maximum, as np.argmax; a NaN is taken as the maximum
             # like np.argmax does, and then every later comparison is False
-            if scores[n, c] > scores[n, best] or (scores[n, c] != scores[n, c] and not
-                                                 scores[n, best] != scores[n, best]):  # fmt: skip
+            if scores[n, c] > scores[n, best] or (
+                scores[n, c] != scores[n, c] and not scores[n, best] != scores[n, best]
+            ):
                 best = c
         if best == y[n]:
             correct += 1

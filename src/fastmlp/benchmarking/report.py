@@ -1,0 +1,47 @@
+"""``fastmlp bench``'s report: bench.md (the timing table, the thread scaling of the default
+backend, one epoch at the states the tables' runs pass through) and bench.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .epochs import Timing, bar_chart, markdown_table
+
+
+def bench_markdown(
+    timings: list[Timing],
+    scaling: dict[int, float],
+    states: dict[str, float],
+    *,
+    backend: str,
+    build: str,
+    repeats: int,
+) -> str:
+    """The whole report as Markdown; ``scaling`` is seconds by thread count for ``backend`` alone
+    (timed ``repeats`` times each), ``states`` seconds by training state."""
+    fewest = min(scaling)
+    one = scaling[fewest]
+    text = f"Build: {build}\n\n" + markdown_table(timings)
+    text += (
+        f"\n\nThread scaling: {backend} alone, batch 64, the thread counts alternating"
+        f" ({repeats} repeats each, minimum):\n\n"
+        f"| threads | seconds / epoch | vs {fewest} thread{'s' if fewest > 1 else ''} |\n|---|---|---|\n"
+        + "".join(f"| {n} | {seconds:.3f} | {seconds / one:.2f}x |\n" for n, seconds in scaling.items())
+    )
+    spread = max(states.values()) / min(states.values())
+    text += (
+        f"\n\nOne epoch ({backend}, 1 thread, batch 64) at the states the tables' runs pass through:\n\n"
+        + "| state | seconds |\n|---|---|\n"
+        + "".join(f"| {label} | {seconds:.3f} |\n" for label, seconds in states.items())
+        + f"\nSlowest / fastest: {spread:.2f}x"
+    )
+    return text
+
+
+def write_bench(out: Path, timings: list[Timing], markdown: str) -> tuple[Path, Path]:
+    """Write ``markdown`` to OUT/bench.md and the bar chart of ``timings`` to OUT/bench.png."""
+    out.mkdir(parents=True, exist_ok=True)
+    table, chart = out / "bench.md", out / "bench.png"
+    table.write_text(markdown + "\n", encoding="utf-8")
+    bar_chart(timings, chart)
+    return table, chart
