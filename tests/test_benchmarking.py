@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
+import pytest
 
-from fastmlp.benchmarking import epochs
+from fastmlp.benchmarking import affinity, epochs, peers
 
 
 def test_every_setting_and_contender_is_timed_once(monkeypatch):
     monkeypatch.setattr(epochs, "SETTLE_SECONDS", 0.0)
-    monkeypatch.setattr(epochs, "torch_available", lambda: False)
+    monkeypatch.setattr(epochs, "framework_available", lambda framework: False)
     rng = np.random.default_rng(0)
     x = (rng.random((96, 784)) * (rng.random((96, 784)) < 0.2)).astype(np.float32)
     y = rng.integers(0, 10, 96)
@@ -20,10 +22,14 @@ def test_every_setting_and_contender_is_timed_once(monkeypatch):
     )
     contenders = ["fastmlp numpy", "fastmlp cpp", "assignment-style NumPy", "dense GEMM floor"]
     expected = {(name, n, b) for name in contenders for n in (1, 2) for b in (16, 32)}
-    assert sorted((t.contender, t.threads, t.batch_size) for t in timings) == sorted(expected)
-    assert all(t.dtype == "float32" and math.isfinite(t.seconds) for t in timings)  # each was timed
+    missing = {(name, n, b) for name in epochs.FRAMEWORK_PEERS for n in (1, 2) for b in (16, 32)}
+    assert sorted((t.contender, t.threads, t.batch_size) for t in timings) == sorted(expected | missing)
+    timed = [t for t in timings if (t.contender, t.threads, t.batch_size) in expected]
+    assert all(t.dtype == "float32" and math.isfinite(t.seconds) for t in timed)  # each was timed
+    assert all(math.isnan(t.seconds) for t in timings if (t.contender, t.threads, t.batch_size) in missing)
     table = epochs.markdown_table(timings)
-    assert table.count("\n") == 2 + len(expected) - 1
+    assert table.count("\n") == 2 + len(expected | missing) - 1
+    assert table.count("not installed") == len(missing)
 
 
 def test_thread_scaling_times_each_thread_count(monkeypatch):
@@ -34,3 +40,58 @@ def test_thread_scaling_times_each_thread_count(monkeypatch):
     seconds = epochs.thread_scaling(x, y, "cpp", [1, 2], batch_size=16, repeats=2, log=lambda _: None)
     assert list(seconds) == [1, 2]
     assert all(math.isfinite(value) for value in seconds.values())  # each was timed
+
+
+def _small_problem(dtype):
+    rng = np.random.default_rng(2)
+    x = (rng.random((96, 784)) * (rng.random((96, 784)) < 0.2)).astype(dtype)
+    y = rng.integers(0, 10, 96)
+    return x, y, rng.permutation(96)
+
+
+PEERS = {
+    "assignment-style NumPy": None,
+    "PyTorch eager": "torch",
+    "PyTorch torch.compile": "torch",
+    "JAX jit(lax.scan) epoch": "jax",
+}
+
+
+# torch.compile's tracer touches .grad of a non-leaf tensor internally (torch 2.13), and warns.
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf:UserWarning")
+@pytest.mark.parametrize("name", PEERS)
+def test_peer_trains_like_the_reference(name):
+    """From the same init and order, a peer's parameters after one epoch match fastmlp's reference."""
+    framework = PEERS[name]
+    if framework is not None and not peers.installed(framework):
+        pytest.skip(f"{framework} is not installed (pip install 'fastmlp[peers]' adds this peer)")
+    x, y, order = _small_problem(np.float64)
+    init = peers.initial_params(784, 128, 10, np.float64)
+    init["W1"] *= 50  # large enough that the hidden layer is not linear: a wrong gradient shows
+    reference = epochs.FastmlpTrainer("numpy", x, y, 16, init)
+    reference.epoch(order)
+    if name == "assignment-style NumPy":
+        peer: peers.Trainer = peers.NumpyAssignment(x, y, init, 16)
+    else:
+        peer = epochs.FRAMEWORK_PEERS[name][1](x, y, init, 16)
+    peer.epoch(order)
+    expected, got = reference.params(), peer.params()
+    for key in peers.PARAM_NAMES:
+        assert not np.allclose(expected[key], init[key], atol=1e-9), key  # training moved it
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+def test_pinned_restores_every_thread():
+    if not affinity.supported():
+        pytest.skip("no sched_setaffinity on this platform")
+    allowed = os.sched_getaffinity(0)
+    with affinity.pinned(1) as cpus:
+        assert len(cpus) == 1 or len(allowed) == 1
+        assert os.sched_getaffinity(0) == (cpus if len(allowed) > 1 else allowed)
+    assert os.sched_getaffinity(0) == allowed
+
+
+def test_accuracy_table_flags_a_disagreement():
+    agree = epochs.accuracy_table({"a": 0.9, "b": 0.901, "c": None})
+    assert "the same within" in agree and "NOT" not in agree and "not installed" in agree
+    assert "NOT the same" in epochs.accuracy_table({"a": 0.9, "b": 0.95})

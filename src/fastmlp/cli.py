@@ -211,9 +211,12 @@ def _int_list(flag: str, text: str) -> list[int]:
 def _command_bench(args: argparse.Namespace) -> int:
     from . import available_backends, default_backend
     from .benchmarking.epochs import (
+        accuracy_table,
         bar_chart,
         epoch_time_by_state,
         markdown_table,
+        same_accuracy,
+        targets_table,
         thread_scaling,
         time_epochs,
     )
@@ -227,6 +230,10 @@ def _command_bench(args: argparse.Namespace) -> int:
         )
     batch_sizes = _int_list("--batch-sizes", args.batch_sizes)
     data = load_mnist(args.data_dir, dtype=args.dtype)
+    print("Same initialisation, same orders, one epoch each, 1 thread: validation accuracy")
+    accuracies = same_accuracy(
+        data.x_train, data.y_train, data.x_val, data.y_val, backends=available_backends()
+    )
     timings = time_epochs(
         data.x_train,
         data.y_train,
@@ -240,6 +247,9 @@ def _command_bench(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table = markdown_table(timings)
+    table += "\n\nTargets (same-run ratios, batch 64):\n\n" + targets_table(timings, scaling)
+    table += "\n\nAccuracy check, every trainable contender after 1 epoch from the same init:\n\n"
+    table += accuracy_table(accuracies)
     one = scaling[min(threads)]
     table += (
         f"\n\nThread scaling: {default_backend()} alone, batch 64, the thread counts alternating"
