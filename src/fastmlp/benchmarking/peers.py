@@ -144,7 +144,7 @@ class TorchTrainer:
         self.yt = torch.from_numpy(y.astype(np.int64))
         hidden, n_classes = init["W2"].shape
         dtype = torch.float32 if x.dtype == np.float32 else torch.float64
-        model = torch.nn.Sequential(
+        model: Any = torch.nn.Sequential(
             torch.nn.Linear(x.shape[1], hidden), torch.nn.Sigmoid(), torch.nn.Linear(hidden, n_classes)
         ).to(dtype)
         with torch.no_grad():
