@@ -12,7 +12,19 @@
 #include <optional>
 
 #include "epoch.hpp"
+#include "isa.hpp"
 #include "kernels.hpp"
+
+// CMakeLists.txt names the module per build: _cpp (native or generic), _cpp_v2, _cpp_v3, _cpp_v4.
+#ifndef FASTMLP_MODULE
+#define FASTMLP_MODULE _cpp
+#endif
+#ifndef FASTMLP_ISA
+#define FASTMLP_ISA "generic"
+#endif
+#ifndef FASTMLP_ARCH_FLAGS
+#define FASTMLP_ARCH_FLAGS ""
+#endif
 
 namespace py = pybind11;
 using fastmlp::index_t;
@@ -255,12 +267,16 @@ void bind(py::module_& m) {
 
 }  // namespace
 
-PYBIND11_MODULE(_cpp, m) {
+PYBIND11_MODULE(FASTMLP_MODULE, m) {
     m.doc() = "fastmlp's compiled kernels (private; use fastmlp.backends.cpp_backend).";
     bind<float>(m);
     bind<double>(m);
     m.def("set_num_threads", &fastmlp::set_num_threads, py::arg("n"));
     m.def("get_num_threads", &fastmlp::get_num_threads);
+    m.attr("isa") = FASTMLP_ISA;                // the level this module was compiled for
+    m.attr("arch_flags") = FASTMLP_ARCH_FLAGS;  // and the compiler flags that chose it
+    m.def("cpu_supports", &fastmlp::cpu_supports, py::arg("level"),
+          "Whether this CPU runs code built for the x86-64 level (x86-64-v2, -v3, -v4).");
 #ifdef FASTMLP_OPENMP
     m.attr("openmp") = true;
 #else

@@ -1,5 +1,8 @@
 """The C++ backend: the compiled kernels of ``fastmlp._cpp`` (Eigen GEMM, GIL released).
 
+The module is the one ``fastmlp._isa`` selects: ``_cpp`` (built for this machine), or in a
+portable build the best of ``_cpp_v2`` / ``_cpp_v3`` / ``_cpp_v4`` this CPU supports.
+
 Every kernel has the same contract as the function of the same name in ``numpy_backend``.
 Arguments are validated by ``fastmlp.backends._checks`` first (same messages as every backend),
 outputs are allocated here, and the compiled code only ever receives C-contiguous arrays of the
@@ -17,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _cpp as _compiled
+from .. import _isa
 from .._memory import aligned, aligned_empty, is_aligned
 from ..threads import get_num_threads
 from . import _checks, _epoch_checks
@@ -25,6 +28,9 @@ from ._sparse import SPARSE_DENSITY as SPARSE_DENSITY  # re-exported
 from ._sparse import SparseRows as SparseRows
 from ._sparse import choose as choose_sparse_rows
 from ._sparse import sparse_rows as sparse_rows
+
+# fastmlp._cpp, or the best fastmlp._cpp_vN of a portable build for this CPU ($FASTMLP_ISA forces one)
+_compiled = _isa.load()
 
 __all__ = [
     "accuracy",
