@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -57,14 +59,8 @@ PEERS = {
 }
 
 
-# torch.compile's tracer touches .grad of a non-leaf tensor internally (torch 2.13), and warns.
-@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf:UserWarning")
-@pytest.mark.parametrize("name", PEERS)
-def test_peer_trains_like_the_reference(name):
+def check_peer_trains_like_the_reference(name: str) -> None:
     """From the same init and order, a peer's parameters after one epoch match fastmlp's reference."""
-    framework = PEERS[name]
-    if framework is not None and not peers.installed(framework):
-        pytest.skip(f"{framework} is not installed (pip install 'fastmlp[peers]' adds this peer)")
     x, y, order = _small_problem(np.float64)
     init = peers.initial_params(784, 128, 10, np.float64)
     init["W1"] *= 50  # large enough that the hidden layer is not linear: a wrong gradient shows
@@ -79,6 +75,33 @@ def test_peer_trains_like_the_reference(name):
     for key in peers.PARAM_NAMES:
         assert not np.allclose(expected[key], init[key], atol=1e-9), key  # training moved it
         np.testing.assert_allclose(got[key], expected[key], rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+@pytest.mark.parametrize("name", PEERS)
+def test_peer_trains_like_the_reference(name):
+    framework = PEERS[name]
+    if framework is None:
+        check_peer_trains_like_the_reference(name)
+        return
+    if not peers.installed(framework):
+        pytest.skip(f"{framework} is not installed (pip install 'fastmlp[peers]' adds this peer)")
+    # In a child interpreter: JAX's and PyTorch's thread pools would stay in this one, and JAX
+    # warns (rightly) at every later fork, which other tests do. torch.compile's tracer touches
+    # .grad of a non-leaf tensor internally (torch 2.13) and warns, and torch warns about its own
+    # torch.jit on import (as in pyproject.toml); those warnings are not ours.
+    code = (
+        "import sys, warnings; sys.path.insert(0, sys.argv[1]);"
+        " warnings.filterwarnings('ignore', 'The .grad attribute of a Tensor that is not a leaf');"
+        " warnings.filterwarnings('ignore', '`torch.jit.script_method` is deprecated');"
+        " import test_benchmarking as t; t.check_peer_trains_like_the_reference(sys.argv[2])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code, os.path.dirname(__file__), name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_pinned_restores_every_thread():
