@@ -1,5 +1,6 @@
-"""Whole training epochs: every backend against the assignment-style NumPy loop, PyTorch eager
-(when installed) and the dense GEMM floor, on real MNIST rows.
+"""Whole training epochs: every backend against the assignment-style NumPy loop, the framework
+peers (PyTorch eager, torch.compile, JAX jit + lax.scan; when installed) and the dense GEMM floor,
+on real MNIST rows.
 
 To keep the suite short an "epoch" here is the first 12,000 training rows
 (188 batches of 64); per-batch work is the same as in the full 48,000-row epoch, so the ratios
@@ -19,8 +20,9 @@ import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp.benchmarking import peers
-from fastmlp.benchmarking.epochs import fastmlp_epoch_factory, torch_available
+from fastmlp.benchmarking import epochs, peers
+from fastmlp.benchmarking.affinity import pinned
+from fastmlp.benchmarking.epochs import fastmlp_epoch_factory
 from fastmlp.data import load_mnist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -96,17 +98,18 @@ def test_fastmlp_epoch(benchmark, request, mnist, threads, batch, backend):
         fastmlp.get_backend("numba").warmup_epoch()
     epoch = fastmlp_epoch_factory(backend, x, y, batch)
     order = np.random.default_rng(0).permutation(ROWS)
-    (loss, accuracy), epochs_run = _time(
-        benchmark,
-        request,
-        epoch,
-        order,
-        f"fastmlp {backend}",
-        threads,
-        batch,
-        dtype=x.dtype.name,
-        backend=backend,
-    )
+    with pinned(threads):
+        (loss, accuracy), epochs_run = _time(
+            benchmark,
+            request,
+            epoch,
+            order,
+            f"fastmlp {backend}",
+            threads,
+            batch,
+            dtype=x.dtype.name,
+            backend=backend,
+        )
     expected_loss, expected_accuracy = _reference_result(x, y, batch, order, epochs_run)
     assert np.isfinite(loss) and 0.0 <= accuracy <= 1.0
     # The loss is a mean over the epoch's batches, each a sum of fp rounding: a relative bound;
@@ -115,32 +118,38 @@ def test_fastmlp_epoch(benchmark, request, mnist, threads, batch, backend):
     assert abs(accuracy - expected_accuracy) <= 2 / ROWS
 
 
+PEERS = ["assignment-numpy", "gemm-floor", *epochs.FRAMEWORK_PEERS]
+
+
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf:UserWarning")
 @pytest.mark.parametrize("batch", [64, 1024])
-@pytest.mark.parametrize("peer", ["assignment-numpy", "torch", "gemm-floor"])
+@pytest.mark.parametrize("peer", PEERS)
 def test_peer_epoch(benchmark, request, mnist, threads, batch, peer):
+    """Each peer from fastmlp's initialisation; its n-thread row runs pinned to n CPUs."""
     x, y = mnist
-    if peer == "torch":
-        if not torch_available():
-            pytest.skip("PyTorch not installed (pip install torch==2.13.0 adds it)")
-        import torch
+    init = peers.initial_params(x.shape[1], 128, 10, x.dtype)
+    if peer in epochs.FRAMEWORK_PEERS:
+        framework, build = epochs.FRAMEWORK_PEERS[peer]
+        if not peers.installed(framework):
+            pytest.skip(f"{framework} is not installed (pip install 'fastmlp[peers]' adds this peer)")
+        if framework == "torch":
+            import torch
 
-        torch.set_num_threads(threads)
-        torch_epoch = peers.torch_epoch_factory(x, y)
-
-        def epoch(order):
-            return torch_epoch(order, batch)
+            torch.set_num_threads(threads)
+        trainer = build(x, y, init, batch)
+        epoch = trainer.epoch
     elif peer == "assignment-numpy":
-
-        def epoch(order):
-            return peers.numpy_assignment_epoch(x, y, order, batch)
+        epoch = peers.NumpyAssignment(x, y, init, batch).epoch
     else:
 
         def epoch(order):
             return peers.gemm_floor_epoch(x, order, batch)
 
     order = np.random.default_rng(0).permutation(ROWS)
-    result, _ = _time(
-        benchmark, request, epoch, order, f"peer {peer}", threads, batch, dtype=x.dtype.name, peer=peer
-    )
+    with pinned(threads):
+        epoch(order)  # warm-up over the timed shapes: jit / torch.compile compile here
+        result, _ = _time(
+            benchmark, request, epoch, order, f"peer {peer}", threads, batch, dtype=x.dtype.name, peer=peer
+        )
     if peer != "gemm-floor":  # the floor only multiplies; it has no loss to return
         assert np.isfinite(result), f"{peer} returned the loss {result!r}"

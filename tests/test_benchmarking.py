@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 
-from fastmlp.benchmarking import epochs
+from fastmlp.benchmarking import affinity, epochs, peers
 
 
 def test_every_setting_and_contender_is_timed_once(monkeypatch):
     monkeypatch.setattr(epochs, "SETTLE_SECONDS", 0.0)
-    monkeypatch.setattr(epochs, "torch_available", lambda: False)
+    monkeypatch.setattr(epochs, "framework_available", lambda framework: False)
     rng = np.random.default_rng(0)
     x = (rng.random((96, 784)) * (rng.random((96, 784)) < 0.2)).astype(np.float32)
     y = rng.integers(0, 10, 96)
@@ -20,10 +24,14 @@ def test_every_setting_and_contender_is_timed_once(monkeypatch):
     )
     contenders = ["fastmlp numpy", "fastmlp cpp", "assignment-style NumPy", "dense GEMM floor"]
     expected = {(name, n, b) for name in contenders for n in (1, 2) for b in (16, 32)}
-    assert sorted((t.contender, t.threads, t.batch_size) for t in timings) == sorted(expected)
-    assert all(t.dtype == "float32" and math.isfinite(t.seconds) for t in timings)  # each was timed
+    missing = {(name, n, b) for name in epochs.FRAMEWORK_PEERS for n in (1, 2) for b in (16, 32)}
+    assert sorted((t.contender, t.threads, t.batch_size) for t in timings) == sorted(expected | missing)
+    timed = [t for t in timings if (t.contender, t.threads, t.batch_size) in expected]
+    assert all(t.dtype == "float32" and math.isfinite(t.seconds) for t in timed)  # each was timed
+    assert all(math.isnan(t.seconds) for t in timings if (t.contender, t.threads, t.batch_size) in missing)
     table = epochs.markdown_table(timings)
-    assert table.count("\n") == 2 + len(expected) - 1
+    assert table.count("\n") == 2 + len(expected | missing) - 1
+    assert table.count("not installed") == len(missing)
 
 
 def test_thread_scaling_times_each_thread_count(monkeypatch):
@@ -47,6 +55,7 @@ def test_bench_report_tables_and_files(tmp_path):
         timings,
         {1: 2.0, 2: 1.5},
         {"fresh": 1.0, "reg=1": 1.25},
+        {"fastmlp cpp": 0.9, "PyTorch eager": None},
         backend="cpp",
         build="test build",
         repeats=6,
@@ -55,6 +64,7 @@ def test_bench_report_tables_and_files(tmp_path):
     assert "| fastmlp cpp | 1 | 64 | float32 | 1.000 | 0.25x | 0.25x |" in text  # 1 s / 4 s
     assert "Thread scaling: cpp alone, batch 64, the thread counts alternating (6 repeats each" in text
     assert "| threads | seconds / epoch | vs 1 thread |" in text
+    assert "| fastmlp cpp | 0.9000 |" in text and "| PyTorch eager | not installed" in text
     assert "| 2 | 1.500 | 0.75x |" in text  # 1.5 s / 2 s
     assert "| reg=1 | 1.250 |" in text and text.endswith("Slowest / fastest: 1.25x")
     markdown, chart = write_bench(tmp_path / "out", timings, text)
@@ -80,6 +90,7 @@ def test_bench_command_writes_the_report_of_what_it_measured(tmp_path, monkeypat
     monkeypatch.setattr(epochs, "time_epochs", time_epochs)
     monkeypatch.setattr(epochs, "thread_scaling", lambda *args, repeats, **kwargs: {1: 2.0})
     monkeypatch.setattr(epochs, "epoch_time_by_state", lambda *args, **kwargs: {"fresh": 1.0})
+    monkeypatch.setattr(epochs, "same_accuracy", lambda *args, **kwargs: {"fastmlp numpy": 0.5})
     out = tmp_path / "out"
     arguments = ["bench", "--threads", "1", "--batch-sizes", "32", "--dtype", "float64", "--out", str(out)]
     assert cli.main([*arguments, "--repeats", "2"]) == 0
@@ -88,3 +99,79 @@ def test_bench_command_writes_the_report_of_what_it_measured(tmp_path, monkeypat
     assert "| assignment-style NumPy | 1 | 32 | float64 | 2.000 | 1.00x | 1.00x |" in report
     assert "(4 repeats each, minimum)" in report
     assert f"wrote {out / 'bench.md'} and {out / 'bench.png'}" in capsys.readouterr().out
+
+
+def _small_problem(dtype):
+    rng = np.random.default_rng(2)
+    x = (rng.random((96, 784)) * (rng.random((96, 784)) < 0.2)).astype(dtype)
+    y = rng.integers(0, 10, 96)
+    return x, y, rng.permutation(96)
+
+
+PEERS = {
+    "assignment-style NumPy": None,
+    "PyTorch eager": "torch",
+    "PyTorch torch.compile": "torch",
+    "JAX jit(lax.scan) epoch": "jax",
+}
+
+
+def check_peer_trains_like_the_reference(name: str) -> None:
+    """From the same init and order, a peer's parameters after one epoch match fastmlp's reference."""
+    x, y, order = _small_problem(np.float64)
+    init = peers.initial_params(784, 128, 10, np.float64)
+    init["W1"] *= 50  # large enough that the hidden layer is not linear: a wrong gradient shows
+    reference = epochs.FastmlpTrainer("numpy", x, y, 16, init)
+    reference.epoch(order)
+    if name == "assignment-style NumPy":
+        peer: peers.Trainer = peers.NumpyAssignment(x, y, init, 16)
+    else:
+        peer = epochs.FRAMEWORK_PEERS[name][1](x, y, init, 16)
+    peer.epoch(order)
+    expected, got = reference.params(), peer.params()
+    for key in peers.PARAM_NAMES:
+        assert not np.allclose(expected[key], init[key], atol=1e-9), key  # training moved it
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+@pytest.mark.parametrize("name", PEERS)
+def test_peer_trains_like_the_reference(name):
+    framework = PEERS[name]
+    if framework is None:
+        check_peer_trains_like_the_reference(name)
+        return
+    if not peers.installed(framework):
+        pytest.skip(f"{framework} is not installed (pip install 'fastmlp[peers]' adds this peer)")
+    # In a child interpreter: JAX's and PyTorch's thread pools would stay in this one, and JAX
+    # warns (rightly) at every later fork, which other tests do. torch.compile's tracer touches
+    # .grad of a non-leaf tensor internally (torch 2.13) and warns, and torch warns about its own
+    # torch.jit on import (as in pyproject.toml); those warnings are not ours.
+    code = (
+        "import sys, warnings; sys.path.insert(0, sys.argv[1]);"
+        " warnings.filterwarnings('ignore', 'The .grad attribute of a Tensor that is not a leaf');"
+        " warnings.filterwarnings('ignore', '`torch.jit.script_method` is deprecated');"
+        " import test_benchmarking as t; t.check_peer_trains_like_the_reference(sys.argv[2])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code, os.path.dirname(__file__), name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_pinned_restores_every_thread():
+    if not affinity.supported():
+        pytest.skip("no sched_setaffinity on this platform")
+    allowed = os.sched_getaffinity(0)
+    with affinity.pinned(1) as cpus:
+        assert len(cpus) == 1 or len(allowed) == 1
+        assert os.sched_getaffinity(0) == (cpus if len(allowed) > 1 else allowed)
+    assert os.sched_getaffinity(0) == allowed
+
+
+def test_accuracy_table_flags_a_disagreement():
+    agree = epochs.accuracy_table({"a": 0.9, "b": 0.901, "c": None})
+    assert "the same within" in agree and "NOT" not in agree and "not installed" in agree
+    assert "NOT the same" in epochs.accuracy_table({"a": 0.9, "b": 0.95})

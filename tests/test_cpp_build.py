@@ -12,8 +12,9 @@ from fastmlp.backends import numpy_backend
 
 
 def test_extension_loads_and_backend_is_listed() -> None:
-    from fastmlp import _cpp
+    from fastmlp import _isa
 
+    _cpp = _isa.load()  # fastmlp._cpp, or the selected fastmlp._cpp_vN of a portable build
     assert callable(_cpp.affine_forward)
     assert "cpp" in fastmlp.available_backends()
 
@@ -30,8 +31,9 @@ def test_cpp_backend_has_the_reference_interface() -> None:
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_module_refuses_a_wrong_dtype_instead_of_copying(dtype: type) -> None:
     # The bindings take no implicit conversions: writing into a converted copy would be lost.
-    from fastmlp import _cpp
+    from fastmlp import _isa
 
+    _cpp = _isa.load()
     z = np.ones((2, 3), dtype=dtype)
     other = np.float64 if dtype is np.float32 else np.float32
     with pytest.raises(TypeError):

@@ -1,14 +1,17 @@
 """Which build and which CPU produced a result: ``fastmlp.build_info()``.
 
-The C++ extension is compiled with ``-march=native``, so on another CPU the compiler emits other
-vector code and sums round differently in the last bits. Results are therefore bit-identical only
-between runs of the same build on the same CPU features; every run JSON and ``fastmlp bench``
-record this dict so that a comparison knows which case it is in (``same_build``).
+``pip install .`` compiles the C++ extension with ``-march=native``, and a portable build holds
+one module per x86-64 level of which ``fastmlp._isa`` loads the best the CPU runs; either way
+another CPU gets other vector code, and sums round differently in the last bits. Results are
+therefore bit-identical only between runs of the same build on the same CPU features; every run
+JSON and ``fastmlp bench`` record this dict so that a comparison knows which case it is in (``same_build``).
 
 Keys of ``build_info()``:
 
 - ``compiler``, ``compile_flags``: the C++ compiler (id and version) and the flags the kernels
-  were compiled with (None when the extension is not built);
+  in use were compiled with (None when the extension is not built);
+- ``module``: the compiled module in use (``fastmlp._cpp``, or ``fastmlp._cpp_v2`` / ``_v3`` /
+  ``_v4`` of a portable build, chosen at import by ``fastmlp._isa``; ``FASTMLP_ISA`` forces one);
 - ``isa_level``: the x86-64 level the extension was compiled for (``x86-64``, ``x86-64-v2``,
   ``-v3``, ``-v4``), from the compiler's predefined macros; ``isa_features``: the vector features
   enabled at compile time, named as in /proc/cpuinfo;
@@ -17,8 +20,7 @@ Keys of ``build_info()``:
 - ``cpu_level``: the highest x86-64 level this CPU supports; ``cpu_flags``: the CPU's vector
   features among ``RELEVANT_CPU_FLAGS`` (from /proc/cpuinfo; empty where that file is missing).
 
-Extending it (e.g. with the instruction set a run-time dispatcher chose): add the key in
-``build_info`` and, if it changes results, to ``BIT_IDENTITY_KEYS``.
+Extending it: add the key in ``build_info`` and, if it changes results, to ``BIT_IDENTITY_KEYS``.
 """
 
 from __future__ import annotations
@@ -69,12 +71,21 @@ def cpu_level(flags: list[str]) -> str:
 
 
 def compiled_info() -> dict[str, Any]:
-    """The compile-time part, from the extension (``_cpp.build_info()``); None values if not built."""
+    """The compile-time part, from the compiled module in use (its ``build_info()``); None values
+    if the extension is not built."""
+    from . import _isa
+
     try:
-        from . import _cpp
+        module = _isa.load()
     except ImportError:
-        return {"compiler": None, "compile_flags": None, "isa_level": None, "isa_features": None}
-    info: dict[str, Any] = dict(_cpp.build_info())
+        return {
+            "compiler": None,
+            "compile_flags": None,
+            "module": None,
+            "isa_level": None,
+            "isa_features": None,
+        }
+    info: dict[str, Any] = {"module": module.__name__, **module.build_info()}
     # CMake writes its options joined as they are stored, with "SHELL:" markers and stray spaces.
     info["compile_flags"] = " ".join(str(info["compile_flags"]).replace("SHELL:", "").split())
     return info

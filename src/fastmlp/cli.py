@@ -164,6 +164,7 @@ def _version_text() -> str:
     info = build_info()
     lines.append(
         f"build: {info['compiler']}, flags {info['compile_flags']}, instruction-set level {info['isa_level']}"
+        f" (module {info['module']})"
     )
     lines.append(f"CPU: {info['cpu_model']}, level {info['cpu_level']}")
     return "\n".join(lines)
@@ -379,7 +380,7 @@ def _command_bench(args: argparse.Namespace) -> int:
     if args.summary:
         return _command_bench_summary(args)
     from . import available_backends, default_backend
-    from .benchmarking.epochs import epoch_time_by_state, thread_scaling, time_epochs
+    from .benchmarking.epochs import epoch_time_by_state, same_accuracy, thread_scaling, time_epochs
     from .benchmarking.report import bench_markdown, write_bench
     from .build import describe as describe_build
     from .data import load_mnist
@@ -392,6 +393,10 @@ def _command_bench(args: argparse.Namespace) -> int:
         )
     batch_sizes = _int_list("--batch-sizes", args.batch_sizes)
     data = load_mnist(args.data_dir, dtype=args.dtype)
+    print("Same initialisation, same orders, one epoch each, 1 thread: validation accuracy")
+    accuracies = same_accuracy(
+        data.x_train, data.y_train, data.x_val, data.y_val, backends=available_backends()
+    )
     timings = time_epochs(
         data.x_train,
         data.y_train,
@@ -406,6 +411,7 @@ def _command_bench(args: argparse.Namespace) -> int:
         timings,
         scaling,
         states,
+        accuracies,
         backend=default_backend(),
         build=describe_build(),
         repeats=2 * args.repeats,

@@ -1,5 +1,8 @@
 """The C++ backend: the compiled kernels of ``fastmlp._cpp`` (Eigen GEMM, GIL released).
 
+The compiled module is the one ``fastmlp._isa`` selects: ``_cpp`` (built for this machine), or in
+a portable build the best of ``_cpp_v2`` / ``_cpp_v3`` / ``_cpp_v4`` this CPU supports.
+
 This module supplies only the compiled calls. The public kernels around them (same contract and
 checks as ``numpy_backend``) come from ``backends._kernels``, and ``train_epoch`` / ``evaluate``
 (a whole epoch or evaluation pass of an MLP in one native call, same contract as
@@ -20,13 +23,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _cpp as _compiled
+from .. import _isa
 from .._memory import call_aligned
 from ..threads import get_num_threads
 from . import _epoch, _kernels
 from ._sparse import SPARSE_DENSITY as SPARSE_DENSITY  # re-exported
 from ._sparse import SparseRows as SparseRows
 from ._sparse import sparse_rows as sparse_rows
+
+# fastmlp._cpp, or the best fastmlp._cpp_vN of a portable build for this CPU ($FASTMLP_ISA forces one)
+_compiled = _isa.load()
 
 __all__ = list(_kernels.KERNELS)
 NATIVE_EPOCH = True  # train_epoch / evaluate: one compiled call per pass (see backends._epoch)

@@ -2,15 +2,17 @@
 seconds and ratios plus a bar chart.
 
 Contenders: fastmlp's backends (the trainer's epoch, native when the backend has one), the
-assignment-style NumPy epoch, PyTorch CPU eager when torch is installed, and the dense GEMM floor.
-Machines are shared and noisy, so each contender is timed ``repeats`` times, interleaved with all
-the others (thread counts included), and the table reports the minimum: the least-disturbed
-measurement of the same work.
+assignment-style NumPy epoch, the framework peers of ``peers`` when installed (PyTorch eager,
+``torch.compile``, JAX), and the dense GEMM floor. Machines are shared and noisy, so each
+contender is timed ``repeats`` times, interleaved with all the others (thread counts included),
+and the table reports the minimum: the least-disturbed measurement of the same work. An n-thread
+row runs with the process pinned to n CPUs. ``same_accuracy`` checks that the trainable
+contenders reach the same accuracy from the same initialisation.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import math
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -21,6 +23,10 @@ import numpy as np
 
 from ..machine import cpu_model
 from . import peers
+from .affinity import pinned
+
+# Accuracies of contenders trained the same way agree to within this (a fraction, 0.3 points).
+ACCURACY_TOLERANCE = 0.003
 
 
 @dataclass(frozen=True)
@@ -32,37 +38,83 @@ class Timing:
     seconds: float
 
 
+class FastmlpTrainer:
+    """The trainer's training epoch on ``backend`` for a TwoLayerNet (lr 0.1, reg 1e-3)."""
+
+    def __init__(
+        self, backend: str, x: np.ndarray, y: np.ndarray, batch_size: int, init: peers.Params | None = None
+    ) -> None:
+        from ..models import TwoLayerNet
+        from ..optim import SGD
+
+        self.model = TwoLayerNet(
+            input_size=x.shape[1], hidden_size=128, num_classes=10, dtype=x.dtype, backend=backend
+        )
+        for name, value in (init or {}).items():
+            self.model.params[name][...] = value
+        self.optimizer = SGD(learning_rate=0.1, reg=1e-3)
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def epoch(self, order: np.ndarray) -> object:
+        from ..train import train_epoch
+
+        return train_epoch(self.model, self.optimizer, self.x, self.y, order, self.batch_size)
+
+    def params(self) -> peers.Params:
+        return {name: self.model.params[name].copy() for name in peers.PARAM_NAMES}
+
+
 def fastmlp_epoch_factory(
     backend: str, x: np.ndarray, y: np.ndarray, batch_size: int
 ) -> Callable[[np.ndarray], object]:
     """The trainer's training epoch on ``backend`` for a fresh TwoLayerNet (lr 0.1, reg 1e-3)."""
-    from ..models import TwoLayerNet
-    from ..optim import SGD
-    from ..train import train_epoch
+    return FastmlpTrainer(backend, x, y, batch_size).epoch
 
-    model = TwoLayerNet(
-        input_size=x.shape[1], hidden_size=128, num_classes=10, dtype=x.dtype, backend=backend
-    )
-    optimizer = SGD(learning_rate=0.1, reg=1e-3)
-    return lambda order: train_epoch(model, optimizer, x, y, order, batch_size)
+
+# The optional framework peers: contender name -> (framework to import, how to build its trainer).
+FRAMEWORK_PEERS: dict[str, tuple[str, Callable[..., peers.Trainer]]] = {
+    "PyTorch eager": ("torch", lambda x, y, init, b: peers.TorchTrainer(x, y, init, b, compiled=False)),
+    "PyTorch torch.compile": (
+        "torch",
+        lambda x, y, init, b: peers.TorchTrainer(x, y, init, b, compiled=True),
+    ),
+    "JAX jit(lax.scan) epoch": ("jax", lambda x, y, init, b: peers.JaxTrainer(x, y, init, b)),
+}
+NOT_INSTALLED = "not installed (pip install 'fastmlp[peers]')"
+
+
+def trainers(
+    x: np.ndarray, y: np.ndarray, batch_size: int, backends: list[str], init: peers.Params
+) -> dict[str, peers.Trainer | None]:
+    """Every trainable contender, all starting from ``init``; None for a framework not installed."""
+    found: dict[str, peers.Trainer | None] = {
+        f"fastmlp {name}": FastmlpTrainer(name, x, y, batch_size, init) for name in backends
+    }
+    found["assignment-style NumPy"] = peers.NumpyAssignment(x, y, init, batch_size)
+    for name, (framework, build) in FRAMEWORK_PEERS.items():
+        found[name] = build(x, y, init, batch_size) if framework_available(framework) else None
+    return found
 
 
 def contenders(
-    x: np.ndarray, y: np.ndarray, batch_size: int, backends: list[str], with_torch: bool
-) -> dict[str, Callable[[np.ndarray], object]]:
-    found: dict[str, Callable[[np.ndarray], object]] = {
-        f"fastmlp {name}": fastmlp_epoch_factory(name, x, y, batch_size) for name in backends
+    x: np.ndarray, y: np.ndarray, batch_size: int, backends: list[str]
+) -> dict[str, Callable[[np.ndarray], object] | None]:
+    """Every contender's epoch over an order of rows (None: its framework is not installed)."""
+    init = peers.initial_params(x.shape[1], 128, 10, x.dtype)
+    found: dict[str, Callable[[np.ndarray], object] | None] = {
+        name: None if trainer is None else trainer.epoch
+        for name, trainer in trainers(x, y, batch_size, backends, init).items()
     }
-    found["assignment-style NumPy"] = lambda order: peers.numpy_assignment_epoch(x, y, order, batch_size)
-    if with_torch:
-        epoch = peers.torch_epoch_factory(x, y)
-        found["PyTorch eager"] = lambda order: epoch(order, batch_size)
     found["dense GEMM floor"] = lambda order: peers.gemm_floor_epoch(x, order, batch_size)
     return found
 
 
+def framework_available(framework: str) -> bool:
+    return peers.installed(framework)
+
+
 def torch_available() -> bool:
-    return importlib.util.find_spec("torch") is not None
+    return framework_available("torch")
 
 
 def _set_threads(n: int) -> None:
@@ -73,6 +125,53 @@ def _set_threads(n: int) -> None:
         import torch
 
         torch.set_num_threads(n)
+
+
+def same_accuracy(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    *,
+    backends: list[str],
+    batch_size: int = 64,
+    epochs: int = 1,
+    log: Callable[[str], None] = print,
+) -> dict[str, float | None]:
+    """Validation accuracy of every trainable contender after ``epochs`` epochs from one init.
+
+    Same initial parameters (fastmlp's TwoLayerNet init), same shuffled orders, same
+    hyper-parameters; each contender trains on 1 thread. None for a framework not installed.
+    """
+    init = peers.initial_params(x.shape[1], 128, 10, x.dtype)
+    rng = np.random.default_rng(0)
+    orders = [rng.permutation(len(x)) for _ in range(epochs)]
+    _set_threads(1)
+    result: dict[str, float | None] = {}
+    for name, trainer in trainers(x, y, batch_size, backends, init).items():
+        if trainer is None:
+            result[name] = None
+            log(f"  {name:24s} {NOT_INSTALLED}")
+            continue
+        for order in orders:
+            trainer.epoch(order)
+        result[name] = peers.accuracy(trainer.params(), x_val, y_val)
+        log(f"  {name:24s} validation accuracy after {epochs} epoch(s): {result[name]:.4f}")
+    return result
+
+
+def accuracy_table(accuracies: dict[str, float | None], tolerance: float = ACCURACY_TOLERANCE) -> str:
+    """Markdown table of the accuracies and one line saying whether they agree within tolerance."""
+    lines = ["| contender | validation accuracy |", "|---|---|"]
+    lines += [f"| {name} | {NOT_INSTALLED if a is None else f'{a:.4f}'} |" for name, a in accuracies.items()]
+    measured = [a for a in accuracies.values() if a is not None]
+    spread = max(measured) - min(measured)
+    verdict = "the same" if spread <= tolerance else "NOT the same"
+    lines.append(
+        f"\nAccuracy spread (max - min) {spread:.4f}: {verdict} within {tolerance} (float rounding"
+        " differs between implementations; a wrong update rule would differ by far more)."
+    )
+    return "\n".join(lines)
 
 
 # Pause before each timed epoch. A contender's worker threads (OpenBLAS's, PyTorch's, OpenMP's)
@@ -89,21 +188,24 @@ def _interleaved_minimum(
 ) -> dict[K, float]:
     """Seconds of each run's epoch over ``order``: the minimum of ``repeats``, taken in turns.
 
-    runs maps a key to (threads, batch size, epoch). Each epoch is warmed up first (JIT
-    compilation, first touches); then every repeat times every run once, after SETTLE_SECONDS, so
-    all runs are measured in the same minutes.
+    runs maps a key to (threads, batch size, epoch). Each epoch is warmed up first with one whole
+    epoch (JIT compilation for the shapes timed, first touches); then every repeat times every run
+    once, after SETTLE_SECONDS, so all runs are measured in the same minutes. An n-thread run has
+    the whole process pinned to n CPUs (``affinity.pinned``), whatever threads a peer starts.
     """
-    for n_threads, batch_size, epoch in runs.values():
+    for n_threads, _, epoch in runs.values():
         _set_threads(n_threads)
-        epoch(order[: 4 * batch_size])
+        with pinned(n_threads):
+            epoch(order)
     best = dict.fromkeys(runs, float("inf"))
     for _ in range(repeats):
         for key, (n_threads, _, epoch) in runs.items():
             _set_threads(n_threads)
-            time.sleep(SETTLE_SECONDS)
-            start = time.perf_counter()
-            epoch(order)
-            best[key] = min(best[key], time.perf_counter() - start)
+            with pinned(n_threads):
+                time.sleep(SETTLE_SECONDS)
+                start = time.perf_counter()
+                epoch(order)
+                best[key] = min(best[key], time.perf_counter() - start)
     _set_threads(1)
     return best
 
@@ -124,18 +226,27 @@ def time_epochs(
     a contender's 2-thread against its 1-thread time, compare measurements taken minutes apart at
     most, not whole phases of the run apart.
     """
-    with_torch = torch_available()
     order = np.random.default_rng(0).permutation(len(x))
     dtype = str(x.dtype)
     runs: dict[tuple[str, int, int], tuple[int, int, Epoch]] = {}
-    for n_threads in threads:
-        for batch_size in batch_sizes:
-            for name, epoch in contenders(x, y, batch_size, backends, with_torch).items():
-                runs[name, n_threads, batch_size] = (n_threads, batch_size, epoch)
+    missing: list[tuple[str, int, int]] = []
+    for batch_size in batch_sizes:
+        # One model per contender and batch size, shared by the thread counts (compiled once).
+        found = contenders(x, y, batch_size, backends)
+        for n_threads in threads:
+            for name, epoch in found.items():
+                if epoch is None:
+                    missing.append((name, n_threads, batch_size))
+                else:
+                    runs[name, n_threads, batch_size] = (n_threads, batch_size, epoch)
+    seconds = _interleaved_minimum(runs, order, repeats)
     timings = []
-    for (name, n_threads, batch_size), seconds in _interleaved_minimum(runs, order, repeats).items():
-        log(f"  {name:24s} threads={n_threads} batch={batch_size} {dtype}: {seconds:.3f} s")
-        timings.append(Timing(name, n_threads, batch_size, dtype, seconds))
+    for key in sorted([*runs, *missing], key=lambda k: (k[2], k[1])):
+        name, n_threads, batch_size = key
+        value = seconds.get(key, math.nan)  # NaN: not installed
+        shown = NOT_INSTALLED if math.isnan(value) else f"{value:.3f} s"
+        log(f"  {name:24s} threads={n_threads} batch={batch_size} {dtype}: {shown}")
+        timings.append(Timing(name, n_threads, batch_size, dtype, value))
     return timings
 
 
@@ -177,6 +288,11 @@ def markdown_table(timings: list[Timing], reference: str = "assignment-style Num
     for t in timings:
         same = ref.get((t.threads, t.batch_size, t.dtype))
         one = ref_one.get((t.batch_size, t.dtype))
+        if math.isnan(t.seconds):
+            lines.append(
+                f"| {t.contender} | {t.threads} | {t.batch_size} | {t.dtype} | {NOT_INSTALLED} | - | - |"
+            )
+            continue
         vs_one = f"{t.seconds / one:.2f}x" if one else "-"
         vs_same = f"{t.seconds / same:.2f}x" if same else "-"
         lines.append(
@@ -192,6 +308,7 @@ def bar_chart(timings: list[Timing], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    timings = [t for t in timings if not math.isnan(t.seconds)]
     labels = [f"{t.contender}\n{t.threads}T b{t.batch_size}" for t in timings]
     figure, axes = plt.subplots(figsize=(max(6.0, 0.6 * len(timings)), 4.5))
     axes.bar(range(len(timings)), [t.seconds for t in timings], color="tab:blue")
@@ -241,3 +358,24 @@ def epoch_time_by_state(
         seconds[label] = min(times)
         log(f"  {backend} {label}: {seconds[label]:.3f} s")
     return seconds
+
+
+def targets_table(timings: list[Timing], scaling: dict[int, float], backend: str = "fastmlp cpp") -> str:
+    """The round's targets (issue 13) as same-run ratios of the batch-64 rows; '-' where a row is missing."""
+    t = {(x.contender, x.threads): x.seconds for x in timings if x.batch_size == 64}
+
+    def ratio(a: tuple[str, int], b: tuple[str, int]) -> str:
+        num, den = t.get(a, math.nan), t.get(b, math.nan)
+        return "-" if math.isnan(num) or math.isnan(den) else f"{num / den:.2f}x"
+
+    jax = "JAX jit(lax.scan) epoch"
+    alone = f"{scaling[2] / scaling[1]:.2f}x (alone)" if 1 in scaling and 2 in scaling else "-"
+    rows = [
+        ("cpp 1 thread <= 0.5x JAX pinned to 1 thread", ratio((backend, 1), (jax, 1))),
+        ("cpp 2 threads <= 0.5x JAX on 2 threads", ratio((backend, 2), (jax, 2))),
+        ("cpp 1 thread <= 0.5x the dense GEMM floor", ratio((backend, 1), ("dense GEMM floor", 1))),
+        ("cpp 2 threads <= 0.55x cpp 1 thread", f"{ratio((backend, 2), (backend, 1))} (table); {alone}"),
+        ("numba 1 thread <= 1.25x cpp", ratio(("fastmlp numba", 1), (backend, 1))),
+        ("cpp 1 thread vs torch.compile 1 thread", ratio((backend, 1), ("PyTorch torch.compile", 1))),
+    ]
+    return "| target | measured |\n|---|---|\n" + "".join(f"| {a} | {b} |\n" for a, b in rows)

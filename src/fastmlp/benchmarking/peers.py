@@ -1,65 +1,97 @@
 """What fastmlp's training epoch is measured against: the same epoch written without fastmlp.
 
 All peers train the assignment's TwoLayerNet (784-H-10, sigmoid hidden layer, softmax
-cross-entropy, SGD with L2 on the weight matrices) over one shuffled epoch, so their times are
-directly comparable with ``fastmlp.train``'s epoch.
+cross-entropy, SGD with L2 on the weight matrices: dW += reg * W) over one shuffled epoch, so
+their times are directly comparable with ``fastmlp.train``'s epoch. Every trainable peer starts
+from the parameters it is given (``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,)) and
+reports them back with ``params()``, so the bench can check that all contenders reach the same
+accuracy after the same epochs from the same initialisation.
+
+The framework peers are optional (``pip install "fastmlp[peers]"``): PyTorch eager,
+``torch.compile`` of the train step, and JAX (the whole epoch as one ``jax.jit`` of a
+``lax.scan`` over the batches, the row gather inside the jit).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib.util
+from typing import Any, Protocol
 
 import numpy as np
 
+Params = dict[str, np.ndarray]
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
-def _init(rng: np.random.Generator, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
-    return (0.001 * rng.standard_normal(shape)).astype(dtype)
+
+class Trainer(Protocol):
+    """One contender's model: ``epoch(order)`` trains over x[order]; ``params()`` copies them out."""
+
+    def epoch(self, order: np.ndarray) -> object: ...
+
+    def params(self) -> Params: ...
 
 
-def numpy_assignment_epoch(
-    x: np.ndarray,
-    y: np.ndarray,
-    order: np.ndarray,
-    batch_size: int,
-    hidden: int = 128,
-    lr: float = 0.1,
-    reg: float = 1e-3,
-) -> float:
-    """One epoch as the course assignment writes it: plain NumPy expressions, fresh temporaries.
+def installed(framework: str) -> bool:
+    """Whether ``torch`` / ``jax`` can be imported (without importing it)."""
+    return importlib.util.find_spec(framework) is not None
 
-    x (N, D) float, y (N,) int, order (N,) permutation. Returns the mean batch loss.
-    """
-    rng = np.random.default_rng(0)
-    n_classes = 10
-    w1 = _init(rng, (x.shape[1], hidden), x.dtype)
-    b1 = np.zeros(hidden, x.dtype)
-    w2 = _init(rng, (hidden, n_classes), x.dtype)
-    b2 = np.zeros(n_classes, x.dtype)
-    losses = []
-    for start in range(0, len(order), batch_size):
-        index = order[start : start + batch_size]
-        xb, yb = x[index], y[index]
-        n = len(index)
-        z1 = xb @ w1 + b1
-        a1 = 1 / (1 + np.exp(-z1))
-        scores = a1 @ w2 + b2
-        e = np.exp(scores - scores.max(axis=1, keepdims=True))
-        probs = e / e.sum(axis=1, keepdims=True)
-        losses.append(-np.mean(np.log(probs[np.arange(n), yb])))
-        dscores = probs.copy()
-        dscores[np.arange(n), yb] -= 1
-        dscores /= n
-        dw2 = a1.T @ dscores + reg * w2
-        db2 = dscores.sum(axis=0)
-        da1 = dscores @ w2.T
-        dz1 = da1 * a1 * (1 - a1)
-        dw1 = xb.T @ dz1 + reg * w1
-        db1 = dz1.sum(axis=0)
-        w1 -= lr * dw1
-        b1 -= lr * db1
-        w2 -= lr * dw2
-        b2 -= lr * db2
-    return float(np.mean(losses))
+
+def initial_params(n_inputs: int, hidden: int, n_classes: int, dtype: Any) -> Params:
+    """fastmlp's own TwoLayerNet initialisation (seed 1024), the common start of every contender."""
+    from ..models import TwoLayerNet
+
+    model = TwoLayerNet(n_inputs, hidden, n_classes, dtype=dtype, backend="numpy")
+    return {name: model.params[name].copy() for name in PARAM_NAMES}
+
+
+def accuracy(params: Params, x: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of rows of x (N, D) whose arg-max score equals y (N,)."""
+    hidden = 1.0 / (1.0 + np.exp(-(x @ params["W1"] + params["b1"])))
+    scores = hidden @ params["W2"] + params["b2"]
+    return float(np.mean(np.argmax(scores, axis=1) == y))
+
+
+class NumpyAssignment:
+    """The epoch as the course assignment writes it: plain NumPy expressions, fresh temporaries."""
+
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, init: Params, batch_size: int, lr: float = 0.1, reg: float = 1e-3
+    ) -> None:
+        self.x, self.y, self.batch_size, self.lr, self.reg = x, y, batch_size, lr, reg
+        self.p = {name: value.copy() for name, value in init.items()}
+
+    def epoch(self, order: np.ndarray) -> float:
+        """x (N, D) float, y (N,) int, order (S,) row indices. Returns the mean batch loss."""
+        w1, b1, w2, b2 = (self.p[name] for name in PARAM_NAMES)
+        lr, reg = self.lr, self.reg
+        losses = []
+        for start in range(0, len(order), self.batch_size):
+            index = order[start : start + self.batch_size]
+            xb, yb = self.x[index], self.y[index]
+            n = len(index)
+            z1 = xb @ w1 + b1
+            a1 = 1 / (1 + np.exp(-z1))
+            scores = a1 @ w2 + b2
+            e = np.exp(scores - scores.max(axis=1, keepdims=True))
+            probs = e / e.sum(axis=1, keepdims=True)
+            losses.append(-np.mean(np.log(probs[np.arange(n), yb])))
+            dscores = probs.copy()
+            dscores[np.arange(n), yb] -= 1
+            dscores /= n
+            dw2 = a1.T @ dscores + reg * w2
+            db2 = dscores.sum(axis=0)
+            da1 = dscores @ w2.T
+            dz1 = da1 * a1 * (1 - a1)
+            dw1 = xb.T @ dz1 + reg * w1
+            db1 = dz1.sum(axis=0)
+            w1 -= lr * dw1
+            b1 -= lr * db1
+            w2 -= lr * dw2
+            b2 -= lr * db2
+        return float(np.mean(losses))
+
+    def params(self) -> Params:
+        return {name: value.copy() for name, value in self.p.items()}
 
 
 def gemm_floor_epoch(x: np.ndarray, order: np.ndarray, batch_size: int, hidden: int = 128) -> None:
@@ -71,8 +103,8 @@ def gemm_floor_epoch(x: np.ndarray, order: np.ndarray, batch_size: int, hidden: 
     """
     rng = np.random.default_rng(0)
     n_inputs, n_classes = x.shape[1], 10
-    w1 = _init(rng, (n_inputs, hidden), x.dtype)
-    w2 = _init(rng, (hidden, n_classes), x.dtype)
+    w1 = (0.001 * rng.standard_normal((n_inputs, hidden))).astype(x.dtype)
+    w2 = (0.001 * rng.standard_normal((hidden, n_classes))).astype(x.dtype)
     dw1 = np.empty_like(w1)
     dw2 = np.empty_like(w2)
     for start in range(0, len(order), batch_size):
@@ -86,40 +118,135 @@ def gemm_floor_epoch(x: np.ndarray, order: np.ndarray, batch_size: int, hidden: 
         np.matmul(xb.T, da, out=dw1)
 
 
-def torch_epoch_factory(
-    x: np.ndarray, y: np.ndarray, hidden: int = 128, lr: float = 0.1, reg: float = 1e-3
-) -> Any:
-    """Build a PyTorch CPU eager epoch with the same model and optimiser; needs ``torch``.
+class TorchTrainer:
+    """PyTorch CPU: nn.Sequential, CrossEntropyLoss, loss.backward(), optim.SGD; needs ``torch``.
 
-    Returns ``epoch(order, batch_size) -> mean loss``. L2 is applied to the weight matrices
-    only (two parameter groups), as in the assignment.
+    ``compiled``: the whole train step (gather, forward, backward, optimizer step) goes through
+    ``torch.compile``. L2 is applied to the weight matrices only (two parameter groups), as in
+    the assignment; torch keeps a Linear's weight as (out, in), so W1 and W2 are transposed.
     """
-    import torch
 
-    dtype = torch.float32 if x.dtype == np.float32 else torch.float64
-    xt = torch.from_numpy(x)
-    yt = torch.from_numpy(y.astype(np.int64))
-    model = torch.nn.Sequential(
-        torch.nn.Linear(x.shape[1], hidden), torch.nn.Sigmoid(), torch.nn.Linear(hidden, 10)
-    ).to(dtype)
-    weights = [model[0].weight, model[2].weight]
-    biases = [model[0].bias, model[2].bias]
-    optimizer = torch.optim.SGD(
-        [{"params": weights, "weight_decay": reg}, {"params": biases, "weight_decay": 0.0}], lr=lr
-    )
-    loss_fn = torch.nn.CrossEntropyLoss()
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        init: Params,
+        batch_size: int,
+        *,
+        compiled: bool,
+        lr: float = 0.1,
+        reg: float = 1e-3,
+    ) -> None:
+        import torch
 
-    def epoch(order: np.ndarray, batch_size: int) -> float:
-        total, batches = 0.0, 0
-        index = torch.from_numpy(order.astype(np.int64))
-        for start in range(0, len(order), batch_size):
-            rows = index[start : start + batch_size]
+        self.batch_size = batch_size
+        self.xt = torch.from_numpy(x)
+        self.yt = torch.from_numpy(y.astype(np.int64))
+        hidden, n_classes = init["W2"].shape
+        dtype = torch.float32 if x.dtype == np.float32 else torch.float64
+        model: Any = torch.nn.Sequential(
+            torch.nn.Linear(x.shape[1], hidden), torch.nn.Sigmoid(), torch.nn.Linear(hidden, n_classes)
+        ).to(dtype)
+        with torch.no_grad():
+            model[0].weight.copy_(torch.from_numpy(init["W1"].T.copy()))
+            model[0].bias.copy_(torch.from_numpy(init["b1"]))
+            model[2].weight.copy_(torch.from_numpy(init["W2"].T.copy()))
+            model[2].bias.copy_(torch.from_numpy(init["b2"]))
+        self.model = model
+        optimizer = torch.optim.SGD(
+            [
+                {"params": [model[0].weight, model[2].weight], "weight_decay": reg},
+                {"params": [model[0].bias, model[2].bias], "weight_decay": 0.0},
+            ],
+            lr=lr,
+        )
+        loss_fn = torch.nn.CrossEntropyLoss()
+        xt, yt = self.xt, self.yt
+
+        def step(rows: Any) -> Any:
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(xt[rows]), yt[rows])
             loss.backward()
             optimizer.step()
-            total += float(loss.detach())
+            return loss.detach()
+
+        self.step = torch.compile(step) if compiled else step
+
+    def epoch(self, order: np.ndarray) -> float:
+        import torch
+
+        total, batches = 0.0, 0
+        index = torch.from_numpy(order.astype(np.int64))
+        for start in range(0, len(order), self.batch_size):
+            total += float(self.step(index[start : start + self.batch_size]))
             batches += 1
         return total / batches
 
-    return epoch
+    def params(self) -> Params:
+        m = self.model
+        tensors = (m[0].weight.T, m[0].bias, m[2].weight.T, m[2].bias)
+        return {name: t.detach().numpy().copy() for name, t in zip(PARAM_NAMES, tensors, strict=True)}
+
+
+class JaxTrainer:
+    """JAX: the whole epoch as one ``jax.jit`` of a ``lax.scan`` over the batches; needs ``jax``.
+
+    The batch rows are gathered inside the jit (x and y are arguments, not constants folded into
+    the program). The gradient comes from ``jax.value_and_grad`` of the mean cross-entropy; the
+    update is W -= lr * (dW + reg * W) for the weight matrices, b -= lr * db for the biases.
+    A trailing partial batch, if any, runs through the same step in a second scan.
+    """
+
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, init: Params, batch_size: int, lr: float = 0.1, reg: float = 1e-3
+    ) -> None:
+        import jax
+
+        if x.dtype == np.float64:
+            jax.config.update("jax_enable_x64", True)  # else JAX silently computes in float32
+        import jax.numpy as jnp
+        from jax import lax
+
+        self.batch_size = batch_size
+        self.x = jnp.asarray(x)
+        self.y = jnp.asarray(y.astype(np.int32))
+        self.p = {name: jnp.asarray(value) for name, value in init.items()}
+
+        def loss(p: Any, xb: Any, yb: Any) -> Any:
+            hidden = jax.nn.sigmoid(xb @ p["W1"] + p["b1"])
+            scores = hidden @ p["W2"] + p["b2"]
+            log_probs = jax.nn.log_softmax(scores, axis=1)
+            return -jnp.mean(jnp.take_along_axis(log_probs, yb[:, None], axis=1))
+
+        def step(carry: Any, rows: Any) -> Any:
+            p, xs, ys = carry
+            value, grads = jax.value_and_grad(loss)(p, xs[rows], ys[rows])
+            updated = {
+                name: p[name] - lr * (grads[name] + reg * p[name] if name.startswith("W") else grads[name])
+                for name in p
+            }
+            return (updated, xs, ys), value
+
+        def epoch(p: Any, xs: Any, ys: Any, batches: Any) -> Any:
+            (p, _, _), losses = lax.scan(step, (p, xs, ys), batches)
+            return p, losses
+
+        self._epoch = jax.jit(epoch, donate_argnums=0)
+
+    def epoch(self, order: np.ndarray) -> float:
+        import jax.numpy as jnp
+
+        full = len(order) // self.batch_size * self.batch_size
+        losses = []
+        if full:
+            batches = jnp.asarray(order[:full].astype(np.int32).reshape(-1, self.batch_size))
+            self.p, part = self._epoch(self.p, self.x, self.y, batches)
+            losses.append(np.asarray(part))
+        if full < len(order):
+            rest = jnp.asarray(order[full:].astype(np.int32).reshape(1, -1))
+            self.p, part = self._epoch(self.p, self.x, self.y, rest)
+            losses.append(np.asarray(part))
+        return float(np.concatenate(losses).mean())  # np.asarray above waited for the result
+
+    def params(self) -> Params:
+        return {name: np.array(value) for name, value in self.p.items()}

@@ -1,27 +1,34 @@
-"""``fastmlp bench``'s report: bench.md (the timing table, the thread scaling of the default
-backend, one epoch at the states the tables' runs pass through) and bench.png."""
+"""``fastmlp bench``'s report: bench.md (the timing table, the targets as same-run ratios, the
+accuracy check, the thread scaling of the default backend, one epoch at the states the tables'
+runs pass through) and bench.png."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from .epochs import Timing, bar_chart, markdown_table
+from .epochs import Timing, accuracy_table, bar_chart, markdown_table, targets_table
 
 
 def bench_markdown(
     timings: list[Timing],
     scaling: dict[int, float],
     states: dict[str, float],
+    accuracies: Any,
     *,
     backend: str,
     build: str,
     repeats: int,
 ) -> str:
     """The whole report as Markdown; ``scaling`` is seconds by thread count for ``backend`` alone
-    (timed ``repeats`` times each), ``states`` seconds by training state."""
+    (timed ``repeats`` times each), ``states`` seconds by training state, ``accuracies`` what
+    ``epochs.same_accuracy`` measured."""
     fewest = min(scaling)
     one = scaling[fewest]
     text = f"Build: {build}\n\n" + markdown_table(timings)
+    text += "\n\nTargets (same-run ratios, batch 64):\n\n" + targets_table(timings, scaling)
+    text += "\n\nAccuracy check, every trainable contender after 1 epoch from the same init:\n\n"
+    text += accuracy_table(accuracies)
     text += (
         f"\n\nThread scaling: {backend} alone, batch 64, the thread counts alternating"
         f" ({repeats} repeats each, minimum):\n\n"

@@ -1,0 +1,87 @@
+"""Compare builds of the compiled module: native epochs, each build in its own process, in turns.
+
+    python benchmarks/compare_builds.py BUILD_A.so BUILD_B.so [...] [--rounds 4] [--epochs 6]
+
+Each ``.so`` is a ``fastmlp._cpp`` or ``fastmlp._cpp_vN`` from any build directory (for example a
+``cmake -S . -B DIR`` build of another commit, or of ``-DFASTMLP_NATIVE_ARCH=OFF``). Each round
+runs every build once, in a fresh interpreter that loads it as fastmlp's compiled module; each
+run trains a TwoLayerNet 784-128-10 on the MNIST training rows (batch 64, lr 0.1, reg 1e-3) for
+one warm-up and ``--epochs`` timed epochs and prints the best wall time, the best CPU time of the
+thread (which other tenants of a shared host disturb far less) and a hash of W1 afterwards (equal
+hashes: the builds compute the same bits). At 1 thread the process is pinned to one CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def run_one(path: str, threads: int, epochs: int, dtype: str) -> str:
+    name = "fastmlp." + Path(path).name.split(".")[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    from fastmlp import _isa
+
+    _isa.load = lambda: module  # cpp_backend takes whatever _isa.load() returns
+    import numpy as np
+
+    import fastmlp
+    from fastmlp.data import load_mnist
+    from fastmlp.models import TwoLayerNet
+    from fastmlp.optim import SGD
+    from fastmlp.train import train_epoch
+
+    data = load_mnist(dtype=dtype, quiet=True)
+    fastmlp.set_num_threads(threads)
+    if threads == 1:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    model = TwoLayerNet(dtype=dtype, backend="cpp")
+    optimizer = SGD(0.1, reg=1e-3)
+    rng = np.random.default_rng(0)
+    x, y = data.x_train, data.y_train
+    train_epoch(model, optimizer, x, y, rng.permutation(len(x)), 64)
+    wall = cpu = float("inf")
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        train_epoch(model, optimizer, x, y, order, 64)
+        wall = min(wall, time.perf_counter() - start)
+        cpu = min(cpu, time.thread_time() - start_cpu)
+    digest = hashlib.sha1(model.params["W1"].tobytes()).hexdigest()[:8]
+    return f"{wall:.4f}/{cpu:.4f} {digest}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("builds", nargs="+")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(run_one(args.builds[0], args.threads, args.epochs, args.dtype))
+        return
+    print("each cell: best wall s / best thread CPU s, W1 hash;", " | ".join(args.builds))
+    for round_ in range(1, args.rounds + 1):
+        cells = []
+        for build in args.builds:
+            command = [sys.executable, __file__, build, "--child", f"--epochs={args.epochs}"]
+            command += [f"--threads={args.threads}", f"--dtype={args.dtype}"]
+            result = subprocess.run(command, capture_output=True, text=True, check=True)
+            cells.append(result.stdout.strip())
+        print(f"round {round_}: " + " | ".join(cells), flush=True)
+
+
+if __name__ == "__main__":
+    main()
