@@ -125,20 +125,25 @@ def validate(config: Any) -> dict[str, dict[str, Any]]:
     return result
 
 
-def load_config(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """Read and validate a YAML configuration file."""
+def read_yaml(path: str | os.PathLike[str], flag: str) -> Any:
+    """The content of the YAML file at ``path``, given on the command line as ``flag``; a file that
+    cannot be read or parsed is a ConfigError naming the flag and the file."""
     import yaml
 
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(f"--config: cannot read {str(path)!r}: {error.strerror or error}") from error
+        raise ConfigError(f"{flag}: cannot read {str(path)!r}: {error.strerror or error}") from error
     try:
-        loaded = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ConfigError(f"--config: {path} is not valid YAML ({str(error).splitlines()[0]})") from error
-    return validate(loaded)
+        raise ConfigError(f"{flag}: {path} is not valid YAML ({str(error).splitlines()[0]})") from error
+
+
+def load_config(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """Read and validate a YAML configuration file."""
+    return validate(read_yaml(path, "--config"))
 
 
 def build_from_config(

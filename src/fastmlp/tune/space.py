@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError
+from ..config import ConfigError, read_yaml
 
 # knob -> (value type, rule on every value, where it goes in the configuration)
 KNOBS: dict[str, tuple[type, str]] = {
@@ -168,17 +168,8 @@ def parse_space(section: Any) -> SearchSpace:
 
 def load_space(path: str | os.PathLike[str]) -> SearchSpace:
     """Read a YAML file whose only section is ``Search``."""
-    import yaml
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"--space: cannot read {str(path)!r}: {error.strerror or error}") from error
-    try:
-        loaded = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"--space: {path} is not valid YAML ({str(error).splitlines()[0]})") from error
+    loaded = read_yaml(path, "--space")
     if not isinstance(loaded, dict) or set(loaded) != {"Search"}:
         found = sorted(loaded) if isinstance(loaded, dict) else type(loaded).__name__
         raise ConfigError(f"--space: {path} must hold exactly one section, Search; found {found}")
