@@ -65,15 +65,20 @@ def _check_value(key: str, value: Any, types: tuple[type, ...], rule: str | None
         raise ConfigError(f"{key} must be {names}, got {type(value).__name__} ({value!r})")
     if bool in types:
         return
-    number = float(value)  # type: ignore[arg-type]  # an int or float by the check above
-    if rule == "positive" and not number > 0:
-        raise ConfigError(f"{key} must be > 0, got {value}")
-    if rule == "non-negative" and not number >= 0:
-        raise ConfigError(f"{key} must be >= 0, got {value}")
-    if rule == "fraction" and not 0 <= number < 1:
-        raise ConfigError(f"{key} must be in [0, 1), got {value}")
-    if number != number:
+    if rule is not None:
+        check_rule(key, value, rule)  # type: ignore[arg-type]  # an int or float by the checks above
+    if value != value:
         raise ConfigError(f"{key} must be a number, got NaN")
+
+
+def check_rule(key: str, value: float, rule: str) -> None:
+    """``value`` obeys ``rule`` ("positive", "non-negative" or "fraction": in [0, 1))."""
+    if rule == "positive" and not value > 0:
+        raise ConfigError(f"{key} must be > 0, got {value}")
+    if rule == "non-negative" and not value >= 0:
+        raise ConfigError(f"{key} must be >= 0, got {value}")
+    if rule == "fraction" and not 0 <= value < 1:
+        raise ConfigError(f"{key} must be in [0, 1), got {value}")
 
 
 def validate(config: Any) -> dict[str, dict[str, Any]]:
