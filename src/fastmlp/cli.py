@@ -293,21 +293,26 @@ def _command_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_line(name: str) -> str:
+    """The command as typed, for the report's "made by" line (``fastmlp NAME`` when called from
+    Python rather than the shell)."""
+    return "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == [name] else f"fastmlp {name}"
+
+
+def _options(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The parsed options ``names`` as keyword arguments of the same names."""
+    return {name: getattr(args, name) for name in names}
+
+
 def _command_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
     from .reproduce.compare import verdict
 
-    command = "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] else "fastmlp reproduce"
     records = reproduce(
         args.out,
-        backend=args.backend,
-        seed=args.seed,
-        seeds=args.seeds,
         n_jobs=args.jobs,
-        scheduler=args.scheduler,
-        quick=args.quick,
-        data_dir=args.data_dir,
-        command=command,
+        command=_command_line("reproduce"),
+        **_options(args, "backend", "seed", "seeds", "scheduler", "quick", "data_dir"),
     )
     outcome = verdict(records)
     print(outcome.line())
@@ -323,25 +328,18 @@ def _command_tune(args: argparse.Namespace) -> int:
     require_optuna()
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
-    command = "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["tune"] else "fastmlp tune"
     space = load_space(args.space) if args.space else DEFAULT_SPACE
+    base = load_config(args.config) if args.config else None
     try:
         result = tune(
             args.out,
-            base=load_config(args.config) if args.config else None,
-            trials=args.trials,
-            timeout=args.timeout,
-            epochs=args.epochs,
-            study=args.study,
-            storage=args.storage,
-            jobs=args.jobs,
-            scheduler=args.scheduler,
-            seed=args.seed,
-            backend=args.backend,
-            data_dir=args.data_dir,
-            allow_any_size=args.allow_any_size,
-            command=command,
+            base=base,
             space=space,
+            command=_command_line("tune"),
+            **_options(args, "trials", "timeout", "epochs", "study", "storage"),  # the study
+            **_options(
+                args, "jobs", "scheduler", "seed", "backend", "data_dir", "allow_any_size"
+            ),  # its runs
         )
     except TuneInterrupted as interrupted:
         print(f"fastmlp: {interrupted}", file=sys.stderr)
