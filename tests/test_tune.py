@@ -54,6 +54,24 @@ def _space(**knobs):
     return parse_space(knobs)
 
 
+@pytest.fixture
+def run_tune(tmp_path, data_dir):
+    """``tune`` into tmp_path on the synthetic data and BACKEND, silently; keywords give the rest."""
+
+    def run(**options):
+        return tune(
+            tmp_path, backend=BACKEND, data_dir=data_dir, allow_any_size=True, log=lambda _: None, **options
+        )
+
+    return run
+
+
+def _tune_args(out, data_dir):
+    """``fastmlp tune`` arguments for the synthetic data and BACKEND, one worker, output in ``out``."""
+    where = ["--out", str(out), "--data-dir", data_dir]
+    return [*"tune --allow-any-size --jobs 1 --backend".split(), BACKEND, *where]
+
+
 SMALL = {"learning_rate": {"low": 0.05, "high": 0.5, "log": True}, "hidden_size": [16, 32]}
 
 
@@ -61,18 +79,8 @@ def test_the_space_file_is_the_default_space():
     assert load_space(ROOT / "configs" / "tune_space.yaml") == DEFAULT_SPACE
 
 
-def test_two_processes_lose_and_duplicate_no_trial(tmp_path, data_dir):
-    result = tune(
-        tmp_path,
-        space=_space(**SMALL),
-        trials=6,
-        epochs=3,
-        jobs=2,
-        backend=BACKEND,
-        data_dir=data_dir,
-        allow_any_size=True,
-        log=lambda _: None,
-    )
+def test_two_processes_lose_and_duplicate_no_trial(tmp_path, run_tune):
+    result = run_tune(space=_space(**SMALL), trials=6, epochs=3, jobs=2)
     trials = _study(tmp_path).get_trials()
     assert [t.number for t in trials] == list(range(6))
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
@@ -84,22 +92,7 @@ def test_two_processes_lose_and_duplicate_no_trial(tmp_path, data_dir):
 
 def test_ctrl_c_then_the_same_command_resumes(tmp_path, data_dir):
     out = tmp_path / "reports"
-    args = [
-        "tune",
-        "--out",
-        str(out),
-        "--data-dir",
-        data_dir,
-        "--allow-any-size",
-        "--backend",
-        BACKEND,
-        "--jobs",
-        "1",
-        "--epochs",
-        "4",
-        "--trials",
-        "60",
-    ]
+    args = [*_tune_args(out, data_dir), "--epochs", "4", "--trials", "60"]
     space = tmp_path / "space.yaml"
     space.write_text(
         "Search:\n  learning_rate: {low: 0.05, high: 0.5, log: true}\n  hidden_size: [16, 32, 64]\n"
@@ -151,18 +144,7 @@ def test_ctrl_c_then_the_same_command_resumes(tmp_path, data_dir):
 
 
 def test_a_resume_with_other_settings_is_refused(tmp_path, data_dir, capsys):
-    common = [
-        "tune",
-        "--out",
-        str(tmp_path),
-        "--data-dir",
-        data_dir,
-        "--allow-any-size",
-        "--backend",
-        BACKEND,
-        "--jobs",
-        "1",
-    ]
+    common = _tune_args(tmp_path, data_dir)
     space = tmp_path / "space.yaml"
     space.write_text("Search:\n  hidden_size: [16, 32]\n")
     assert main([*common, "--space", str(space), "--trials", "2", "--epochs", "2"]) == 0
@@ -173,40 +155,20 @@ def test_a_resume_with_other_settings_is_refused(tmp_path, data_dir, capsys):
     assert len(error.splitlines()) == 1
 
 
-def test_a_dask_cluster_runs_the_trials(tmp_path, data_dir):
+def test_a_dask_cluster_runs_the_trials(tmp_path, run_tune):
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        result = tune(
-            tmp_path,
-            space=_space(**SMALL),
-            trials=3,
-            epochs=2,
-            backend=BACKEND,
-            data_dir=data_dir,
-            allow_any_size=True,
-            scheduler=cluster.scheduler_address,
-            log=lambda _: None,
-        )
+        result = run_tune(space=_space(**SMALL), trials=3, epochs=2, scheduler=cluster.scheduler_address)
     assert [t.number for t in _study(tmp_path).get_trials()] == [0, 1, 2]
     assert result.counts["COMPLETE"] + result.counts["PRUNED"] == 3
 
 
-def test_the_pruner_stops_hopeless_trials(tmp_path, data_dir):
+def test_the_pruner_stops_hopeless_trials(tmp_path, run_tune):
     # lr 1e-4 does not move in 8 epochs (chance accuracy), the others learn by epoch 3: once five
     # trials have finished, the median at epoch 3 is a learning one, and lr 1e-4 falls below it.
     space = _space(learning_rate=[1.0e-4, 0.5, 1.0, 1.5], hidden_size=[32])
-    tune(
-        tmp_path,
-        space=space,
-        trials=16,
-        epochs=8,
-        jobs=1,
-        backend=BACKEND,
-        data_dir=data_dir,
-        allow_any_size=True,
-        log=lambda _: None,
-    )
+    run_tune(space=space, trials=16, epochs=8, jobs=1)
     pruned = [t for t in _study(tmp_path).get_trials() if t.state.name == "PRUNED"]
     assert pruned
     for trial in pruned:
@@ -214,19 +176,9 @@ def test_the_pruner_stops_hopeless_trials(tmp_path, data_dir):
         assert trial.user_attrs["reason"].startswith("pruned after epoch")
 
 
-def test_a_diverging_trial_is_recorded_and_the_study_goes_on(tmp_path, data_dir):
+def test_a_diverging_trial_is_recorded_and_the_study_goes_on(tmp_path, run_tune):
     space = _space(learning_rate=[0.1, 1.0e30], hidden_size=[16, 32])
-    result = tune(
-        tmp_path,
-        space=space,
-        trials=8,
-        epochs=3,
-        jobs=1,
-        backend=BACKEND,
-        data_dir=data_dir,
-        allow_any_size=True,
-        log=lambda _: None,
-    )
+    result = run_tune(space=space, trials=8, epochs=3, jobs=1)
     trials = _study(tmp_path).get_trials()
     diverged = [t for t in trials if t.params["learning_rate"] == 1.0e30]
     assert diverged and len(diverged) < len(trials)
@@ -236,19 +188,9 @@ def test_a_diverging_trial_is_recorded_and_the_study_goes_on(tmp_path, data_dir)
     assert result.best["params"]["learning_rate"] == 0.1 and np.isfinite(result.best["test_acc"])
 
 
-def test_the_best_config_retrains_to_the_same_model(tmp_path, data_dir, capsys):
+def test_the_best_config_retrains_to_the_same_model(tmp_path, data_dir, run_tune, capsys):
     space = _space(**SMALL, reg={"low": 1.0e-5, "high": 1.0e-3, "log": True})
-    result = tune(
-        tmp_path,
-        space=space,
-        trials=4,
-        epochs=3,
-        jobs=1,
-        backend=BACKEND,
-        data_dir=data_dir,
-        allow_any_size=True,
-        log=lambda _: None,
-    )
+    result = run_tune(space=space, trials=4, epochs=3, jobs=1)
     assert result.best["retrained_val_acc"] == result.best["val_acc"]
     run = tmp_path / "run.json"
     code = main(

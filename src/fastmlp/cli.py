@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .backends import KNOWN_BACKENDS
 from .errors import FastmlpError
@@ -55,6 +55,34 @@ ANY_SIZE_HELP = (
 )
 
 
+# Options more than one command takes: the same flag, type and default everywhere; a command
+# without a default help here words it for its own case.
+_SHARED_OPTIONS: dict[str, dict[str, Any]] = {
+    "--backend": {"choices": KNOWN_BACKENDS, "help": "kernel backend (default: fastest available)"},
+    "--dtype": {
+        "choices": ("float32", "float64"),
+        "default": "float32",
+        "help": "floating-point type (default float32)",
+    },
+    "--epochs": {"type": _int_at_least(1, "--epochs")},
+    "--seed": {"type": _int_at_least(0, "--seed"), "default": 0},
+    "--jobs": {"type": _int_at_least(1, "--jobs")},
+    "--scheduler": {},
+    "--out": {"default": "reports"},
+    "--data-dir": {"help": "directory with the MNIST CSV or IDX files"},
+    "--allow-any-size": {"action": "store_true", "help": ANY_SIZE_HELP},
+    "--json": {},
+}
+
+
+def _add_shared(parser: argparse.ArgumentParser, flag: str, help: str | None = None, **options: Any) -> None:
+    """Add the shared option ``flag`` to one command: ``help`` and ``options`` replace its defaults."""
+    keywords = {**_SHARED_OPTIONS[flag], **options}
+    if help is not None:
+        keywords["help"] = help
+    parser.add_argument(flag, **keywords)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fastmlp", description="Fast CPU training of small MLPs; reproduces the course assignment."
@@ -66,25 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train one configuration (the assignment's YAML file)")
     train.add_argument("--config", required=True, help="YAML file with sections Train and Model")
-    train.add_argument(
-        "--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: fastest available)"
-    )
-    train.add_argument(
-        "--dtype",
-        choices=("float32", "float64"),
-        default="float32",
-        help="floating-point type (default float32)",
-    )
-    train.add_argument("--epochs", type=_int_at_least(1, "--epochs"), help="override Train.epochs")
-    train.add_argument("--seed", type=_int_at_least(0, "--seed"), default=0, help="shuffle seed (default 0)")
+    _add_shared(train, "--backend")
+    _add_shared(train, "--dtype")
+    _add_shared(train, "--epochs", "override Train.epochs")
+    _add_shared(train, "--seed", "shuffle seed (default 0)")
     train.add_argument(
         "--threads", type=_int_at_least(1, "--threads"), help="compute threads (default: all cores)"
     )
-    train.add_argument(
-        "--data-dir", help="directory with the MNIST CSV or IDX files (default: cache or download)"
-    )
-    train.add_argument("--allow-any-size", action="store_true", help=ANY_SIZE_HELP)
-    train.add_argument("--json", help="write the run (config, history, best, ...) to this JSON file")
+    _add_shared(train, "--data-dir", "directory with the MNIST CSV or IDX files (default: cache or download)")
+    _add_shared(train, "--allow-any-size")
+    _add_shared(train, "--json", "write the run (config, history, best, ...) to this JSON file")
     train.add_argument("--plot", help="write the two-panel learning-curve PNG here")
     train.add_argument("--save", help="save the best model (.npz) here")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines or progress bar")
@@ -94,24 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--where", action="store_true", help="print the data source (default)")
     action.add_argument("--fetch", action="store_true", help="download and cache MNIST now")
     action.add_argument("--verify", action="store_true", help="load and check the data")
-    data.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
-    data.add_argument("--allow-any-size", action="store_true", help=ANY_SIZE_HELP)
+    _add_shared(data, "--data-dir")
+    _add_shared(data, "--allow-any-size")
 
     reproduce = commands.add_parser("reproduce", help="every table and learning curve of the assignment")
-    reproduce.add_argument(
-        "--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: fastest available)"
-    )
-    reproduce.add_argument("--out", default="reports", help="output directory (default: reports/)")
-    reproduce.add_argument(
-        "--jobs", type=_int_at_least(1, "--jobs"), help="worker processes (default: one per core)"
-    )
-    reproduce.add_argument("--seed", type=_int_at_least(0, "--seed"), default=0, help="first shuffle seed")
+    _add_shared(reproduce, "--backend")
+    _add_shared(reproduce, "--out", "output directory (default: reports/)")
+    _add_shared(reproduce, "--jobs", "worker processes (default: one per core)")
+    _add_shared(reproduce, "--seed", "first shuffle seed")
     reproduce.add_argument(
         "--seeds", type=_int_at_least(1, "--seeds"), default=1, help="shuffle seeds per configuration"
     )
-    reproduce.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the jobs on")
+    _add_shared(reproduce, "--scheduler", "address of a Dask distributed scheduler to run the jobs on")
     reproduce.add_argument("--quick", action="store_true", help="data subset and 3 epochs: a smoke test")
-    reproduce.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
+    _add_shared(reproduce, "--data-dir")
     reproduce.add_argument(
         "--fail-on-mismatch",
         action="store_true",
@@ -121,20 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="time one training epoch per backend and peer; write a chart")
     bench.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     bench.add_argument("--batch-sizes", default="64", help="comma-separated batch sizes (default 64)")
-    bench.add_argument(
-        "--dtype",
-        choices=("float32", "float64"),
-        default="float32",
-        help="floating-point type (default float32)",
-    )
+    _add_shared(bench, "--dtype")
     bench.add_argument(
         "--repeats",
         type=_int_at_least(1, "--repeats"),
         default=3,
         help="timed epochs per backend, thread count and batch size; the minimum is reported (default 3)",
     )
-    bench.add_argument("--out", default="reports", help="directory for bench.md and bench.png")
-    bench.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
+    _add_shared(bench, "--out", "directory for bench.md and bench.png")
+    _add_shared(bench, "--data-dir")
     bench.add_argument(
         "--summary",
         metavar="RESULTS_JSON",
@@ -183,31 +193,22 @@ def _add_tune_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="trials in the study, in total (default 100)",
     )
     tune.add_argument("--timeout", type=float, help="start no trial after this many seconds")
-    tune.add_argument(
-        "--epochs",
-        type=_int_at_least(1, "--epochs"),
-        default=20,
-        help="epochs per trial at most (default 20)",
-    )
+    _add_shared(tune, "--epochs", "epochs per trial at most (default 20)", default=20)
     tune.add_argument("--study", default="fastmlp", help="study name (default fastmlp)")
     tune.add_argument(
         "--storage", help="Optuna storage URL (default sqlite:///OUT/STUDY.db); or journal:PATH"
     )
-    tune.add_argument(
-        "--jobs", type=_int_at_least(1, "--jobs"), help="trials in parallel (default: one per core)"
-    )
-    tune.add_argument("--scheduler", help="address of a Dask distributed scheduler to run the trials on")
-    tune.add_argument("--seed", type=_int_at_least(0, "--seed"), default=0, help="shuffle and sampler seed")
-    tune.add_argument(
-        "--backend", choices=KNOWN_BACKENDS, help="kernel backend (default: the fastest available)"
-    )
-    tune.add_argument("--out", default="reports", help="directory for TUNING.md, the model, figures")
-    tune.add_argument("--json", help="write the result (counts, best, top trials) to this JSON file")
-    tune.add_argument("--data-dir", help="directory with the MNIST CSV or IDX files")
-    tune.add_argument(
+    _add_shared(tune, "--jobs", "trials in parallel (default: one per core)")
+    _add_shared(tune, "--scheduler", "address of a Dask distributed scheduler to run the trials on")
+    _add_shared(tune, "--seed", "shuffle and sampler seed")
+    _add_shared(tune, "--backend", "kernel backend (default: the fastest available)")
+    _add_shared(tune, "--out", "directory for TUNING.md, the model, figures")
+    _add_shared(tune, "--json", "write the result (counts, best, top trials) to this JSON file")
+    _add_shared(tune, "--data-dir")
+    _add_shared(
+        tune,
         "--allow-any-size",
-        action="store_true",
-        help="accept --data-dir files of MNIST's layout but other sizes (Fashion-MNIST, your own split)",
+        "accept --data-dir files of MNIST's layout but other sizes (Fashion-MNIST, your own split)",
     )
 
 
@@ -293,21 +294,26 @@ def _command_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_line(name: str) -> str:
+    """The command as typed, for the report's "made by" line (``fastmlp NAME`` when called from
+    Python rather than the shell)."""
+    return "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == [name] else f"fastmlp {name}"
+
+
+def _options(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The parsed options ``names`` as keyword arguments of the same names."""
+    return {name: getattr(args, name) for name in names}
+
+
 def _command_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
     from .reproduce.compare import verdict
 
-    command = "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] else "fastmlp reproduce"
     records = reproduce(
         args.out,
-        backend=args.backend,
-        seed=args.seed,
-        seeds=args.seeds,
         n_jobs=args.jobs,
-        scheduler=args.scheduler,
-        quick=args.quick,
-        data_dir=args.data_dir,
-        command=command,
+        command=_command_line("reproduce"),
+        **_options(args, "backend", "seed", "seeds", "scheduler", "quick", "data_dir"),
     )
     outcome = verdict(records)
     print(outcome.line())
@@ -323,25 +329,18 @@ def _command_tune(args: argparse.Namespace) -> int:
     require_optuna()
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
-    command = "fastmlp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["tune"] else "fastmlp tune"
     space = load_space(args.space) if args.space else DEFAULT_SPACE
+    base = load_config(args.config) if args.config else None
     try:
         result = tune(
             args.out,
-            base=load_config(args.config) if args.config else None,
-            trials=args.trials,
-            timeout=args.timeout,
-            epochs=args.epochs,
-            study=args.study,
-            storage=args.storage,
-            jobs=args.jobs,
-            scheduler=args.scheduler,
-            seed=args.seed,
-            backend=args.backend,
-            data_dir=args.data_dir,
-            allow_any_size=args.allow_any_size,
-            command=command,
+            base=base,
             space=space,
+            command=_command_line("tune"),
+            **_options(args, "trials", "timeout", "epochs", "study", "storage"),  # the study
+            **_options(
+                args, "jobs", "scheduler", "seed", "backend", "data_dir", "allow_any_size"
+            ),  # its runs
         )
     except TuneInterrupted as interrupted:
         print(f"fastmlp: {interrupted}", file=sys.stderr)

@@ -65,15 +65,20 @@ def _check_value(key: str, value: Any, types: tuple[type, ...], rule: str | None
         raise ConfigError(f"{key} must be {names}, got {type(value).__name__} ({value!r})")
     if bool in types:
         return
-    number = float(value)  # type: ignore[arg-type]  # an int or float by the check above
-    if rule == "positive" and not number > 0:
-        raise ConfigError(f"{key} must be > 0, got {value}")
-    if rule == "non-negative" and not number >= 0:
-        raise ConfigError(f"{key} must be >= 0, got {value}")
-    if rule == "fraction" and not 0 <= number < 1:
-        raise ConfigError(f"{key} must be in [0, 1), got {value}")
-    if number != number:
+    if rule is not None:
+        check_rule(key, value, rule)  # type: ignore[arg-type]  # an int or float by the checks above
+    if value != value:
         raise ConfigError(f"{key} must be a number, got NaN")
+
+
+def check_rule(key: str, value: float, rule: str) -> None:
+    """``value`` obeys ``rule`` ("positive", "non-negative" or "fraction": in [0, 1))."""
+    if rule == "positive" and not value > 0:
+        raise ConfigError(f"{key} must be > 0, got {value}")
+    if rule == "non-negative" and not value >= 0:
+        raise ConfigError(f"{key} must be >= 0, got {value}")
+    if rule == "fraction" and not 0 <= value < 1:
+        raise ConfigError(f"{key} must be in [0, 1), got {value}")
 
 
 def validate(config: Any) -> dict[str, dict[str, Any]]:
@@ -125,20 +130,25 @@ def validate(config: Any) -> dict[str, dict[str, Any]]:
     return result
 
 
-def load_config(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """Read and validate a YAML configuration file."""
+def read_yaml(path: str | os.PathLike[str], flag: str) -> Any:
+    """The content of the YAML file at ``path``, given on the command line as ``flag``; a file that
+    cannot be read or parsed is a ConfigError naming the flag and the file."""
     import yaml
 
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(f"--config: cannot read {str(path)!r}: {error.strerror or error}") from error
+        raise ConfigError(f"{flag}: cannot read {str(path)!r}: {error.strerror or error}") from error
     try:
-        loaded = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ConfigError(f"--config: {path} is not valid YAML ({str(error).splitlines()[0]})") from error
-    return validate(loaded)
+        raise ConfigError(f"{flag}: {path} is not valid YAML ({str(error).splitlines()[0]})") from error
+
+
+def load_config(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """Read and validate a YAML configuration file."""
+    return validate(read_yaml(path, "--config"))
 
 
 def build_from_config(

@@ -10,6 +10,7 @@ underneath stay strict.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -58,15 +59,16 @@ class BaseNetwork:
             raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
         return array if array.dtype in (np.float32, np.float64) else array.astype(np.float64)
 
-    def _rows(self, x: Any, name: str) -> tuple[np.ndarray, bool]:
+    def _by_rows(self, x: Any, name: str, kernel: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """``kernel`` on x as rows (N, ...); a 1-D x is one row, and the result is 1-D again."""
         array = self._float(x, name)
-        return (array, False) if array.ndim == 2 else (np.atleast_2d(array), True)
+        rows = array if array.ndim == 2 else np.atleast_2d(array)
+        out: np.ndarray = kernel(rows)
+        return out if array.ndim == 2 else out[0]
 
     def softmax(self, scores: Any) -> np.ndarray:
         """Row-wise softmax of scores (N, C)."""
-        rows, squeezed = self._rows(scores, "scores")
-        probs: np.ndarray = self.backend.softmax_forward(rows)
-        return probs[0] if squeezed else probs
+        return self._by_rows(scores, "scores", self.backend.softmax_forward)
 
     def cross_entropy_loss(self, x_pred: Any, y: Any) -> float:
         """Mean cross-entropy of probabilities x_pred (N, C) against labels y (N,)."""
@@ -79,27 +81,23 @@ class BaseNetwork:
         return accuracy
 
     def sigmoid(self, X: Any) -> np.ndarray:
-        rows, squeezed = self._rows(X, "X")
-        out: np.ndarray = self.backend.sigmoid_forward(rows)
-        return out[0] if squeezed else out
+        return self._by_rows(X, "X", self.backend.sigmoid_forward)
 
     def sigmoid_dev(self, x: Any) -> np.ndarray:
         """Derivative of the sigmoid at the input x: s(x) (1 - s(x))."""
-        rows, squeezed = self._rows(x, "x")
+        return self._by_rows(x, "x", self._sigmoid_derivative)
+
+    def _sigmoid_derivative(self, rows: np.ndarray) -> np.ndarray:
         a = self.backend.sigmoid_forward(rows)
         out: np.ndarray = self.backend.sigmoid_backward(np.ones_like(a), a)
-        return out[0] if squeezed else out
+        return out
 
     def ReLU(self, X: Any) -> np.ndarray:
-        rows, squeezed = self._rows(X, "X")
-        out: np.ndarray = self.backend.relu_forward(rows)
-        return out[0] if squeezed else out
+        return self._by_rows(X, "X", self.backend.relu_forward)
 
     def ReLU_dev(self, X: Any) -> np.ndarray:
         """Derivative of ReLU at X: 1 where X > 0, else 0."""
-        rows, squeezed = self._rows(X, "X")
-        out: np.ndarray = self.backend.relu_backward(np.ones_like(rows), rows)
-        return out[0] if squeezed else out
+        return self._by_rows(X, "X", lambda rows: self.backend.relu_backward(np.ones_like(rows), rows))
 
 
 class _CompatModel(BaseNetwork):

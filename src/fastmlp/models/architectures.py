@@ -5,28 +5,25 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._validate import positive_int
 from ..errors import FastmlpTypeError, FastmlpValueError
-from .network import ACTIVATIONS, Layer, Network
+from .network import ACTIVATIONS, Layer, Network, NetworkOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11
 
 
 class SoftmaxRegression(Network):
     """W1 (D, C), no bias -> ReLU -> softmax cross-entropy.
 
     The ReLU on the scores is the assignment's design, kept so results match the write-up.
+    ``options`` (dtype, backend, init, seed) are Network's, with its defaults.
     """
 
     def __init__(
-        self,
-        input_size: int = 784,
-        num_classes: int = 10,
-        *,
-        dtype: Any = "float32",
-        backend: str | ModuleType | None = None,
-        init: str = "assignment",
-        seed: int = 1024,
+        self, input_size: int = 784, num_classes: int = 10, **options: Unpack[NetworkOptions]
     ) -> None:
         layers = [
             Layer(
@@ -36,31 +33,30 @@ class SoftmaxRegression(Network):
                 "relu",
             )
         ]
-        super().__init__(layers, dtype=dtype, backend=backend, init=init, seed=seed)
+        super().__init__(layers, **options)
 
     def config(self) -> dict[str, Any]:
         return {"type": "SoftmaxRegression", "input_size": self.input_size, "num_classes": self.num_classes}
 
 
 class TwoLayerNet(Network):
-    """W1 (D, H), b1 -> sigmoid -> W2 (H, C), b2 -> softmax cross-entropy."""
+    """W1 (D, H), b1 -> sigmoid -> W2 (H, C), b2 -> softmax cross-entropy.
+
+    ``options`` (dtype, backend, init, seed) are Network's, with its defaults.
+    """
 
     def __init__(
         self,
         input_size: int = 784,
         hidden_size: int = 128,
         num_classes: int = 10,
-        *,
-        dtype: Any = "float32",
-        backend: str | ModuleType | None = None,
-        init: str = "assignment",
-        seed: int = 1024,
+        **options: Unpack[NetworkOptions],
     ) -> None:
         d = positive_int("input_size", input_size)
         h = positive_int("hidden_size", hidden_size)
         c = positive_int("num_classes", num_classes)
         layers = [Layer(d, h, True, "sigmoid"), Layer(h, c, True, None)]
-        super().__init__(layers, dtype=dtype, backend=backend, init=init, seed=seed)
+        super().__init__(layers, **options)
 
     @property
     def hidden_size(self) -> int:

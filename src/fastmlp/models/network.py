@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -24,6 +24,15 @@ if TYPE_CHECKING:
 
 ACTIVATIONS = tuple(a.label for a in Activation if a is not Activation.NONE)  # after a hidden layer
 INITS = ("assignment", "he", "xavier")
+
+
+class NetworkOptions(TypedDict, total=False):
+    """The keyword arguments every model passes on to ``Network`` (see there)."""
+
+    dtype: Any
+    backend: str | ModuleType | None
+    init: str
+    seed: int
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from .._cluster import require_distributed
 from ..progress import progress_bar, ticking, write
 from .compare import Records
 from .report import write_markdown, write_overviews, write_run_files
-from .runner import QUICK_EPOCHS, QUICK_ROWS, Job, quick_spec, run_jobs
+from .runner import QUICK_EPOCHS, QUICK_ROWS, Job, RunOptions, quick_spec, run_jobs
 from .tables import unique_runs
 
 __all__ = ["reproduce"]
@@ -54,6 +54,7 @@ def reproduce(
     if scheduler is not None:
         require_distributed("reproduce")  # before any output is written
 
+    options = RunOptions(backend, dtype, quick, data_dir, n_jobs, scheduler)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # Jobs run the (possibly shortened) specs; records stay keyed by the table's full configuration.
@@ -65,7 +66,6 @@ def reproduce(
         specs.append(run)
     seed_list = list(range(seed, seed + seeds))
     jobs = [Job(spec, s) for spec in specs for s in seed_list]
-    executor = f"Dask scheduler {scheduler}" if scheduler else "joblib"
     workers = (
         f"on the Dask cluster at {scheduler}"
         if scheduler
@@ -101,16 +101,7 @@ def reproduce(
     start = time.perf_counter()
     try:
         with ticking(bar):
-            results = run_jobs(
-                jobs,
-                backend=backend,
-                dtype=dtype,
-                quick=quick,
-                data_dir=data_dir,
-                n_jobs=n_jobs,
-                scheduler=scheduler,
-                on_done=done,
-            )
+            results = run_jobs(jobs, options, on_done=done)
     finally:
         if bar is not None:
             bar.close()
@@ -122,16 +113,7 @@ def reproduce(
         write_run_files(out, record, plot=record["seed"] == seed)
     write_overviews(out, records)
     write_markdown(
-        out / "REPRODUCTION.md",
-        records,
-        backend=backend,
-        dtype=dtype,
-        seeds=seed_list,
-        quick=quick,
-        total_seconds=total,
-        n_jobs=1 if scheduler else n_jobs,
-        executor=executor,
-        command=command,
+        out / "REPRODUCTION.md", records, options, seeds=seed_list, total_seconds=total, command=command
     )
     log(f"reproduce: wrote {out / 'REPRODUCTION.md'} in {total:.1f} s")
     return records

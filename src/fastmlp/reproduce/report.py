@@ -10,6 +10,7 @@ from typing import Any
 from .. import build
 from ..machine import describe
 from .compare import Cell, Records, observations, table_cells
+from .runner import RunOptions
 from .tables import DEGENERATE, ROW_TITLES, TABLES, Table
 
 
@@ -55,16 +56,15 @@ def _table_markdown(table: Table, records: Records) -> list[str]:
 def write_markdown(
     path: Path,
     records: Records,
+    options: RunOptions,
     *,
-    backend: str,
-    dtype: str,
     seeds: list[int],
-    quick: bool,
     total_seconds: float,
-    n_jobs: int,
-    executor: str,
     command: str,
 ) -> None:
+    backend, dtype, quick = options.backend, options.dtype, options.quick
+    executor = f"Dask scheduler {options.scheduler}" if options.scheduler else "joblib"
+    n_jobs = 1 if options.scheduler else options.n_jobs
     lines = [
         "# Reproduction of the assignment's tables",
         "",

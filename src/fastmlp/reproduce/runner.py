@@ -30,6 +30,24 @@ class Job:
         return f"{self.spec.key}_seed{self.seed}"
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What every job of one reproduction shares: how it trains, and where the jobs run (in
+    ``n_jobs`` local worker processes, or on the Dask scheduler at ``scheduler`` when given)."""
+
+    backend: str
+    dtype: str = "float32"
+    quick: bool = False
+    data_dir: str | None = None
+    n_jobs: int = 1
+    scheduler: str | None = None
+
+    @property
+    def job_arguments(self) -> tuple[str, str, bool, str | None]:
+        """``run_job``'s arguments after the job."""
+        return (self.backend, self.dtype, self.quick, self.data_dir)
+
+
 def quick_spec(spec: RunSpec) -> RunSpec:
     from dataclasses import replace
 
@@ -71,34 +89,26 @@ def run_job(job: Job, backend: str, dtype: str, quick: bool, data_dir: str | Non
 
 
 def run_jobs(
-    jobs: Sequence[Job],
-    *,
-    backend: str,
-    dtype: str = "float32",
-    quick: bool = False,
-    data_dir: str | None = None,
-    n_jobs: int = 1,
-    scheduler: str | None = None,
-    on_done: Callable[[dict[str, Any]], None] | None = None,
+    jobs: Sequence[Job], options: RunOptions, on_done: Callable[[dict[str, Any]], None] | None = None
 ) -> list[dict[str, Any]]:
     """Run every job and return their records in the order of ``jobs``.
 
-    ``scheduler`` is the address of a Dask distributed scheduler (``tcp://host:8786``); without it
-    the jobs run in ``n_jobs`` local worker processes (joblib's loky backend).
+    ``options.scheduler`` is the address of a Dask distributed scheduler (``tcp://host:8786``);
+    without it the jobs run in ``options.n_jobs`` local worker processes (joblib's loky backend).
     """
-    arguments = (backend, dtype, quick, data_dir)
-    if scheduler is not None:
-        return _run_on_dask(jobs, arguments, scheduler, on_done)
+    arguments = options.job_arguments
+    if options.scheduler is not None:
+        return _run_on_dask(jobs, arguments, options.scheduler, on_done)
     from joblib import Parallel, delayed
 
-    if n_jobs == 1:
+    if options.n_jobs == 1:
         records = []
         for job in jobs:
             records.append(run_job(job, *arguments))
             if on_done:
                 on_done(records[-1])
         return records
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    parallel = Parallel(n_jobs=options.n_jobs, return_as="generator")
     records = []
     # Longest jobs first keeps both workers busy until the end; results are re-ordered below.
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].spec.epochs)

@@ -269,15 +269,8 @@ def tune(
     best_value = optuna_study.best_value if counts["COMPLETE"] else -1.0
     deadline = None if timeout is None else time.monotonic() + timeout
     if executor is not None:
-        _run_trials(
-            executor,
-            settings,
-            remaining,
-            counts_total=sum(counts.values()),
-            deadline=deadline,
-            progress=_Progress(trials, done, best_value, deadline, log),
-            study=optuna_study,
-        )
+        plan = _Plan(settings, remaining, first_number=sum(counts.values()), deadline=deadline)
+        _run_trials(executor, plan, _Progress(trials, done, best_value, deadline, log), optuna_study)
     from .report import finish
 
     return finish(optuna_study, settings, out, command=command, wall_start=wall_start, log=log)
@@ -306,19 +299,21 @@ class _CtrlC:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _run_trials(
-    executor: Any,
-    settings: TrialSettings,
-    remaining: int,
-    *,
-    counts_total: int,
-    deadline: float | None,
-    progress: _Progress,
-    study: Any,
-) -> None:
+@dataclass(frozen=True)
+class _Plan:
+    """The trials this run adds: ``remaining`` more finished ones, numbered from ``first_number``,
+    none started after ``deadline`` (time.monotonic)."""
+
+    settings: TrialSettings
+    remaining: int
+    first_number: int
+    deadline: float | None
+
+
+def _run_trials(executor: Any, plan: _Plan, progress: _Progress, study: Any) -> None:
     try:
         with _CtrlC() as ctrl_c:
-            _submit_and_collect(executor, settings, remaining, counts_total, deadline, progress, ctrl_c)
+            _submit_and_collect(executor, plan, progress, ctrl_c)
     except KeyboardInterrupt:
         executor.close(cancel=True)
         progress.close()
@@ -326,7 +321,7 @@ def _run_trials(
         counts = _counts(study)
         raise TuneInterrupted(
             f"interrupted: {counts['COMPLETE'] + counts['PRUNED']} finished trials are stored in "
-            f"{settings.storage}; run the same command to resume (only the running trials are lost)"
+            f"{plan.settings.storage}; run the same command to resume (only the running trials are lost)"
         ) from None
     except BaseException:
         executor.close(cancel=True)
@@ -336,15 +331,7 @@ def _run_trials(
     progress.close()
 
 
-def _submit_and_collect(
-    executor: Any,
-    settings: TrialSettings,
-    remaining: int,
-    counts_total: int,
-    deadline: float | None,
-    progress: _Progress,
-    ctrl_c: _CtrlC,
-) -> None:
+def _submit_and_collect(executor: Any, plan: _Plan, progress: _Progress, ctrl_c: _CtrlC) -> None:
     pending: set[Any] = set()
     submitted = finished = failed_in_a_row = 0
     while True:
@@ -353,10 +340,10 @@ def _submit_and_collect(
         # At most one trial per worker in flight; failed trials do not count and are redone.
         while (
             len(pending) < executor.workers
-            and finished + len(pending) < remaining
-            and (deadline is None or time.monotonic() < deadline)
+            and finished + len(pending) < plan.remaining
+            and (plan.deadline is None or time.monotonic() < plan.deadline)
         ):
-            pending.add(executor.submit(run_trial, settings, counts_total + submitted))
+            pending.add(executor.submit(run_trial, plan.settings, plan.first_number + submitted))
             submitted += 1
         if not pending:
             return

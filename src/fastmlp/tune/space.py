@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError
+from ..config import ConfigError, check_rule, read_yaml
 
 # knob -> (value type, rule on every value, where it goes in the configuration)
 KNOBS: dict[str, tuple[type, str]] = {
@@ -113,15 +113,6 @@ def _number(key: str, value: Any, kind: type) -> float:
     return value
 
 
-def _check_rule(key: str, value: float, rule: str) -> None:
-    if rule == "positive" and not value > 0:
-        raise ConfigError(f"{key} must be > 0, got {value}")
-    if rule == "non-negative" and not value >= 0:
-        raise ConfigError(f"{key} must be >= 0, got {value}")
-    if rule == "fraction" and not 0 <= value < 1:
-        raise ConfigError(f"{key} must be in [0, 1), got {value}")
-
-
 def _param(name: str, spec: Any) -> Param:
     key = f"Search.{name}"
     kind, rule = KNOBS[name]
@@ -130,7 +121,7 @@ def _param(name: str, spec: Any) -> Param:
             raise ConfigError(f"{key} must list at least one choice")
         choices = tuple(_number(f"{key}[{i}]", v, kind) for i, v in enumerate(spec))
         for i, value in enumerate(choices):
-            _check_rule(f"{key}[{i}]", value, rule)
+            check_rule(f"{key}[{i}]", value, rule)
         if len(set(choices)) != len(choices):
             raise ConfigError(f"{key} lists a choice twice: {list(spec)}")
         return Param(name, choices=choices)
@@ -147,8 +138,8 @@ def _param(name: str, spec: Any) -> Param:
     log = spec.get("log", False)
     if not isinstance(log, bool):
         raise ConfigError(f"{key}.log must be true or false, got {log!r}")
-    _check_rule(f"{key}.low", low, rule)
-    _check_rule(f"{key}.high", high, rule)
+    check_rule(f"{key}.low", low, rule)
+    check_rule(f"{key}.high", high, rule)
     if not low < high:
         raise ConfigError(f"{key}.low must be < {key}.high, got {low} and {high}")
     if log and low <= 0:
@@ -168,17 +159,8 @@ def parse_space(section: Any) -> SearchSpace:
 
 def load_space(path: str | os.PathLike[str]) -> SearchSpace:
     """Read a YAML file whose only section is ``Search``."""
-    import yaml
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"--space: cannot read {str(path)!r}: {error.strerror or error}") from error
-    try:
-        loaded = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"--space: {path} is not valid YAML ({str(error).splitlines()[0]})") from error
+    loaded = read_yaml(path, "--space")
     if not isinstance(loaded, dict) or set(loaded) != {"Search"}:
         found = sorted(loaded) if isinstance(loaded, dict) else type(loaded).__name__
         raise ConfigError(f"--space: {path} must hold exactly one section, Search; found {found}")
