@@ -83,7 +83,15 @@ def relu_backward(dout: Any, z: Any, out: Any) -> None:
 _LOG2E = np.float32(1.44269504088896341)
 _LN2_HIGH, _LN2_LOW = np.float32(0.693359375), np.float32(-2.12194440e-4)  # ln 2 = high + low
 _EXP_POLY = tuple(
-    np.float32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1)
+    np.float32(c)
+    for c in (
+        1.9875691500e-4,
+        1.3981999507e-3,
+        8.3334519073e-3,
+        4.1665795894e-2,
+        1.6666665459e-1,
+        5.0000001201e-1,
+    )
 )
 _LOG_TINY_F32 = np.float32(np.log(np.finfo(np.float32).tiny))  # below it exp(x) is subnormal
 

@@ -20,9 +20,8 @@ from numba.extending import intrinsic
 _READ, _KEEP_IN_ALL_LEVELS, _DATA = 0, 3, 1
 
 
-@intrinsic
-def prefetch(typingctx: Any, array: Any, index: Any) -> Any:
-    """Hint that array[index] (a 1-D array, a non-negative integer index) will be read soon."""
+def _prefetch_typing(typingctx: Any, array: Any, index: Any) -> Any:
+    """The typing and the LLVM code of ``prefetch``."""
     if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
         return None
     signature = types.void(array, index)
@@ -30,15 +29,21 @@ def prefetch(typingctx: Any, array: Any, index: Any) -> Any:
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
         array_type = sig.args[0]
         view = context.make_array(array_type)(context, builder, args[0])
-        address = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]], wraparound=False)
+        item_pointer: Any = cgutils.get_item_pointer  # untyped in Numba
+        address = item_pointer(context, builder, array_type, view, [args[1]], wraparound=False)
         byte_pointer = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         function_type = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
         # declare_intrinsic names the pointer type as this LLVM spells it (p0 or p0i8)
         function = builder.module.declare_intrinsic("llvm.prefetch", [byte_pointer], function_type)
-        builder.call(
-            function, [builder.bitcast(address, byte_pointer), i32(_READ), i32(_KEEP_IN_ALL_LEVELS), i32(_DATA)]
-        )
+        hint = [i32(_READ), i32(_KEEP_IN_ALL_LEVELS), i32(_DATA)]
+        builder.call(function, [builder.bitcast(address, byte_pointer), *hint])
         return context.get_dummy_value()
 
     return signature, codegen
+
+
+# Typed as Any: mypy reads the intrinsic object's own call signature (typing context first), not
+# the one compiled code sees.
+prefetch: Any = intrinsic(_prefetch_typing)
+prefetch.__doc__ = "prefetch(array, index): hint that array[index] (1-D array, index >= 0) is read soon."
