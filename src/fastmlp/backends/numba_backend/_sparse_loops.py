@@ -22,9 +22,9 @@ from . import _kernel_loops as _k
 from ._prefetch import prefetch
 
 _CONTRACT = {"contract"}
-# The forward pass hints one in this many of the next row's non-zeros to the cache: MNIST's
-# non-zeros come in runs of neighbouring pixels, so about four share a 64-byte line (float32);
-# hinting every one or every eighth measured slower (docs/performance.md, round 2).
+# The forward pass hints one in this many of the next row's non-zeros to the cache. A 64-byte line
+# holds 16 float32 pixels and MNIST's non-zeros come in runs of neighbours, so every line of a run
+# still gets a hint; every one was no faster, every eighth slower (docs/performance.md, round 2).
 _PREFETCH_STRIDE = 4
 
 
