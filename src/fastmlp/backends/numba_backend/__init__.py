@@ -1,7 +1,8 @@
 """The Numba backend: the kernel interface of ``numpy_backend`` as compiled loops.
 
 This package holds the compiled code only: the kernels (``_kernel_loops``), the GEMM through NumPy's
-own OpenBLAS (``_blas``), the sparse layer 1 (``_sparse_loops``) and the whole-epoch loops
+own OpenBLAS (``_blas``), the sparse layer 1 (``_sparse_loops``, with a cache prefetch from
+``_prefetch``) and the whole-epoch loops
 (``_epoch_loops``).
 The public functions around them, with their checks, come from the shared pieces
 (``backends._kernels``, ``backends._epoch``), so every backend says and checks the same thing.

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from ._blas import gemm
 
@@ -76,15 +77,79 @@ def relu_backward(dout: Any, z: Any, out: Any) -> None:
             out[n, m] = dout[n, m] * (one if z[n, m] > zero else zero)
 
 
-@njit(cache=True)
+# exp for float32 as Cephes' expf (the polynomial Eigen's vectorised exp uses, about 1 ulp): plain
+# arithmetic that LLVM vectorises, where np.exp is a scalar libm call per element (in the float32
+# epoch that call was 10% of the time, docs/performance.md round 2).
+_LOG2E = np.float32(1.44269504088896341)
+_LN2_HIGH, _LN2_LOW = np.float32(0.693359375), np.float32(-2.12194440e-4)  # ln 2 = high + low
+_EXP_POLY = tuple(
+    np.float32(c)
+    for c in (
+        1.9875691500e-4,
+        1.3981999507e-3,
+        8.3334519073e-3,
+        4.1665795894e-2,
+        1.6666665459e-1,
+        5.0000001201e-1,
+    )
+)
+_LOG_TINY_F32 = np.float32(np.log(np.finfo(np.float32).tiny))  # below it exp(x) is subnormal
+
+
+@njit(cache=True, inline="always")
+def _exp_nonpositive_f32(x: Any) -> Any:
+    """exp(x) for a float32 x <= 0 (or NaN), within about 1 ulp of np.exp; 0 where the exact
+    value is subnormal (x < log(tiny), as the C++ kernel), NaN for NaN.
+
+    exp(x) = 2^k exp(r) with k = round(x / ln 2) and |r| <= ln 2 / 2; 2^k is built from its bits.
+    """
+    clamped = x if x >= _LOG_TINY_F32 else _LOG_TINY_F32  # keeps k in float32's normal range
+    k = np.floor(clamped * _LOG2E + np.float32(0.5))
+    r = clamped - k * _LN2_HIGH
+    r = r - k * _LN2_LOW
+    c0, c1, c2, c3, c4, c5 = _EXP_POLY
+    poly = ((((c0 * r + c1) * r + c2) * r + c3) * r + c4) * r + c5
+    exp_r = poly * (r * r) + r + np.float32(1)
+    two_k = np.int32((np.int32(k) + np.int32(127)) << np.int32(23)).view(np.float32)
+    e = exp_r * two_k
+    if x < _LOG_TINY_F32:
+        e = np.float32(0)
+    return x if x != x else e
+
+
+def _exp_nonpositive(x: Any) -> Any:
+    """exp(x) for x <= 0 in compiled code: the float32 polynomial above, np.exp for float64."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(_exp_nonpositive, inline="always")
+def _exp_nonpositive_by_type(x: Any) -> Any:
+    if x == types.float32:
+
+        def polynomial(x: Any) -> Any:
+            return _exp_nonpositive_f32(x)
+
+        return polynomial
+
+    def libm(x: Any) -> Any:
+        return np.exp(x)
+
+    return libm
+
+
+@njit(cache=True, error_model="numpy")  # 1 + e >= 1: no zero-division check to keep LLVM from vectorising
 def sigmoid_forward(z: Any, out: Any) -> None:
-    """out = 1 / (1 + exp(-z)) via e = exp(-|z|), so no finite z overflows.  z, out (N, M)."""
+    """out = 1 / (1 + exp(-z)) via e = exp(-|z|), so no finite z overflows.  z, out (N, M).
+
+    float32 takes the vectorised exp above (e = 0 where it would be subnormal, as in the C++
+    kernel); float64 takes np.exp.
+    """
     N, M = z.shape
     zero, one = z.dtype.type(0), z.dtype.type(1)
     for n in range(N):
         for m in range(M):
             v = z[n, m]
-            e = np.exp(-abs(v))
+            e = _exp_nonpositive(-abs(v))
             out[n, m] = (one if v >= zero else e) / (one + e)
 
 
