@@ -1,5 +1,7 @@
 // Standalone check of the C++ kernels against naive loops (the oracle), without Python.
-// Build: cmake -DFASTMLP_BUILD_CPP_TESTS=ON ... && ./test_kernels   (exit status 0 = all passed).
+// Build and run (as .ci/run does): cmake -S . -B build/ctest -DFASTMLP_BUILD_CPP_TESTS=ON
+//   -DFASTMLP_BUILD_PYTHON_MODULE=OFF && cmake --build build/ctest && ctest --test-dir build/ctest
+// (exit status 0 = all passed).
 // Also the natural target for FASTMLP_SANITIZE=ON (no ASan runtime preloading needed).
 #include <cmath>
 #include <cstdio>
