@@ -78,7 +78,8 @@ struct NetworkArrays {
         for (std::size_t l = 0; l < layers; ++l) {
             const py::array& w = weights[l];
             if (w.ndim() != 2 || (l > 0 && w.shape(0) != weights[l - 1].shape(1))) {
-                throw std::invalid_argument("weights[" + std::to_string(l) + "] must be 2-D and follow the layer before");
+                throw std::invalid_argument("weights[" + std::to_string(l) +
+                                            "] must be 2-D and follow the layer before");
             }
             if (activations[l] < 0 || activations[l] >= fastmlp::activation_count) {
                 throw std::invalid_argument("activations[" + std::to_string(l) + "] is not an Activation code");
@@ -109,8 +110,10 @@ fastmlp::Network<T> network(const NetworkArrays& arrays) {
         layer.w = buffer<T>(arrays.weights[l], layer.fan_in * layer.fan_out, "weights", l);
         layer.b = buffer<T>(arrays.biases[l], layer.fan_out, "biases", l);
         layer.activation = static_cast<fastmlp::Activation>(arrays.activations[l]);
-        layer.w_velocity = buffer<T>(arrays.weight_velocities[l], layer.fan_in * layer.fan_out, "weight_velocities", l);
-        layer.b_velocity = layer.b ? buffer<T>(arrays.bias_velocities[l], layer.fan_out, "bias_velocities", l) : nullptr;
+        layer.w_velocity =
+            buffer<T>(arrays.weight_velocities[l], layer.fan_in * layer.fan_out, "weight_velocities", l);
+        layer.b_velocity =
+            layer.b ? buffer<T>(arrays.bias_velocities[l], layer.fan_out, "bias_velocities", l) : nullptr;
         net.layers.push_back(layer);
     }
     return net;
@@ -126,7 +129,8 @@ struct SparseIndex {
     Indices indices;
     Labels column_nnz;
 
-    SparseIndex(Labels p, Indices i, Labels c) : indptr(std::move(p)), indices(std::move(i)), column_nnz(std::move(c)) {
+    SparseIndex(Labels p, Indices i, Labels c)
+        : indptr(std::move(p)), indices(std::move(i)), column_nnz(std::move(c)) {
         if (indptr.ndim() != 1 || indptr.size() < 1 || indices.ndim() != 1 || column_nnz.ndim() != 1 ||
             indptr.data()[0] != 0 || indptr.data()[indptr.size() - 1] != indices.size()) {
             throw std::invalid_argument("SparseRows: indptr (rows + 1,) from 0 to the number of indices");
@@ -298,7 +302,8 @@ void bind(py::module_& m) {
             fastmlp::EpochResult result;
             {
                 py::gil_scoped_release release;
-                result = fastmlp::train_epoch(net, xp, yp, op, samples, D, batch_size, sgd, rows ? &*rows : nullptr);
+                result =
+                    fastmlp::train_epoch(net, xp, yp, op, samples, D, batch_size, sgd, rows ? &*rows : nullptr);
             }
             return py::make_tuple(result.loss_sum, result.batches, result.correct);
         },

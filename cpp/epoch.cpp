@@ -101,14 +101,15 @@ T* forward_rows(const Network<T>& net, Workspace<T>& ws, const T* x_rows, const 
         if (l == 0 && sparse != nullptr) {
             for (index_t i = r0; i < r1; ++i) {
                 const std::int64_t r = order_rows[i], k = sparse->indptr[r];
-                sparse_row_times(sparse->row(r), sparse->indices + k, sparse->indptr[r + 1] - k, layer.w, M, layer.b,
-                                 ws.z[0].data() + i * M);
+                sparse_row_times(sparse->row(r), sparse->indices + k, sparse->indptr[r + 1] - k, layer.w, M,
+                                 layer.b, ws.z[0].data() + i * M);
             }
         } else {
             const T* in = l == 0 ? x_rows + r0 * layer.fan_in : ws.output(net, l - 1) + r0 * layer.fan_in;
             affine_forward(in, layer.w, layer.b, z, rows, layer.fan_in, M);
         }
-        if (layer.activation != Activation::none) activate(layer.activation, z, ws.a[l].data() + r0 * M, rows * M);
+        if (layer.activation != Activation::none)
+            activate(layer.activation, z, ws.a[l].data() + r0 * M, rows * M);
     }
     return ws.output(net, net.layers.size() - 1);
 }
@@ -144,8 +145,9 @@ struct Trainer {
 
     void update_rows(Layer<T>& layer, std::size_t l, index_t f0, index_t f1, int t, int threads) {
         const index_t M = layer.fan_out;
-        sgd_update(layer.w + f0 * M, ws.dw[l].data() + f0 * M, layer.w_velocity ? layer.w_velocity + f0 * M : nullptr,
-                   (f1 - f0) * M, sgd.learning_rate, sgd.reg, sgd.momentum);
+        sgd_update(layer.w + f0 * M, ws.dw[l].data() + f0 * M,
+                   layer.w_velocity ? layer.w_velocity + f0 * M : nullptr, (f1 - f0) * M, sgd.learning_rate,
+                   sgd.reg, sgd.momentum);
         if (layer.b != nullptr) {
             const auto [c0, c1] = part(M, threads, t);
             sgd_update(layer.b + c0, ws.db[l].data() + c0, layer.b_velocity ? layer.b_velocity + c0 : nullptr,
@@ -196,8 +198,8 @@ struct Trainer {
         const T* scores = forward_rows(net, ws, ws.xb.data(), sparse, order, r0, r1);
         const std::int64_t correct = loss_rows(ws, scores, ws.yb.data(), r0, r1, C);
         // dscores = (probs - onehot(y)) / n for this thread's rows of the batch of n.
-        softmax_cross_entropy_backward_rows(ws.probs.data() + r0 * C, ws.yb.data() + r0, ws.da[last].data() + r0 * C,
-                                            r1 - r0, C, n);
+        softmax_cross_entropy_backward_rows(ws.probs.data() + r0 * C, ws.yb.data() + r0,
+                                            ws.da[last].data() + r0 * C, r1 - r0, C, n);
         activation_backward(net.layers[last].activation, ws, last, r0 * C, (r1 - r0) * C);
         barrier();  // every row's dscores and loss are known
         if (t == 0) *loss_sum += batch_loss(ws.row_loss, n);
@@ -295,8 +297,8 @@ EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, i
         for (index_t k = b0; k < b1; ++k) {
             const index_t start = k * batch, n = std::min(batch, samples - start);
             // Rows in order: the dense batch is already a contiguous block of x.
-            const T* scores = forward_rows(net, ws, x + start * D, sparse,
-                                           sparse ? identity.data() + start : nullptr, 0, n);
+            const T* scores =
+                forward_rows(net, ws, x + start * D, sparse, sparse ? identity.data() + start : nullptr, 0, n);
             correct[static_cast<std::size_t>(k)] = loss_rows(ws, scores, y + start, 0, n, C);
             losses[static_cast<std::size_t>(k)] = batch_loss(ws.row_loss, n);
         }
@@ -310,8 +312,7 @@ EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, i
 }
 
 template EpochResult train_epoch<float>(Network<float>&, const float*, const std::int64_t*, const std::int64_t*,
-                                        index_t, index_t, index_t, const SGDSettings&,
-                                        const SparseRows<float>*);
+                                        index_t, index_t, index_t, const SGDSettings&, const SparseRows<float>*);
 template EpochResult train_epoch<double>(Network<double>&, const double*, const std::int64_t*,
                                          const std::int64_t*, index_t, index_t, index_t, const SGDSettings&,
                                          const SparseRows<double>*);

@@ -61,9 +61,9 @@ struct Network {
 };
 
 struct EpochResult {
-    double loss_sum = 0.0;      // sum of the per-batch mean losses
-    std::int64_t batches = 0;   // number of batches
-    std::int64_t correct = 0;   // rows classified correctly (before that batch's update, when training)
+    double loss_sum = 0.0;     // sum of the per-batch mean losses
+    std::int64_t batches = 0;  // number of batches
+    std::int64_t correct = 0;  // rows classified correctly (before that batch's update, when training)
 };
 
 // Train on the rows x[order[0..samples)] (x is (rows, D), y one label per row of x) in batches of

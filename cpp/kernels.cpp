@@ -206,24 +206,24 @@ void sgd_update(T* param, const T* grad, T* velocity, index_t size, double lr, d
 void set_num_threads(int n) { Eigen::setNbThreads(n); }
 int get_num_threads() { return Eigen::nbThreads(); }
 
-#define FASTMLP_INSTANTIATE(T)                                                                            \
-    template void affine_forward<T>(const T*, const T*, const T*, T*, index_t, index_t, index_t);         \
-    template void affine_backward<T>(const T*, const T*, const T*, T*, T*, T*, index_t, index_t, index_t); \
-    template void relu_forward<T>(const T*, T*, index_t);                                                 \
-    template void relu_backward<T>(const T*, const T*, T*, index_t);                                      \
-    template void sigmoid_forward<T>(const T*, T*, index_t);                                              \
-    template void sigmoid_backward<T>(const T*, const T*, T*, index_t);                                   \
-    template void softmax_forward<T>(const T*, T*, index_t, index_t);                                     \
-    template void softmax_backward<T>(const T*, const T*, T*, index_t, index_t);                          \
-    template double cross_entropy_forward<T>(const T*, const std::int64_t*, index_t, index_t);            \
-    template double softmax_cross_entropy<T>(const T*, const std::int64_t*, T*, index_t, index_t);        \
-    template void softmax_cross_entropy_backward<T>(const T*, const std::int64_t*, T*, index_t, index_t); \
-    template void softmax_cross_entropy_backward_rows<T>(const T*, const std::int64_t*, T*, index_t, index_t,  \
-                                                         index_t);                                          \
-    template void input_gradient<T>(const T*, const T*, T*, index_t, index_t, index_t);                   \
-    template void weight_gradient<T>(const T*, index_t, const T*, T*, index_t, index_t, index_t);         \
-    template void bias_gradient<T>(const T*, index_t, T*, index_t, index_t);                              \
-    template std::int64_t correct_count<T>(const T*, const std::int64_t*, index_t, index_t);              \
+#define FASTMLP_INSTANTIATE(T)                                                                                \
+    template void affine_forward<T>(const T*, const T*, const T*, T*, index_t, index_t, index_t);             \
+    template void affine_backward<T>(const T*, const T*, const T*, T*, T*, T*, index_t, index_t, index_t);    \
+    template void relu_forward<T>(const T*, T*, index_t);                                                     \
+    template void relu_backward<T>(const T*, const T*, T*, index_t);                                          \
+    template void sigmoid_forward<T>(const T*, T*, index_t);                                                  \
+    template void sigmoid_backward<T>(const T*, const T*, T*, index_t);                                       \
+    template void softmax_forward<T>(const T*, T*, index_t, index_t);                                         \
+    template void softmax_backward<T>(const T*, const T*, T*, index_t, index_t);                              \
+    template double cross_entropy_forward<T>(const T*, const std::int64_t*, index_t, index_t);                \
+    template double softmax_cross_entropy<T>(const T*, const std::int64_t*, T*, index_t, index_t);            \
+    template void softmax_cross_entropy_backward<T>(const T*, const std::int64_t*, T*, index_t, index_t);     \
+    template void softmax_cross_entropy_backward_rows<T>(const T*, const std::int64_t*, T*, index_t, index_t, \
+                                                         index_t);                                            \
+    template void input_gradient<T>(const T*, const T*, T*, index_t, index_t, index_t);                       \
+    template void weight_gradient<T>(const T*, index_t, const T*, T*, index_t, index_t, index_t);             \
+    template void bias_gradient<T>(const T*, index_t, T*, index_t, index_t);                                  \
+    template std::int64_t correct_count<T>(const T*, const std::int64_t*, index_t, index_t);                  \
     template void sgd_update<T>(T*, const T*, T*, index_t, double, double, double);
 
 FASTMLP_INSTANTIATE(float)

@@ -20,8 +20,7 @@ void affine_forward(const T* x, const T* w, const T* b, T* out, index_t N, index
 // dx = dout w^T, dw = x^T dout, db = sum_n dout.  dout (N, M), x (N, D), w (D, M)
 //   ->  dx (N, D) or nullptr (skipped), dw (D, M), db (M,) or nullptr (skipped).
 template <typename T>
-void affine_backward(const T* dout, const T* x, const T* w, T* dx, T* dw, T* db, index_t N, index_t D,
-                     index_t M);
+void affine_backward(const T* dout, const T* x, const T* w, T* dx, T* dw, T* db, index_t N, index_t D, index_t M);
 
 // The parts of affine_backward, also called on the native epoch's row and column blocks:
 // dx = dout w^T.  dout (N, M), w (D, M) -> dx (N, D).

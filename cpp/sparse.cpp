@@ -111,8 +111,8 @@ void BatchColumns<T>::build(const SparseRows<T>& x, const std::int64_t* order, i
         // Columns are ascending within a row, so its entries in [d0, d1) are one binary-searched run.
         const std::int64_t r = order[i];
         const column_index* end = x.indices + x.indptr[r + 1];
-        const column_index* p = std::lower_bound(x.indices + x.indptr[r], end, d0,
-                                                 [](column_index c, index_t d) { return c < d; });
+        const column_index* p =
+            std::lower_bound(x.indices + x.indptr[r], end, d0, [](column_index c, index_t d) { return c < d; });
         const std::uint64_t bit = std::uint64_t{1} << (i % 64);
         std::uint64_t* words_of_i = mask.data() + i / 64;
         for (; p != end && *p < d1; ++p) words_of_i[(*p - d0) * words] |= bit;
@@ -136,8 +136,8 @@ index_t BatchColumns<T>::column(const SparseRows<T>& x, const std::int64_t* orde
 
 template void gather_rows_axpy<float, std::int32_t>(const float*, index_t, const std::int32_t*, const float*,
                                                     index_t, const float*, float*);
-template void gather_rows_axpy<double, std::int32_t>(const double*, index_t, const std::int32_t*,
-                                                     const double*, index_t, const double*, double*);
+template void gather_rows_axpy<double, std::int32_t>(const double*, index_t, const std::int32_t*, const double*,
+                                                     index_t, const double*, double*);
 template void sparse_row_times<float, column_index>(const float*, const column_index*, index_t, const float*,
                                                     index_t, const float*, float*);
 template void sparse_row_times<double, column_index>(const double*, const column_index*, index_t, const double*,

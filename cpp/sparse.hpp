@@ -24,7 +24,7 @@ using column_index = std::uint16_t;
 // The values are read from x itself (no copy of the data: the index is all the extra memory).
 template <typename T>
 struct SparseRows {
-    const T* x = nullptr;                      // (rows, D), row-major
+    const T* x = nullptr;  // (rows, D), row-major
     index_t D = 0;
     const std::int64_t* indptr = nullptr;      // (rows + 1,)
     const column_index* indices = nullptr;     // (nnz,)
@@ -54,12 +54,12 @@ void sparse_row_times(const T* x_row, const Index* idx, index_t count, const T* 
 // are reused across batches.
 template <typename T>
 struct BatchColumns {
-    index_t first = 0;                 // d0
-    index_t words = 0;                 // 64-bit words per column: ceil(n / 64)
-    std::vector<std::uint64_t> mask;   // ((d1 - d0) * words,)
-    std::vector<std::int32_t> row;     // column(d)'s batch rows
-    std::vector<T> value;              // and x at those rows, column d
-    Buffer<T> dw;  // one row of the weight gradient, filled and applied column by column
+    index_t first = 0;                // d0
+    index_t words = 0;                // 64-bit words per column: ceil(n / 64)
+    std::vector<std::uint64_t> mask;  // ((d1 - d0) * words,)
+    std::vector<std::int32_t> row;    // column(d)'s batch rows
+    std::vector<T> value;             // and x at those rows, column d
+    Buffer<T> dw;                     // one row of the weight gradient, filled and applied column by column
 
     T* dw_row(index_t M) {
         if (dw.size() < static_cast<std::size_t>(M)) dw.resize(static_cast<std::size_t>(M));

@@ -67,7 +67,8 @@ void run(double tol) {
     fastmlp::weight_gradient(x.data() + 2, D, dout.data(), dw_part.data(), N, D - 2, M);
     fastmlp::bias_gradient(dout.data() + 1, M, db_part.data(), N, M - 1);
     check(max_diff(dx_part, dx_ref) < tol, "input_gradient", max_diff(dx_part, dx_ref));
-    const std::vector<double> dw_block(dw_ref.begin() + 2 * M, dw_ref.end()), db_block(db_ref.begin() + 1, db_ref.end());
+    const std::vector<double> dw_block(dw_ref.begin() + 2 * M, dw_ref.end()),
+        db_block(db_ref.begin() + 1, db_ref.end());
     check(max_diff(dw_part, dw_block) < tol, "weight_gradient of a column block", max_diff(dw_part, dw_block));
     check(max_diff(db_part, db_block) < tol, "bias_gradient of a column block", max_diff(db_part, db_block));
     check(max_diff(db, db_ref) < tol, "affine_backward db", max_diff(db, db_ref));
@@ -102,7 +103,8 @@ void run(double tol) {
     fastmlp::sgd_update(param.data(), grad.data(), vel.data(), 2, 0.1, 0.01, 0.9);
     const double v0 = 0.9 * 0.1 - 0.1 * (0.5 + 0.01 * 1), v1 = 0.9 * -0.1 - 0.1 * (0.25 + 0.01 * -2);
     check(std::abs(vel[0] - v0) < tol && std::abs(vel[1] - v1) < tol, "sgd velocity", vel[0] - v0);
-    check(std::abs(param[0] - (1 + v0)) < tol && std::abs(param[1] - (-2 + v1)) < tol, "sgd param", param[0] - 1 - v0);
+    check(std::abs(param[0] - (1 + v0)) < tol && std::abs(param[1] - (-2 + v1)) < tol, "sgd param",
+          param[0] - 1 - v0);
 
     // the last row of a batch of 2 alone (one thread's rows): the same numbers as in the whole batch
     std::vector<T> dscores(s.size()), dscores_row(C);
@@ -119,7 +121,7 @@ void run(double tol) {
     std::vector<std::int64_t> labels(N), order(N);
     for (index_t n = 0; n < N; ++n) labels[n] = n % C, order[n] = N - 1 - n;
     const auto result = fastmlp::train_epoch(net, x.data(), labels.data(), order.data(), N, D, 3,
-                                                fastmlp::SGDSettings{0.1, 0.0, 0.0});
+                                             fastmlp::SGDSettings{0.1, 0.0, 0.0});
     check(result.batches == 3 && std::isfinite(result.loss_sum), "train_epoch batches", double(result.batches));
 }
 
