@@ -31,6 +31,7 @@ namespace fastmlp {
 // The activation after a layer, by integer code. The one definition is Python's
 // fastmlp.backends._epoch.Activation (NONE = 0, RELU = 1, SIGMOID = 2), which names and checks
 // them; the bindings export these codes as _cpp.activation_codes and a test holds the two equal.
+// NOLINTNEXTLINE(performance-enum-size): an int, like the Python codes it mirrors
 enum class Activation : int { none = 0, relu = 1, sigmoid = 2 };
 constexpr int activation_count = 3;  // codes are 0 <= code < activation_count
 

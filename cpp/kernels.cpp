@@ -206,6 +206,7 @@ void sgd_update(T* param, const T* grad, T* velocity, index_t size, double lr, d
 void set_num_threads(int n) { Eigen::setNbThreads(n); }
 int get_num_threads() { return Eigen::nbThreads(); }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type here, which cannot be parenthesised
 #define FASTMLP_INSTANTIATE(T)                                                                                \
     template void affine_forward<T>(const T*, const T*, const T*, T*, index_t, index_t, index_t);             \
     template void affine_backward<T>(const T*, const T*, const T*, T*, T*, T*, index_t, index_t, index_t);    \
@@ -228,5 +229,6 @@ int get_num_threads() { return Eigen::nbThreads(); }
 
 FASTMLP_INSTANTIATE(float)
 FASTMLP_INSTANTIATE(double)
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace fastmlp

@@ -113,7 +113,7 @@ void BatchColumns<T>::build(const SparseRows<T>& x, const std::int64_t* order, i
         const column_index* end = x.indices + x.indptr[r + 1];
         const column_index* p =
             std::lower_bound(x.indices + x.indptr[r], end, d0, [](column_index c, index_t d) { return c < d; });
-        const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+        const std::uint64_t bit = std::uint64_t{1} << static_cast<unsigned>(i % 64);
         std::uint64_t* words_of_i = mask.data() + i / 64;
         for (; p != end && *p < d1; ++p) words_of_i[(*p - d0) * words] |= bit;
     }
