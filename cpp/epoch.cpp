@@ -101,7 +101,7 @@ T* forward_rows(const Network<T>& net, Workspace<T>& ws, const T* x_rows, const 
         if (l == 0 && sparse != nullptr) {
             for (index_t i = r0; i < r1; ++i) {
                 const std::int64_t r = order_rows[i], k = sparse->indptr[r];
-                sparse_row_times(sparse->row(r), sparse->indices + k, sparse->indptr[r + 1] - k, layer.w, M,
+                sparse_row_times(sparse->values + k, sparse->indices + k, sparse->indptr[r + 1] - k, layer.w, M,
                                  layer.b, ws.z[0].data() + i * M);
             }
         } else {
@@ -167,7 +167,7 @@ struct Trainer {
         // Untouched rows have dW = 0: plain SGD leaves them exactly as they are, so skip them.
         const bool touch_all = sgd.reg != 0.0 || layer.w_velocity != nullptr;
         for (index_t d = f0; d < f1; ++d) {
-            const index_t count = columns.column(*sparse, order, d);
+            const index_t count = columns.column(*sparse, d);
             if (count == 0) {
                 if (!touch_all) continue;
                 std::fill(dw, dw + M, T(0));

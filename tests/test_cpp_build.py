@@ -76,9 +76,14 @@ def test_compiled_epoch_refuses_a_malformed_description_with_value_error() -> No
         _cpp.train_epoch(np.zeros((5, 6), np.float32), y, order, net, sgd, 2, None)
     with pytest.raises(ValueError, match="dtype"):  # float64 x against float32 weights
         _cpp.evaluate(x.astype(np.float64), y, net, 2, None)
-    sparse = _cpp.SparseRows(np.zeros(4, np.int64), np.zeros(0, np.uint16), np.zeros(4, np.int64))
+    no_values = np.zeros(0, np.float32)
+    sparse = _cpp.SparseRows(np.zeros(4, np.int64), np.zeros(0, np.uint16), no_values, np.zeros(4, np.int64))
     with pytest.raises(ValueError, match="another shape"):  # an index of 3 rows for an x of 5
         _cpp.train_epoch(x, y, order, net, sgd, 2, sparse)
+    sparse = _cpp.SparseRows(np.zeros(6, np.int64), np.zeros(0, np.uint16), no_values.astype(np.float64),
+                             np.zeros(4, np.int64))  # fmt: skip
+    with pytest.raises(ValueError, match="values"):  # float64 values for a float32 x
+        _cpp.train_epoch(x, y, order, net, sgd, 2, sparse)
     with pytest.raises(ValueError, match="indptr"):
-        _cpp.SparseRows(np.array([0, 2], np.int64), np.zeros(1, np.uint16), np.zeros(4, np.int64))
+        _cpp.SparseRows(np.array([0, 2], np.int64), np.zeros(1, np.uint16), no_values, np.zeros(4, np.int64))
     assert _cpp.train_epoch(x, y, order, net, sgd, 2, None)[1] == 3  # the well-formed call runs

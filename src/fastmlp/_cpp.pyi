@@ -50,9 +50,9 @@ class SGD:
     def __init__(self, learning_rate: float, reg: float, momentum: float) -> None: ...
 
 class SparseRows:
-    """The CSR index of backends._sparse.SparseRows: indptr (N + 1,), indices (nnz,), column_nnz (D,)."""
+    """backends._sparse.SparseRows: indptr (N + 1,), indices (nnz,), values (nnz,), column_nnz (D,)."""
 
-    def __init__(self, indptr: _I, indices: npt.NDArray[np.uint16], column_nnz: _I) -> None: ...
+    def __init__(self, indptr: _I, indices: npt.NDArray[np.uint16], values: _F, column_nnz: _I) -> None: ...
 
 activation_codes: dict[str, int]  # backends._epoch.Activation's codes as compiled
 
