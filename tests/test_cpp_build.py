@@ -80,8 +80,8 @@ def test_compiled_epoch_refuses_a_malformed_description_with_value_error() -> No
     sparse = _cpp.SparseRows(np.zeros(4, np.int64), np.zeros(0, np.uint16), no_values, np.zeros(4, np.int64))
     with pytest.raises(ValueError, match="another shape"):  # an index of 3 rows for an x of 5
         _cpp.train_epoch(x, y, order, net, sgd, 2, sparse)
-    sparse = _cpp.SparseRows(np.zeros(6, np.int64), np.zeros(0, np.uint16), no_values.astype(np.float64),
-                             np.zeros(4, np.int64))  # fmt: skip
+    wide = no_values.astype(np.float64)
+    sparse = _cpp.SparseRows(np.zeros(6, np.int64), np.zeros(0, np.uint16), wide, np.zeros(4, np.int64))
     with pytest.raises(ValueError, match="values"):  # float64 values for a float32 x
         _cpp.train_epoch(x, y, order, net, sgd, 2, sparse)
     with pytest.raises(ValueError, match="indptr"):
