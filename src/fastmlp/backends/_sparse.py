@@ -106,7 +106,8 @@ def sparse_rows(x: Any) -> SparseRows:
 
 # x arrays seen by the native epochs -> their CSR (or None when dense), so the structure is built
 # once per dataset, not once per epoch. Keyed by id(x); the weak reference drops the entry with x.
-# x must not be modified in place between calls (pass sparse=False or a fresh x_sparse if it is).
+# x must not be modified in place between calls: the C++ epoch reads the values cached here, not x
+# (pass sparse=False or a fresh x_sparse if it is).
 _cache: dict[int, tuple[weakref.ref[np.ndarray], int, SparseRows | None]] = {}
 
 

@@ -86,7 +86,7 @@ def _compiled_pass(
 def _train(net: _epoch.Layers, data: _epoch.Pass) -> tuple[float, int, int]:
     assert net.sgd is not None  # checked by backends._epoch
     sgd = _compiled.SGD(net.sgd.learning_rate, net.sgd.reg, net.sgd.momentum)
-    # x as is: its rows are copied into an aligned batch, or its non-zeros read one by one
+    # x as is: its rows are copied into an aligned batch, or (sparse) it is not read at all
     return _compiled_pass(_compiled.train_epoch, net, data, sgd, x_as_is=True)
 
 
