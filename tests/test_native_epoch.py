@@ -222,6 +222,9 @@ def test_given_sparse_rows_must_describe_x(native):
         native.evaluate(_net(w, b), x, y, batch_size=8, x_sparse=other)
     with pytest.raises(TypeError, match="sparse"):
         native.evaluate(_net(w, b), x, y, batch_size=8, sparse="yes")
+    wide = sparse_rows(x.astype(np.float64))  # same pattern, values of another dtype
+    with pytest.raises(ValueError, match="x_sparse holds float64 values"):
+        native.evaluate(_net(w, b), x, y, batch_size=8, x_sparse=wide)
 
 
 def test_explicit_sparse_rows_give_the_cached_paths_numbers(native):

@@ -145,6 +145,8 @@ def choose(x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None) -> S
             raise FastmlpTypeError("x_sparse must come from sparse_rows(x)")
         if x_sparse.shape != x.shape:
             raise FastmlpValueError(f"x_sparse describes a {x_sparse.shape} array, x is {x.shape}")
+        if x_sparse.values.dtype != x.dtype:
+            raise FastmlpValueError(f"x_sparse holds {x_sparse.values.dtype} values, x is {x.dtype}")
     if sparse is False:
         return None
     if x_sparse is None:
