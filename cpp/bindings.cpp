@@ -10,6 +10,10 @@
 #include <pybind11/stl.h>
 
 #include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "build_info.hpp"
 #include "epoch.hpp"
@@ -46,46 +50,115 @@ T* mutable_data_or_null(std::optional<Array<T>>& a) {
     return a ? a->mutable_data() : nullptr;
 }
 
+// The model as the native epoch reads it (fastmlp.backends._epoch.Layers), bound as one object:
+// per layer the weights (fan_in, fan_out), bias (fan_out,) or None, activation code and the
+// momentum buffers (None: plain SGD). cpp_backend builds it from a checked Layers; the cheap shape
+// checks here (std::invalid_argument, ValueError in Python) only keep a wrong call from reaching
+// memory it does not own. It holds references to the arrays, which are updated in place.
+struct NetworkArrays {
+    std::vector<py::array> weights;
+    std::vector<std::optional<py::array>> biases;
+    std::vector<int> activations;
+    std::vector<std::optional<py::array>> weight_velocities;
+    std::vector<std::optional<py::array>> bias_velocities;
+
+    NetworkArrays(std::vector<py::array> w, std::vector<std::optional<py::array>> b, std::vector<int> codes,
+                  std::vector<std::optional<py::array>> w_vel, std::vector<std::optional<py::array>> b_vel)
+        : weights(std::move(w)),
+          biases(std::move(b)),
+          activations(std::move(codes)),
+          weight_velocities(std::move(w_vel)),
+          bias_velocities(std::move(b_vel)) {
+        const std::size_t layers = weights.size();
+        if (layers == 0) throw std::invalid_argument("weights must hold at least one layer");
+        if (biases.size() != layers || activations.size() != layers || weight_velocities.size() != layers ||
+            bias_velocities.size() != layers) {
+            throw std::invalid_argument("biases, activations and velocities must have one entry per layer");
+        }
+        for (std::size_t l = 0; l < layers; ++l) {
+            const py::array& w = weights[l];
+            if (w.ndim() != 2 || (l > 0 && w.shape(0) != weights[l - 1].shape(1))) {
+                throw std::invalid_argument("weights[" + std::to_string(l) +
+                                            "] must be 2-D and follow the layer before");
+            }
+            if (activations[l] < 0 || activations[l] >= fastmlp::activation_count) {
+                throw std::invalid_argument("activations[" + std::to_string(l) + "] is not an Activation code");
+            }
+        }
+    }
+};
+
+// Layer l's parameter as a T buffer of `size` elements (or nullptr for None), written in place.
 template <typename T>
-fastmlp::Network<T> network(const std::vector<Array<T>>& weights, std::vector<std::optional<Array<T>>>& biases,
-                            const std::vector<std::string>& activations,
-                            std::vector<std::optional<Array<T>>>& weight_velocities,
-                            std::vector<std::optional<Array<T>>>& bias_velocities) {
+T* buffer(const std::optional<py::array>& a, py::ssize_t size, const char* what, std::size_t l) {
+    if (!a) return nullptr;
+    if (!py::isinstance<Array<T>>(*a) || !(a->flags() & py::array::c_style) || a->size() != size) {
+        throw std::invalid_argument(std::string(what) + "[" + std::to_string(l) +
+                                    "] must be a C-contiguous array of x's dtype and the layer's shape");
+    }
+    // The parameters are updated in place: mutable_data() raises if numpy marks them read-only.
+    return static_cast<T*>(const_cast<py::array&>(*a).mutable_data());
+}
+
+template <typename T>
+fastmlp::Network<T> network(const NetworkArrays& arrays) {
     fastmlp::Network<T> net;
-    for (std::size_t l = 0; l < weights.size(); ++l) {
+    for (std::size_t l = 0; l < arrays.weights.size(); ++l) {
         fastmlp::Layer<T> layer;
-        layer.fan_in = weights[l].shape(0);
-        layer.fan_out = weights[l].shape(1);
-        // The weights are updated in place: mutable_data() raises if numpy marks them read-only.
-        layer.w = const_cast<Array<T>&>(weights[l]).mutable_data();
-        layer.b = mutable_data_or_null(biases[l]);
-        layer.activation = fastmlp::parse_activation(activations[l]);
-        layer.w_velocity = l < weight_velocities.size() ? mutable_data_or_null(weight_velocities[l]) : nullptr;
-        layer.b_velocity = l < bias_velocities.size() ? mutable_data_or_null(bias_velocities[l]) : nullptr;
+        layer.fan_in = arrays.weights[l].shape(0);
+        layer.fan_out = arrays.weights[l].shape(1);
+        layer.w = buffer<T>(arrays.weights[l], layer.fan_in * layer.fan_out, "weights", l);
+        layer.b = buffer<T>(arrays.biases[l], layer.fan_out, "biases", l);
+        layer.activation = static_cast<fastmlp::Activation>(arrays.activations[l]);
+        layer.w_velocity =
+            buffer<T>(arrays.weight_velocities[l], layer.fan_in * layer.fan_out, "weight_velocities", l);
+        layer.b_velocity =
+            layer.b ? buffer<T>(arrays.bias_velocities[l], layer.fan_out, "bias_velocities", l) : nullptr;
         net.layers.push_back(layer);
     }
     return net;
 }
 
-// Where x's non-zeros are (fastmlp.backends._sparse.SparseRows), or nothing: indptr (rows + 1,),
-// indices (nnz,) uint16, column_nnz (D,). SparseRows validates them against x's shape when built,
-// and cpp_backend checks that the one passed describes an x of this shape.
+// Where x's non-zeros are (fastmlp.backends._sparse.SparseRows), bound as one object: indptr
+// (rows + 1,) int64, indices (nnz,) uint16, values (nnz,) of x's dtype, column_nnz (D,) int64. SparseRows checks
+// every index when it is built; here only the sizes are checked, against the x of each call.
 using Indices = py::array_t<fastmlp::column_index, py::array::c_style>;
 
+struct SparseIndex {
+    Labels indptr;
+    Indices indices;
+    py::array values;  // of x's dtype, checked against each call's x
+    Labels column_nnz;
+
+    SparseIndex(Labels p, Indices i, py::array v, Labels c)
+        : indptr(std::move(p)), indices(std::move(i)), values(std::move(v)), column_nnz(std::move(c)) {
+        if (indptr.ndim() != 1 || indptr.size() < 1 || indices.ndim() != 1 || column_nnz.ndim() != 1 ||
+            indptr.data()[0] != 0 || indptr.data()[indptr.size() - 1] != indices.size() || values.ndim() != 1 ||
+            values.size() != indices.size()) {
+            throw std::invalid_argument(
+                "SparseRows: indptr (rows + 1,) from 0 to the number of indices and values");
+        }
+    }
+
+    template <typename T>
+    fastmlp::SparseRows<T> rows(const Array<T>& x) const {
+        if (indptr.size() != x.shape(0) + 1 || column_nnz.size() != x.shape(1)) {
+            throw std::invalid_argument("sparse describes an x of another shape");
+        }
+        if (!py::isinstance<Array<T>>(values)) {
+            throw std::invalid_argument("sparse values must be a C-contiguous array of x's dtype");
+        }
+        return fastmlp::SparseRows<T>{indptr.data(), indices.data(), static_cast<const T*>(values.data()),
+                                      column_nnz.data()};
+    }
+};
+
 template <typename T>
-std::optional<fastmlp::SparseRows<T>> sparse_rows(const Array<T>& x, const std::optional<Labels>& indptr,
-                                                  const std::optional<Indices>& indices,
-                                                  const std::optional<Labels>& column_nnz) {
-    if (!indptr || !indices || !column_nnz) return std::nullopt;
-    return fastmlp::SparseRows<T>{x.data(), static_cast<index_t>(x.shape(1)), indptr->data(), indices->data(),
-                                  column_nnz->data()};
+void check_rows(const Array<T>& x, const Labels& y, const NetworkArrays& arrays) {
+    if (x.ndim() != 2 || y.ndim() != 1 || y.size() != x.shape(0) || x.shape(1) != arrays.weights[0].shape(0)) {
+        throw std::invalid_argument("x must be (N, D) with D = weights[0]'s rows and y (N,)");
+    }
 }
-#define FASTMLP_SPARSE_PARAMS                                                                  \
-    const std::optional<Labels>&sparse_indptr, const std::optional<Indices>&sparse_indices, \
-        const std::optional<Labels>&sparse_column_nnz
-#define FASTMLP_SPARSE_ARGS                                                                             \
-    py::arg("sparse_indptr").noconvert().none(true), py::arg("sparse_indices").noconvert().none(true), \
-        py::arg("sparse_column_nnz").noconvert().none(true)
 
 template <typename T>
 void bind(py::module_& m) {
@@ -223,36 +296,33 @@ void bind(py::module_& m) {
 
     m.def(
         "train_epoch",
-        [](const Array<T>& x, const Labels& y, const Labels& order, const std::vector<Array<T>>& weights,
-           std::vector<std::optional<Array<T>>> biases, const std::vector<std::string>& activations,
-           std::vector<std::optional<Array<T>>> weight_velocities,
-           std::vector<std::optional<Array<T>>> bias_velocities, index_t batch_size, double lr, double reg,
-           double momentum, FASTMLP_SPARSE_PARAMS) {
-            fastmlp::Network<T> net = network(weights, biases, activations, weight_velocities, bias_velocities);
-            const auto rows = sparse_rows<T>(x, sparse_indptr, sparse_indices, sparse_column_nnz);
+        [](const Array<T>& x, const Labels& y, const Labels& order, const NetworkArrays& arrays,
+           const fastmlp::SGDSettings& sgd, index_t batch_size, const std::optional<SparseIndex>& sparse) {
+            check_rows(x, y, arrays);
+            fastmlp::Network<T> net = network<T>(arrays);
+            const std::optional<fastmlp::SparseRows<T>> rows =
+                sparse ? std::optional<fastmlp::SparseRows<T>>(sparse->rows(x)) : std::nullopt;
             const T* xp = x.data();
             const std::int64_t *yp = y.data(), *op = order.data();
             const index_t samples = order.size(), D = x.shape(1);
             fastmlp::EpochResult result;
             {
                 py::gil_scoped_release release;
-                result = fastmlp::train_epoch(net, xp, yp, op, samples, D, batch_size, lr, reg, momentum,
-                                              rows ? &*rows : nullptr);
+                result =
+                    fastmlp::train_epoch(net, xp, yp, op, samples, D, batch_size, sgd, rows ? &*rows : nullptr);
             }
             return py::make_tuple(result.loss_sum, result.batches, result.correct);
         },
-        py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("order").noconvert(),
-        py::arg("weights").noconvert(), py::arg("biases").noconvert(), py::arg("activations"),
-        py::arg("weight_velocities").noconvert(), py::arg("bias_velocities").noconvert(), py::arg("batch_size"),
-        py::arg("lr"), py::arg("reg"), py::arg("momentum"), FASTMLP_SPARSE_ARGS);
+        py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("order").noconvert(), py::arg("net"),
+        py::arg("sgd"), py::arg("batch_size"), py::arg("sparse").none(true));
     m.def(
         "evaluate",
-        [](const Array<T>& x, const Labels& y, const std::vector<Array<T>>& weights,
-           std::vector<std::optional<Array<T>>> biases, const std::vector<std::string>& activations,
-           index_t batch_size, FASTMLP_SPARSE_PARAMS) {
-            std::vector<std::optional<Array<T>>> none;
-            fastmlp::Network<T> net = network(weights, biases, activations, none, none);
-            const auto rows = sparse_rows<T>(x, sparse_indptr, sparse_indices, sparse_column_nnz);
+        [](const Array<T>& x, const Labels& y, const NetworkArrays& arrays, index_t batch_size,
+           const std::optional<SparseIndex>& sparse) {
+            check_rows(x, y, arrays);
+            const fastmlp::Network<T> net = network<T>(arrays);
+            const std::optional<fastmlp::SparseRows<T>> rows =
+                sparse ? std::optional<fastmlp::SparseRows<T>>(sparse->rows(x)) : std::nullopt;
             const T* xp = x.data();
             const std::int64_t* yp = y.data();
             const index_t samples = x.shape(0), D = x.shape(1);
@@ -263,14 +333,33 @@ void bind(py::module_& m) {
             }
             return py::make_tuple(result.loss_sum, result.batches, result.correct);
         },
-        py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("weights").noconvert(),
-        py::arg("biases").noconvert(), py::arg("activations"), py::arg("batch_size"), FASTMLP_SPARSE_ARGS);
+        py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("net"), py::arg("batch_size"),
+        py::arg("sparse").none(true));
 }
 
 }  // namespace
 
 PYBIND11_MODULE(FASTMLP_MODULE, m) {
     m.doc() = "fastmlp's compiled kernels (private; use fastmlp.backends.cpp_backend).";
+    py::class_<NetworkArrays>(m, "Network", "The layers of fastmlp.backends._epoch.Layers for the native epoch.")
+        .def(py::init<std::vector<py::array>, std::vector<std::optional<py::array>>, std::vector<int>,
+                      std::vector<std::optional<py::array>>, std::vector<std::optional<py::array>>>(),
+             py::arg("weights"), py::arg("biases"), py::arg("activations"), py::arg("weight_velocities"),
+             py::arg("bias_velocities"));
+    py::class_<fastmlp::SGDSettings>(m, "SGD", "One training step's settings (fastmlp.optim.SGDSettings).")
+        .def(py::init<double, double, double>(), py::arg("learning_rate"), py::arg("reg"), py::arg("momentum"))
+        .def_readonly("learning_rate", &fastmlp::SGDSettings::learning_rate)
+        .def_readonly("reg", &fastmlp::SGDSettings::reg)
+        .def_readonly("momentum", &fastmlp::SGDSettings::momentum);
+    py::class_<SparseIndex>(m, "SparseRows", "The CSR index of fastmlp.backends._sparse.SparseRows.")
+        .def(py::init<Labels, Indices, py::array, Labels>(), py::arg("indptr").noconvert(),
+             py::arg("indices").noconvert(), py::arg("values"), py::arg("column_nnz").noconvert());
+    // The codes of fastmlp.backends._epoch.Activation as compiled here (a test holds them equal).
+    py::dict codes;
+    codes["NONE"] = static_cast<int>(fastmlp::Activation::none);
+    codes["RELU"] = static_cast<int>(fastmlp::Activation::relu);
+    codes["SIGMOID"] = static_cast<int>(fastmlp::Activation::sigmoid);
+    m.attr("activation_codes") = codes;
     bind<float>(m);
     bind<double>(m);
     m.def("set_num_threads", &fastmlp::set_num_threads, py::arg("n"));

@@ -1,89 +1,16 @@
 // Native epoch: the steps are the tested kernels of kernels.cpp (and sparse.cpp), called on row or
-// column blocks of buffers allocated once, by one OpenMP team that lives for the whole call.
+// column blocks of buffers allocated once, by one OpenMP team that lives for the whole call
+// (runtime.hpp: the team, the floating-point mode, the partition).
 #include "epoch.hpp"
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
-#include <stdexcept>
-#include <utility>
 
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#define FASTMLP_HAS_MXCSR 1
-#endif
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "runtime.hpp"
 
 namespace fastmlp {
 
-Activation parse_activation(const std::string& name) {
-    if (name == "none") return Activation::none;
-    if (name == "relu") return Activation::relu;
-    if (name == "sigmoid") return Activation::sigmoid;
-    throw std::invalid_argument("activation must be 'none', 'relu' or 'sigmoid', got '" + name + "'");
-}
-
 namespace {
-
-template <typename T>
-using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using StridedMap = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
-
-// Flush-to-zero and denormals-are-zero for this thread while in scope. A weight decaying towards
-// zero (reg = 1) otherwise makes every multiply take a microcode assist on subnormal operands.
-class FlushSubnormals {
-  public:
-#ifdef FASTMLP_HAS_MXCSR
-    FlushSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040u); }  // FTZ (bit 15) | DAZ (bit 6)
-    ~FlushSubnormals() { _mm_setcsr(saved_); }
-#else
-    FlushSubnormals() = default;
-#endif
-    FlushSubnormals(const FlushSubnormals&) = delete;
-    FlushSubnormals& operator=(const FlushSubnormals&) = delete;
-
-  private:
-#ifdef FASTMLP_HAS_MXCSR
-    unsigned int saved_;
-#endif
-};
-
-int team_size() {
-#ifdef _OPENMP
-    return std::max(1, get_num_threads());
-#else
-    return 1;
-#endif
-}
-int thread_id() {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-int thread_count() {
-#ifdef _OPENMP
-    return omp_get_num_threads();
-#else
-    return 1;
-#endif
-}
-void barrier() {
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
-}
-
-// Part p of `parts` near-equal contiguous ranges of [0, n).
-std::pair<index_t, index_t> part(index_t n, int parts, int p) {
-    const index_t base = n / parts, extra = n % parts;
-    const index_t begin = p * base + std::min<index_t>(p, extra);
-    return {begin, begin + base + (p < extra ? 1 : 0)};
-}
 
 // Split [0, D) into `parts` ranges holding about equal numbers of non-zeros (sparse dW work).
 std::vector<index_t> balanced_columns(const std::int64_t* column_nnz, index_t D, int parts) {
@@ -174,14 +101,15 @@ T* forward_rows(const Network<T>& net, Workspace<T>& ws, const T* x_rows, const 
         if (l == 0 && sparse != nullptr) {
             for (index_t i = r0; i < r1; ++i) {
                 const std::int64_t r = order_rows[i], k = sparse->indptr[r];
-                sparse_row_times(sparse->row(r), sparse->indices + k, sparse->indptr[r + 1] - k, layer.w, M, layer.b,
-                                 ws.z[0].data() + i * M);
+                sparse_row_times(sparse->values + k, sparse->indices + k, sparse->indptr[r + 1] - k, layer.w, M,
+                                 layer.b, ws.z[0].data() + i * M);
             }
         } else {
             const T* in = l == 0 ? x_rows + r0 * layer.fan_in : ws.output(net, l - 1) + r0 * layer.fan_in;
             affine_forward(in, layer.w, layer.b, z, rows, layer.fan_in, M);
         }
-        if (layer.activation != Activation::none) activate(layer.activation, z, ws.a[l].data() + r0 * M, rows * M);
+        if (layer.activation != Activation::none)
+            activate(layer.activation, z, ws.a[l].data() + r0 * M, rows * M);
     }
     return ws.output(net, net.layers.size() - 1);
 }
@@ -212,17 +140,18 @@ struct Trainer {
     const T* x;
     const SparseRows<T>* sparse;
     index_t D;
-    double lr, reg, momentum;
+    SGDSettings sgd;
     std::vector<index_t> sparse_columns;  // thread t owns dW rows [sparse_columns[t], sparse_columns[t+1])
 
     void update_rows(Layer<T>& layer, std::size_t l, index_t f0, index_t f1, int t, int threads) {
         const index_t M = layer.fan_out;
-        sgd_update(layer.w + f0 * M, ws.dw[l].data() + f0 * M, layer.w_velocity ? layer.w_velocity + f0 * M : nullptr,
-                   (f1 - f0) * M, lr, reg, momentum);
+        sgd_update(layer.w + f0 * M, ws.dw[l].data() + f0 * M,
+                   layer.w_velocity ? layer.w_velocity + f0 * M : nullptr, (f1 - f0) * M, sgd.learning_rate,
+                   sgd.reg, sgd.momentum);
         if (layer.b != nullptr) {
             const auto [c0, c1] = part(M, threads, t);
             sgd_update(layer.b + c0, ws.db[l].data() + c0, layer.b_velocity ? layer.b_velocity + c0 : nullptr,
-                       c1 - c0, lr, 0.0, momentum);
+                       c1 - c0, sgd.learning_rate, 0.0, sgd.momentum);
         }
     }
 
@@ -236,9 +165,9 @@ struct Trainer {
         T* dw = columns.dw_row(M);
         const T* dz = ws.output_gradient(net, 0);
         // Untouched rows have dW = 0: plain SGD leaves them exactly as they are, so skip them.
-        const bool touch_all = reg != 0.0 || layer.w_velocity != nullptr;
+        const bool touch_all = sgd.reg != 0.0 || layer.w_velocity != nullptr;
         for (index_t d = f0; d < f1; ++d) {
-            const index_t count = columns.column(*sparse, order, d);
+            const index_t count = columns.column(*sparse, d);
             if (count == 0) {
                 if (!touch_all) continue;
                 std::fill(dw, dw + M, T(0));
@@ -246,8 +175,8 @@ struct Trainer {
                 gather_rows_axpy(dz, M, columns.row.data(), columns.value.data(), count,
                                  static_cast<const T*>(nullptr), dw);
             }
-            sgd_update(layer.w + d * M, dw, layer.w_velocity ? layer.w_velocity + d * M : nullptr, M, lr, reg,
-                       momentum);
+            sgd_update(layer.w + d * M, dw, layer.w_velocity ? layer.w_velocity + d * M : nullptr, M,
+                       sgd.learning_rate, sgd.reg, sgd.momentum);
         }
     }
 
@@ -268,17 +197,9 @@ struct Trainer {
         }
         const T* scores = forward_rows(net, ws, ws.xb.data(), sparse, order, r0, r1);
         const std::int64_t correct = loss_rows(ws, scores, ws.yb.data(), r0, r1, C);
-        // dscores = (probs - onehot(y)) / n for this thread's rows (softmax_cross_entropy_backward's
-        // arithmetic, with the whole batch's n).
-        const T batch_n = static_cast<T>(n);
-        T* dscores = ws.da[last].data();
-        for (index_t i = r0; i < r1; ++i) {
-            for (index_t c = 0; c < C; ++c) {
-                T d = ws.probs[static_cast<std::size_t>(i * C + c)];
-                if (c == ws.yb[static_cast<std::size_t>(i)]) d -= T(1);
-                dscores[i * C + c] = d / batch_n;
-            }
-        }
+        // dscores = (probs - onehot(y)) / n for this thread's rows of the batch of n.
+        softmax_cross_entropy_backward_rows(ws.probs.data() + r0 * C, ws.yb.data() + r0,
+                                            ws.da[last].data() + r0 * C, r1 - r0, C, n);
         activation_backward(net.layers[last].activation, ws, last, r0 * C, (r1 - r0) * C);
         barrier();  // every row's dscores and loss are known
         if (t == 0) *loss_sum += batch_loss(ws.row_loss, n);
@@ -289,11 +210,7 @@ struct Trainer {
             // db over all rows for this thread's columns; dW for this thread's rows of W.
             if (layer.b != nullptr) {
                 const auto [c0, c1] = part(M, threads, t);
-                for (index_t c = c0; c < c1; ++c) {
-                    T sum = 0;
-                    for (index_t i = 0; i < n; ++i) sum += dz[i * M + c];
-                    ws.db[l][static_cast<std::size_t>(c)] = sum;
-                }
+                bias_gradient(dz + c0, M, ws.db[l].data() + c0, n, c1 - c0);
             }
             if (l == 0 && sparse != nullptr) {
                 // Layer 0 has no dx, so nobody else reads W0 now: update each row right away.
@@ -304,13 +221,10 @@ struct Trainer {
             }
             const auto [f0, f1] = part(F, threads, t);
             const T* in = l == 0 ? ws.xb.data() : ws.output(net, l - 1);
-            Eigen::Map<const Matrix<T>> Dz(dz, n, M);
-            Eigen::Map<Matrix<T>>(ws.dw[l].data() + f0 * M, f1 - f0, M).noalias() =
-                StridedMap<T>(in + f0, n, f1 - f0, Eigen::OuterStride<>(F)).transpose() * Dz;
+            weight_gradient(in + f0, F, dz, ws.dw[l].data() + f0 * M, n, f1 - f0, M);
             if (l > 0) {
                 // dx of this thread's rows from the old W (updated only after the barrier below).
-                Eigen::Map<Matrix<T>>(ws.da[l - 1].data() + r0 * F, r1 - r0, F).noalias() =
-                    Dz.middleRows(r0, r1 - r0) * Eigen::Map<const Matrix<T>>(layer.w, F, M).transpose();
+                input_gradient(dz + r0 * M, layer.w, ws.da[l - 1].data() + r0 * F, r1 - r0, F, M);
                 activation_backward(net.layers[l - 1].activation, ws, l - 1, r0 * F, (r1 - r0) * F);
                 barrier();  // all reads of this layer's W (dx) and of dz_{l-1}'s rows are done / ready
             }
@@ -324,14 +238,14 @@ struct Trainer {
 
 template <typename T>
 EpochResult train_epoch(Network<T>& net, const T* x, const std::int64_t* y, const std::int64_t* order,
-                        index_t samples, index_t D, index_t batch_size, double lr, double reg, double momentum,
+                        index_t samples, index_t D, index_t batch_size, const SGDSettings& sgd,
                         const SparseRows<T>* sparse) {
     EpochResult result;
     if (net.layers.empty() || samples <= 0 || batch_size <= 0) return result;
     const index_t batch = std::min(batch_size, samples);
     const int threads = static_cast<int>(std::min<index_t>(team_size(), batch));
     Workspace<T> ws(net, batch, D, /*training=*/true, /*gather_x=*/sparse == nullptr);
-    Trainer<T> trainer{net, ws, x, sparse, D, lr, reg, momentum, {}};
+    Trainer<T> trainer{net, ws, x, sparse, D, sgd, {}};
     if (sparse != nullptr) trainer.sparse_columns = balanced_columns(sparse->column_nnz, D, threads);
     std::vector<std::int64_t> correct(static_cast<std::size_t>(threads), 0);
     double loss_sum = 0.0;
@@ -383,8 +297,8 @@ EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, i
         for (index_t k = b0; k < b1; ++k) {
             const index_t start = k * batch, n = std::min(batch, samples - start);
             // Rows in order: the dense batch is already a contiguous block of x.
-            const T* scores = forward_rows(net, ws, x + start * D, sparse,
-                                           sparse ? identity.data() + start : nullptr, 0, n);
+            const T* scores =
+                forward_rows(net, ws, x + start * D, sparse, sparse ? identity.data() + start : nullptr, 0, n);
             correct[static_cast<std::size_t>(k)] = loss_rows(ws, scores, y + start, 0, n, C);
             losses[static_cast<std::size_t>(k)] = batch_loss(ws.row_loss, n);
         }
@@ -398,10 +312,9 @@ EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, i
 }
 
 template EpochResult train_epoch<float>(Network<float>&, const float*, const std::int64_t*, const std::int64_t*,
-                                        index_t, index_t, index_t, double, double, double,
-                                        const SparseRows<float>*);
+                                        index_t, index_t, index_t, const SGDSettings&, const SparseRows<float>*);
 template EpochResult train_epoch<double>(Network<double>&, const double*, const std::int64_t*,
-                                         const std::int64_t*, index_t, index_t, index_t, double, double, double,
+                                         const std::int64_t*, index_t, index_t, index_t, const SGDSettings&,
                                          const SparseRows<double>*);
 template EpochResult evaluate<float>(const Network<float>&, const float*, const std::int64_t*, index_t, index_t,
                                      index_t, const SparseRows<float>*);

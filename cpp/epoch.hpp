@@ -5,7 +5,7 @@
 //   loss      softmax cross-entropy of a_{L-1} (the scores), mean over the batch
 //   backward  from dscores = (softmax - onehot(y)) / n down to layer 0 (layer 0 needs no dx)
 //   update    for each layer, once its gradients are known: dW += reg * W (weight matrices only),
-//             then plain SGD or momentum SGD (fastmlp::sgd_update) on W and on b.
+//             then plain SGD or momentum SGD (fastmlp::sgd_update) on W and on b (SGDSettings).
 // Accuracy counts rows whose first arg-max of the scores (a_{L-1}) equals the label.
 // Buffers are allocated once per call; nothing here touches Python.
 //
@@ -21,7 +21,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "kernels.hpp"
@@ -29,10 +28,20 @@
 
 namespace fastmlp {
 
-enum class Activation { none, relu, sigmoid };
+// The activation after a layer, by integer code. The one definition is Python's
+// fastmlp.backends._epoch.Activation (NONE = 0, RELU = 1, SIGMOID = 2), which names and checks
+// them; the bindings export these codes as _cpp.activation_codes and a test holds the two equal.
+// NOLINTNEXTLINE(performance-enum-size): an int, like the Python codes it mirrors
+enum class Activation : int { none = 0, relu = 1, sigmoid = 2 };
+constexpr int activation_count = 3;  // codes are 0 <= code < activation_count
 
-// "none" / "relu" / "sigmoid"; throws std::invalid_argument otherwise.
-Activation parse_activation(const std::string& name);
+// One training step's settings (fastmlp.optim.SGDSettings): learning rate, L2 strength on weight
+// matrices, momentum (0: plain SGD).
+struct SGDSettings {
+    double learning_rate = 0.0;
+    double reg = 0.0;
+    double momentum = 0.0;
+};
 
 // One dense layer over caller-owned buffers: w (fan_in, fan_out), b (fan_out,) or nullptr, and the
 // momentum buffers of the same shapes (nullptr: plain SGD for that parameter).
@@ -53,9 +62,9 @@ struct Network {
 };
 
 struct EpochResult {
-    double loss_sum = 0.0;      // sum of the per-batch mean losses
-    std::int64_t batches = 0;   // number of batches
-    std::int64_t correct = 0;   // rows classified correctly (before that batch's update, when training)
+    double loss_sum = 0.0;     // sum of the per-batch mean losses
+    std::int64_t batches = 0;  // number of batches
+    std::int64_t correct = 0;  // rows classified correctly (before that batch's update, when training)
 };
 
 // Train on the rows x[order[0..samples)] (x is (rows, D), y one label per row of x) in batches of
@@ -63,7 +72,7 @@ struct EpochResult {
 // sparse: nullptr (dense) or the non-zeros of the same x.
 template <typename T>
 EpochResult train_epoch(Network<T>& net, const T* x, const std::int64_t* y, const std::int64_t* order,
-                        index_t samples, index_t D, index_t batch_size, double lr, double reg, double momentum,
+                        index_t samples, index_t D, index_t batch_size, const SGDSettings& sgd,
                         const SparseRows<T>* sparse = nullptr);
 
 // Forward only over x (samples, D) in order, in batches of batch_size.

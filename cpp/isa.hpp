@@ -13,8 +13,8 @@ inline bool cpu_supports(const std::string& level) {
     if (level == "native" || level == "generic") return true;
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
-    const bool v2 = __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt") &&
-                    __builtin_cpu_supports("ssse3");
+    const bool v2 =
+        __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("ssse3");
     const bool v3 = v2 && __builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") &&
                     __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
                     __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c");

@@ -17,6 +17,8 @@ template <typename T>
 using Array1 = Eigen::Array<T, Eigen::Dynamic, 1>;
 template <typename T>
 using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+template <typename T>
+using StridedMap = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
 
 }  // namespace
 
@@ -34,15 +36,34 @@ void affine_forward(const T* x, const T* w, const T* b, T* out, index_t N, index
 template <typename T>
 void affine_backward(const T* dout, const T* x, const T* w, T* dx, T* dw, T* db, index_t N, index_t D,
                      index_t M) {
-    Eigen::Map<const Matrix<T>> Dout(dout, N, M);
-    Eigen::Map<const Matrix<T>> X(x, N, D);
-    Eigen::Map<const Matrix<T>> W(w, D, M);
-    if (dx != nullptr) {
-        Eigen::Map<Matrix<T>>(dx, N, D).noalias() = Dout * W.transpose();
-    }
-    Eigen::Map<Matrix<T>>(dw, D, M).noalias() = X.transpose() * Dout;
+    if (dx != nullptr) input_gradient(dout, w, dx, N, D, M);
+    weight_gradient(x, D, dout, dw, N, D, M);
     if (db != nullptr) {
-        Eigen::Map<RowVector<T>>(db, M) = Dout.colwise().sum();
+        Eigen::Map<RowVector<T>>(db, M) = Eigen::Map<const Matrix<T>>(dout, N, M).colwise().sum();
+    }
+}
+
+template <typename T>
+void input_gradient(const T* dout, const T* w, T* dx, index_t N, index_t D, index_t M) {
+    Eigen::Map<const Matrix<T>> Dout(dout, N, M);
+    Eigen::Map<const Matrix<T>> W(w, D, M);
+    Eigen::Map<Matrix<T>>(dx, N, D).noalias() = Dout * W.transpose();
+}
+
+template <typename T>
+void weight_gradient(const T* x, index_t ldx, const T* dout, T* dw, index_t N, index_t D, index_t M) {
+    StridedMap<T> X(x, N, D, Eigen::OuterStride<>(ldx));
+    Eigen::Map<const Matrix<T>> Dout(dout, N, M);
+    Eigen::Map<Matrix<T>>(dw, D, M).noalias() = X.transpose() * Dout;
+}
+
+template <typename T>
+void bias_gradient(const T* dout, index_t ldd, T* db, index_t N, index_t M) {
+    // Whole rows at a time (vectorised), each column still summed in row order from 0.
+    std::fill(db, db + M, T(0));
+    for (index_t n = 0; n < N; ++n) {
+        const T* row = dout + n * ldd;
+        for (index_t m = 0; m < M; ++m) db[m] += row[m];
     }
 }
 
@@ -132,7 +153,13 @@ double softmax_cross_entropy(const T* scores, const std::int64_t* y, T* probs, i
 
 template <typename T>
 void softmax_cross_entropy_backward(const T* probs, const std::int64_t* y, T* dscores, index_t N, index_t C) {
-    const T n_rows = static_cast<T>(N);
+    softmax_cross_entropy_backward_rows(probs, y, dscores, N, C, N);
+}
+
+template <typename T>
+void softmax_cross_entropy_backward_rows(const T* probs, const std::int64_t* y, T* dscores, index_t N, index_t C,
+                                         index_t batch) {
+    const T n_rows = static_cast<T>(batch);
     for (index_t n = 0; n < N; ++n) {
         for (index_t c = 0; c < C; ++c) {
             T d = probs[n * C + c];
@@ -179,22 +206,29 @@ void sgd_update(T* param, const T* grad, T* velocity, index_t size, double lr, d
 void set_num_threads(int n) { Eigen::setNbThreads(n); }
 int get_num_threads() { return Eigen::nbThreads(); }
 
-#define FASTMLP_INSTANTIATE(T)                                                                            \
-    template void affine_forward<T>(const T*, const T*, const T*, T*, index_t, index_t, index_t);         \
-    template void affine_backward<T>(const T*, const T*, const T*, T*, T*, T*, index_t, index_t, index_t); \
-    template void relu_forward<T>(const T*, T*, index_t);                                                 \
-    template void relu_backward<T>(const T*, const T*, T*, index_t);                                      \
-    template void sigmoid_forward<T>(const T*, T*, index_t);                                              \
-    template void sigmoid_backward<T>(const T*, const T*, T*, index_t);                                   \
-    template void softmax_forward<T>(const T*, T*, index_t, index_t);                                     \
-    template void softmax_backward<T>(const T*, const T*, T*, index_t, index_t);                          \
-    template double cross_entropy_forward<T>(const T*, const std::int64_t*, index_t, index_t);            \
-    template double softmax_cross_entropy<T>(const T*, const std::int64_t*, T*, index_t, index_t);        \
-    template void softmax_cross_entropy_backward<T>(const T*, const std::int64_t*, T*, index_t, index_t); \
-    template std::int64_t correct_count<T>(const T*, const std::int64_t*, index_t, index_t);              \
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type here, which cannot be parenthesised
+#define FASTMLP_INSTANTIATE(T)                                                                                \
+    template void affine_forward<T>(const T*, const T*, const T*, T*, index_t, index_t, index_t);             \
+    template void affine_backward<T>(const T*, const T*, const T*, T*, T*, T*, index_t, index_t, index_t);    \
+    template void relu_forward<T>(const T*, T*, index_t);                                                     \
+    template void relu_backward<T>(const T*, const T*, T*, index_t);                                          \
+    template void sigmoid_forward<T>(const T*, T*, index_t);                                                  \
+    template void sigmoid_backward<T>(const T*, const T*, T*, index_t);                                       \
+    template void softmax_forward<T>(const T*, T*, index_t, index_t);                                         \
+    template void softmax_backward<T>(const T*, const T*, T*, index_t, index_t);                              \
+    template double cross_entropy_forward<T>(const T*, const std::int64_t*, index_t, index_t);                \
+    template double softmax_cross_entropy<T>(const T*, const std::int64_t*, T*, index_t, index_t);            \
+    template void softmax_cross_entropy_backward<T>(const T*, const std::int64_t*, T*, index_t, index_t);     \
+    template void softmax_cross_entropy_backward_rows<T>(const T*, const std::int64_t*, T*, index_t, index_t, \
+                                                         index_t);                                            \
+    template void input_gradient<T>(const T*, const T*, T*, index_t, index_t, index_t);                       \
+    template void weight_gradient<T>(const T*, index_t, const T*, T*, index_t, index_t, index_t);             \
+    template void bias_gradient<T>(const T*, index_t, T*, index_t, index_t);                                  \
+    template std::int64_t correct_count<T>(const T*, const std::int64_t*, index_t, index_t);                  \
     template void sgd_update<T>(T*, const T*, T*, index_t, double, double, double);
 
 FASTMLP_INSTANTIATE(float)
 FASTMLP_INSTANTIATE(double)
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace fastmlp

@@ -20,8 +20,23 @@ void affine_forward(const T* x, const T* w, const T* b, T* out, index_t N, index
 // dx = dout w^T, dw = x^T dout, db = sum_n dout.  dout (N, M), x (N, D), w (D, M)
 //   ->  dx (N, D) or nullptr (skipped), dw (D, M), db (M,) or nullptr (skipped).
 template <typename T>
-void affine_backward(const T* dout, const T* x, const T* w, T* dx, T* dw, T* db, index_t N, index_t D,
-                     index_t M);
+void affine_backward(const T* dout, const T* x, const T* w, T* dx, T* dw, T* db, index_t N, index_t D, index_t M);
+
+// The parts of affine_backward, also called on the native epoch's row and column blocks:
+// dx = dout w^T.  dout (N, M), w (D, M) -> dx (N, D).
+template <typename T>
+void input_gradient(const T* dout, const T* w, T* dx, index_t N, index_t D, index_t M);
+
+// dw = x^T dout.  x (N, D) with rows ldx elements apart (a block of columns of a wider matrix),
+// dout (N, M) -> dw (D, M).
+template <typename T>
+void weight_gradient(const T* x, index_t ldx, const T* dout, T* dw, index_t N, index_t D, index_t M);
+
+// db = sum_n dout, summed row after row (numpy's order for sum(axis=0)).  dout (N, M) with rows ldd
+// elements apart (a block of columns) -> db (M,). affine_backward keeps Eigen's column sum, which
+// adds rows in pairs first (same values to rounding, other bits), so its results stay as they were.
+template <typename T>
+void bias_gradient(const T* dout, index_t ldd, T* db, index_t N, index_t M);
 
 // a = max(z, 0).  z, a: `size` elements.
 template <typename T>
@@ -58,6 +73,12 @@ double softmax_cross_entropy(const T* scores, const std::int64_t* y, T* probs, i
 // dscores = (probs - onehot(y)) / N.  probs (N, C), y (N,) -> dscores (N, C).
 template <typename T>
 void softmax_cross_entropy_backward(const T* probs, const std::int64_t* y, T* dscores, index_t N, index_t C);
+
+// The same for N rows of a batch of `batch` rows: dscores = (probs - onehot(y)) / batch (the native
+// epoch's threads each take some rows of one batch).
+template <typename T>
+void softmax_cross_entropy_backward_rows(const T* probs, const std::int64_t* y, T* dscores, index_t N, index_t C,
+                                         index_t batch);
 
 // Number of rows whose first arg-max equals the label.  scores (N, C), y (N,).
 template <typename T>

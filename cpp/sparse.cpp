@@ -44,8 +44,8 @@ inline void store(void* p, V v) {
 
 // One block of Blocks vectors of outputs, accumulated in registers over all `count` selected rows.
 // Eight accumulators leave registers for the broadcast value and the loads (AVX2 has sixteen).
-// The scale of selected row k is val[idx[k]] when Indexed (a dense row of x), else val[k].
-template <typename T, int Bytes, int Blocks, bool Indexed, typename Index>
+// Selected row k (base row idx[k]) is scaled by val[k].
+template <typename T, int Bytes, int Blocks, typename Index>
 inline void block_axpy(const T* base, index_t M, const Index* idx, const T* val, index_t count, const T* init,
                        T* out) {
     using V = typename Vec<T, Bytes>::type;
@@ -55,30 +55,30 @@ inline void block_axpy(const T* base, index_t M, const Index* idx, const T* val,
     for (index_t k = 0; k < count; ++k) {
         const auto i = static_cast<index_t>(idx[k]);
         const T* row = base + i * M;
-        const T v = Indexed ? val[i] : val[k];
+        const T v = val[k];
         for (int j = 0; j < Blocks; ++j) acc[j] += v * load<V>(row + j * L);
     }
     for (int j = 0; j < Blocks; ++j) store<V>(out + j * L, acc[j]);
 }
 
-template <typename T, bool Indexed, typename Index>
+template <typename T, typename Index>
 void axpy_blocks(const T* base, index_t M, const Index* idx, const T* val, index_t count, const T* init, T* out) {
     constexpr index_t W = Vec<T, wide_bytes>::lanes, L = Vec<T, 32>::lanes;
     index_t m = 0;
     for (; m + 8 * W <= M; m += 8 * W) {
-        block_axpy<T, wide_bytes, 8, Indexed>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
+        block_axpy<T, wide_bytes, 8>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
     }
     for (; m + 8 * L <= M; m += 8 * L) {
-        block_axpy<T, 32, 8, Indexed>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
+        block_axpy<T, 32, 8>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
     }
     for (; m + L <= M; m += L) {
-        block_axpy<T, 32, 1, Indexed>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
+        block_axpy<T, 32, 1>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
     }
     for (; m < M; ++m) {  // the last M % L outputs
         T acc = init ? init[m] : T(0);
         for (index_t k = 0; k < count; ++k) {
             const auto i = static_cast<index_t>(idx[k]);
-            acc += (Indexed ? val[i] : val[k]) * base[i * M + m];
+            acc += val[k] * base[i * M + m];
         }
         out[m] = acc;
     }
@@ -89,13 +89,13 @@ void axpy_blocks(const T* base, index_t M, const Index* idx, const T* val, index
 template <typename T, typename Index>
 void gather_rows_axpy(const T* base, index_t M, const Index* idx, const T* val, index_t count, const T* init,
                       T* out) {
-    axpy_blocks<T, false>(base, M, idx, val, count, init, out);
+    axpy_blocks<T>(base, M, idx, val, count, init, out);
 }
 
 template <typename T, typename Index>
-void sparse_row_times(const T* x_row, const Index* idx, index_t count, const T* w, index_t M, const T* init,
+void sparse_row_times(const T* values, const Index* idx, index_t count, const T* w, index_t M, const T* init,
                       T* out) {
-    axpy_blocks<T, true>(w, M, idx, x_row, count, init, out);
+    axpy_blocks<T>(w, M, idx, values, count, init, out);
 }
 
 template <typename T>
@@ -106,28 +106,31 @@ void BatchColumns<T>::build(const SparseRows<T>& x, const std::int64_t* order, i
     mask.assign(static_cast<std::size_t>((d1 - d0) * words), 0);
     row.resize(static_cast<std::size_t>(n));
     value.resize(static_cast<std::size_t>(n));
+    cursor.resize(static_cast<std::size_t>(n));
     if (d1 <= d0) return;  // this thread owns no column
     for (index_t i = 0; i < n; ++i) {
         // Columns are ascending within a row, so its entries in [d0, d1) are one binary-searched run.
         const std::int64_t r = order[i];
         const column_index* end = x.indices + x.indptr[r + 1];
-        const column_index* p = std::lower_bound(x.indices + x.indptr[r], end, d0,
-                                                 [](column_index c, index_t d) { return c < d; });
-        const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+        const column_index* p =
+            std::lower_bound(x.indices + x.indptr[r], end, d0, [](column_index c, index_t d) { return c < d; });
+        cursor[static_cast<std::size_t>(i)] = p - x.indices;  // its first value in [d0, d1)
+        const std::uint64_t bit = std::uint64_t{1} << static_cast<unsigned>(i % 64);
         std::uint64_t* words_of_i = mask.data() + i / 64;
         for (; p != end && *p < d1; ++p) words_of_i[(*p - d0) * words] |= bit;
     }
 }
 
 template <typename T>
-index_t BatchColumns<T>::column(const SparseRows<T>& x, const std::int64_t* order, index_t d) {
+index_t BatchColumns<T>::column(const SparseRows<T>& x, index_t d) {
     const std::uint64_t* bits_of_d = mask.data() + (d - first) * words;
     index_t count = 0;
     for (index_t w = 0; w < words; ++w) {
         for (std::uint64_t bits = bits_of_d[w]; bits != 0; bits &= bits - 1) {
             const index_t i = w * 64 + __builtin_ctzll(bits);  // rows ascending: the sum's order
             row[static_cast<std::size_t>(count)] = static_cast<std::int32_t>(i);
-            value[static_cast<std::size_t>(count)] = x.row(order[i])[d];
+            // each row's entries come up in column order, so its cursor walks its values in turn
+            value[static_cast<std::size_t>(count)] = x.values[cursor[static_cast<std::size_t>(i)]++];
             ++count;
         }
     }
@@ -136,8 +139,8 @@ index_t BatchColumns<T>::column(const SparseRows<T>& x, const std::int64_t* orde
 
 template void gather_rows_axpy<float, std::int32_t>(const float*, index_t, const std::int32_t*, const float*,
                                                     index_t, const float*, float*);
-template void gather_rows_axpy<double, std::int32_t>(const double*, index_t, const std::int32_t*,
-                                                     const double*, index_t, const double*, double*);
+template void gather_rows_axpy<double, std::int32_t>(const double*, index_t, const std::int32_t*, const double*,
+                                                     index_t, const double*, double*);
 template void sparse_row_times<float, column_index>(const float*, const column_index*, index_t, const float*,
                                                     index_t, const float*, float*);
 template void sparse_row_times<double, column_index>(const double*, const column_index*, index_t, const double*,

@@ -180,7 +180,7 @@ def test_sparse_rows_describe_the_non_zeros_of_x(monkeypatch, chunk_rows):
     for n in range(x.shape[0]):
         k = slice(rows.indptr[n], rows.indptr[n + 1])
         assert np.all(np.diff(rows.indices[k]) > 0)  # columns ascending within a row
-        rebuilt[n, rows.indices[k]] = x[n, rows.indices[k]]
+        rebuilt[n, rows.indices[k]] = rows.values[k]
     np.testing.assert_array_equal(rebuilt, x)  # every non-zero is listed (a zero listed would be harmless)
     assert rows.indptr[-1] == np.count_nonzero(x)
     np.testing.assert_array_equal(rows.column_nnz, np.count_nonzero(x, axis=0))
@@ -197,12 +197,15 @@ def test_sparse_rows_describe_the_non_zeros_of_x(monkeypatch, chunk_rows):
         ("indices", np.array([0, 1, 2], np.int32), "uint16"),
         ("indices", np.array([[0, 1, 2]], np.uint16), "1-D"),
         ("column_nnz", np.zeros(3, np.int64), "column_nnz"),
+        ("values", np.ones(2), "one entry per index"),
+        ("values", np.ones(3, np.int64), "float32 or float64"),
     ],
 )
 def test_a_hand_made_sparse_structure_is_checked_before_compiled_code_sees_it(field, value, message):
     good = {
         "indptr": np.array([0, 1, 2, 3], np.int64),
         "indices": np.array([0, 1, 2], np.uint16),
+        "values": np.ones(3),
         "column_nnz": np.array([1, 1, 1, 0], np.int64),
     }
     with pytest.raises(ValueError, match=message):
@@ -219,6 +222,9 @@ def test_given_sparse_rows_must_describe_x(native):
         native.evaluate(_net(w, b), x, y, batch_size=8, x_sparse=other)
     with pytest.raises(TypeError, match="sparse"):
         native.evaluate(_net(w, b), x, y, batch_size=8, sparse="yes")
+    wide = sparse_rows(x.astype(np.float64))  # same pattern, values of another dtype
+    with pytest.raises(ValueError, match="x_sparse holds float64 values"):
+        native.evaluate(_net(w, b), x, y, batch_size=8, x_sparse=wide)
 
 
 def test_explicit_sparse_rows_give_the_cached_paths_numbers(native):

@@ -27,35 +27,40 @@ def softmax_cross_entropy(scores: _F, y: _I, probs: _F) -> float: ...
 def softmax_cross_entropy_backward(probs: _F, y: _I, out: _F) -> None: ...
 def correct_count(scores: _F, y: _I) -> int: ...
 def sgd_update(param: _F, grad: _F, velocity: _F | None, lr: float, reg: float, momentum: float) -> None: ...
+
+class Network:
+    """The layers of backends._epoch.Layers: per layer weights (fan_in, fan_out), bias (fan_out,) or
+    None, an _epoch.Activation code, momentum buffers or None (updated in place)."""
+
+    def __init__(
+        self,
+        weights: Sequence[_F],
+        biases: Sequence[_F | None],
+        activations: Sequence[int],
+        weight_velocities: Sequence[_F | None],
+        bias_velocities: Sequence[_F | None],
+    ) -> None: ...
+
+class SGD:
+    """One training step's settings (fastmlp.optim.SGDSettings)."""
+
+    learning_rate: float
+    reg: float
+    momentum: float
+    def __init__(self, learning_rate: float, reg: float, momentum: float) -> None: ...
+
+class SparseRows:
+    """backends._sparse.SparseRows: indptr (N + 1,), indices (nnz,), values (nnz,), column_nnz (D,)."""
+
+    def __init__(self, indptr: _I, indices: npt.NDArray[np.uint16], values: _F, column_nnz: _I) -> None: ...
+
+activation_codes: dict[str, int]  # backends._epoch.Activation's codes as compiled
+
 def train_epoch(
-    x: _F,
-    y: _I,
-    order: _I,
-    weights: Sequence[_F],
-    biases: Sequence[_F | None],
-    activations: Sequence[str],
-    weight_velocities: Sequence[_F | None],
-    bias_velocities: Sequence[_F | None],
-    batch_size: int,
-    lr: float,
-    reg: float,
-    momentum: float,
-    sparse_indptr: _I | None,
-    sparse_indices: npt.NDArray[np.int32] | None,
-    sparse_values: _F | None,
-    sparse_column_nnz: _I | None,
+    x: _F, y: _I, order: _I, net: Network, sgd: SGD, batch_size: int, sparse: SparseRows | None
 ) -> tuple[float, int, int]: ...
 def evaluate(
-    x: _F,
-    y: _I,
-    weights: Sequence[_F],
-    biases: Sequence[_F | None],
-    activations: Sequence[str],
-    batch_size: int,
-    sparse_indptr: _I | None,
-    sparse_indices: npt.NDArray[np.int32] | None,
-    sparse_values: _F | None,
-    sparse_column_nnz: _I | None,
+    x: _F, y: _I, net: Network, batch_size: int, sparse: SparseRows | None
 ) -> tuple[float, int, int]: ...
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...

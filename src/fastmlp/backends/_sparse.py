@@ -30,24 +30,28 @@ MAX_COLUMNS = 1 << 16
 class SparseRows:
     """Where the non-zeros of x (N, D) are, in compressed-row (CSR) form, built by sparse_rows.
 
-    Row n has its non-zeros at columns indices[k] for k in [indptr[n], indptr[n+1]), ascending.
-    indptr (N + 1,) int64, indices (nnz,) uint16, column_nnz (D,) int64 (non-zeros per column,
-    used to balance threads), density = nnz / (N * D). The values are not copied: the native
-    epochs read them from x itself, so the structure costs 2 bytes per non-zero (14 MB for
-    MNIST's training rows) on top of x; hence at most MAX_COLUMNS columns. The arrays are checked
-    once, here, so that compiled code can trust every index.
+    Row n has its non-zeros at columns indices[k] for k in [indptr[n], indptr[n+1]), ascending,
+    and their values are values[k]. indptr (N + 1,) int64, indices (nnz,) uint16, values (nnz,) of
+    x's dtype, column_nnz (D,) int64 (non-zeros per column, used to balance threads), density =
+    nnz / (N * D). The C++ epoch reads the compact values instead of x's dense rows (4 or 8 bytes
+    per non-zero instead of the cache lines of x around it: the sparse layer 1 was bound by
+    streaming x); with the 2-byte column numbers the structure costs 6 bytes per non-zero in
+    float32 (43 MB for MNIST's training rows), 10 in float64, on top of x. Column numbers in 2
+    bytes: at most MAX_COLUMNS columns. The arrays are checked once, here, so that compiled code
+    can trust every index.
     """
 
     shape: tuple[int, int]
     indptr: np.ndarray
     indices: np.ndarray
+    values: np.ndarray
     column_nnz: np.ndarray
     density: float
 
     def __post_init__(self) -> None:
         rows, columns = self.shape
         indptr, indices = self.indptr, self.indices
-        for name in ("indptr", "indices", "column_nnz"):
+        for name in ("indptr", "indices", "values", "column_nnz"):
             if not isinstance(getattr(self, name), np.ndarray):
                 raise FastmlpTypeError(
                     f"{name} must be a numpy.ndarray, got {type(getattr(self, name)).__name__}"
@@ -60,13 +64,15 @@ class SparseRows:
             raise FastmlpValueError("indices must be 1-D uint16 with indptr[-1] entries")
         if np.any(np.diff(indptr) < 0) or (indices.size and indices.max() >= columns):
             raise FastmlpValueError(f"indptr must not decrease and indices must lie in [0, {columns})")
+        if self.values.dtype not in _validate.FLOAT_DTYPES or self.values.shape != indices.shape:
+            raise FastmlpValueError("values must be float32 or float64 with one entry per index")
         if self.column_nnz.dtype != np.int64 or self.column_nnz.shape != (columns,):
             raise FastmlpValueError(f"column_nnz must be int64 of shape ({columns},)")
 
     @property
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(indptr, indices, column_nnz), the form the compiled epochs take (with x itself)."""
-        return self.indptr, self.indices, self.column_nnz
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, indices, values, column_nnz), the form the compiled epoch takes."""
+        return self.indptr, self.indices, self.values, self.column_nnz
 
 
 # Rows per step of sparse_rows: its temporaries (a boolean mask, int64 positions) stay near 3 MB.
@@ -87,16 +93,21 @@ def sparse_rows(x: Any) -> SparseRows:
         indptr[start + 1 : start + 1 + len(mask)] += indptr[start]
         column_nnz += np.count_nonzero(mask, axis=0)
     indices = aligned_empty(int(indptr[-1]), np.uint16)
+    values = aligned_empty(int(indptr[-1]), x.dtype)
     for start in range(0, rows, _CHUNK_ROWS):
         chunk = x[start : start + _CHUNK_ROWS]
-        indices[indptr[start] : indptr[start + len(chunk)]] = np.nonzero(chunk)[1]
+        k = slice(indptr[start], indptr[start + len(chunk)])
+        found = np.nonzero(chunk)
+        indices[k] = found[1]
+        values[k] = chunk[found]
     density = float(indptr[-1]) / max(1, x.size)
-    return SparseRows((int(rows), int(columns)), indptr, indices, column_nnz, density)
+    return SparseRows((int(rows), int(columns)), indptr, indices, values, column_nnz, density)
 
 
 # x arrays seen by the native epochs -> their CSR (or None when dense), so the structure is built
 # once per dataset, not once per epoch. Keyed by id(x); the weak reference drops the entry with x.
-# x must not be modified in place between calls (pass sparse=False or a fresh x_sparse if it is).
+# x must not be modified in place between calls: the C++ epoch reads the values cached here, not x
+# (pass sparse=False or a fresh x_sparse if it is).
 _cache: dict[int, tuple[weakref.ref[np.ndarray], int, SparseRows | None]] = {}
 
 
@@ -134,6 +145,8 @@ def choose(x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None) -> S
             raise FastmlpTypeError("x_sparse must come from sparse_rows(x)")
         if x_sparse.shape != x.shape:
             raise FastmlpValueError(f"x_sparse describes a {x_sparse.shape} array, x is {x.shape}")
+        if x_sparse.values.dtype != x.dtype:
+            raise FastmlpValueError(f"x_sparse holds {x_sparse.values.dtype} values, x is {x.dtype}")
     if sparse is False:
         return None
     if x_sparse is None:

@@ -38,54 +38,61 @@ __all__ = list(_kernels.KERNELS)
 NATIVE_EPOCH = True  # train_epoch / evaluate: one compiled call per pass (see backends._epoch)
 
 
+def _use_thread_budget() -> None:
+    wanted = get_num_threads()  # the budget is fastmlp.threads', read when the work starts
+    if _compiled.get_num_threads() != wanted:
+        _compiled.set_num_threads(wanted)
+
+
 def _compiled_call(name: str) -> Any:
     function = getattr(_compiled, name)
 
     def call(*args: Any, as_is: tuple[int, ...] = ()) -> Any:
-        wanted = get_num_threads()  # the budget is fastmlp.threads', read when the work starts
-        if _compiled.get_num_threads() != wanted:
-            _compiled.set_num_threads(wanted)
+        _use_thread_budget()
         return call_aligned(function, *args, as_is=as_is)
 
     return call
 
 
 globals().update(_kernels.entry_points({name: _compiled_call(name) for name in _kernels.CALLS}, __name__))
-_train_epoch, _evaluate = _compiled_call("train_epoch"), _compiled_call("evaluate")
 
 
-def _layer_lists(net: _epoch.Layers) -> tuple[list[Any], list[Any], list[str]]:
-    """The description as the compiled module takes it today: lists and activation names."""
-    return list(net.weights), list(net.biases), [a.label for a in net.activations]
+def _compiled_pass(
+    function: Any, net: _epoch.Layers, data: _epoch.Pass, *settings: Any, x_as_is: bool
+) -> tuple[float, int, int]:
+    """One compiled pass over ``data`` with ``net`` bound as one ``_cpp.Network`` and the CSR as one
+    ``_cpp.SparseRows``. Their arrays go through ``call_aligned`` like any argument (the model's own
+    are aligned already; a misaligned one is copied in and back), so the bound description is made
+    inside, from the arrays the compiled code will really use."""
+    no_velocities = [None] * len(net.weights)
+    codes = [int(code) for code in net.activations]  # _epoch.Activation: the one definition
+    sparse = None if data.rows is None else _compiled.SparseRows(*data.rows.arrays)
+    order = () if data.order is None else (data.order,)
 
+    def run(x: Any, y: Any, *arrays: Any) -> Any:
+        *order_or_nothing, weights, biases, w_vel, b_vel = arrays
+        network = _compiled.Network(weights, biases, codes, w_vel, b_vel)
+        return function(x, y, *order_or_nothing, network, *settings, data.batch_size, sparse)
 
-def _csr(data: _epoch.Pass) -> tuple[Any, Any, Any]:
-    """The three CSR arrays for the compiled epoch, or three Nones for the dense path."""
-    return (None, None, None) if data.rows is None else data.rows.arrays
-
-
-def _train(net: _epoch.Layers, data: _epoch.Pass) -> tuple[float, int, int]:
-    assert net.sgd is not None  # checked by backends._epoch
-    weights, biases, activations = _layer_lists(net)
-    no_velocities = [None] * len(weights)
-    w_vel = no_velocities if net.weight_velocities is None else list(net.weight_velocities)
-    b_vel = no_velocities if net.bias_velocities is None else list(net.bias_velocities)
-    sgd = net.sgd
-    loss_sum, batches, correct = _train_epoch(
-        data.x, data.y, data.order, weights, biases, activations, w_vel, b_vel, data.batch_size,
-        sgd.learning_rate, sgd.reg, sgd.momentum, *_csr(data),
-        as_is=(0,),  # x: its rows are copied into an aligned batch, or its non-zeros read one by one
+    _use_thread_budget()
+    loss_sum, batches, correct = call_aligned(
+        run, data.x, data.y, *order, list(net.weights), list(net.biases),
+        list(net.weight_velocities or no_velocities), list(net.bias_velocities or no_velocities),
+        as_is=(0,) if x_as_is else (),
     )  # fmt: skip
     return float(loss_sum), int(batches), int(correct)
 
 
+def _train(net: _epoch.Layers, data: _epoch.Pass) -> tuple[float, int, int]:
+    assert net.sgd is not None  # checked by backends._epoch
+    sgd = _compiled.SGD(net.sgd.learning_rate, net.sgd.reg, net.sgd.momentum)
+    # x as is: its rows are copied into an aligned batch, or (sparse) it is not read at all
+    return _compiled_pass(_compiled.train_epoch, net, data, sgd, x_as_is=True)
+
+
 def _evaluate_pass(net: _epoch.Layers, data: _epoch.Pass) -> tuple[float, int, int]:
     # the dense evaluation runs Eigen's GEMM on x's own rows, so x must be aligned there
-    as_is = () if data.rows is None else (0,)
-    loss_sum, batches, correct = _evaluate(
-        data.x, data.y, *_layer_lists(net), data.batch_size, *_csr(data), as_is=as_is
-    )
-    return float(loss_sum), int(batches), int(correct)
+    return _compiled_pass(_compiled.evaluate, net, data, x_as_is=data.rows is not None)
 
 
 train_epoch, evaluate = _epoch.entry_points(_train, _evaluate_pass)
