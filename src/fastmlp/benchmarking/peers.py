@@ -203,7 +203,9 @@ class JaxTrainer:
         import jax
 
         if x.dtype == np.float64:
-            jax.config.update("jax_enable_x64", True)  # else JAX silently computes in float32
+            # Typed as Any: jax.config.update is untyped, and mypy must pass with or without jax.
+            config: Any = jax.config
+            config.update("jax_enable_x64", True)  # else JAX silently computes in float32
         import jax.numpy as jnp
         from jax import lax
 
