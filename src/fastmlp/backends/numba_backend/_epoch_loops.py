@@ -39,19 +39,18 @@ def _forward(
     xb: Any,
     nb: int,
     use_sparse: bool,
-    x: Any,
     csr: Any,
     batch_rows: Any,
 ) -> Any:
     """Fill z[l][:nb], h[l][:nb] for every layer and return the scores. Layer 0 reads the dense
-    rows xb[:nb], or, with use_sparse, the non-zeros of x's rows batch_rows (nb,), found through
-    csr = (indptr, indices)."""
+    rows xb[:nb], or, with use_sparse, the non-zeros of x's rows batch_rows (nb,) from
+    csr = (indptr, indices, values)."""
     inp = xb[:nb]
     for layer in range(len(weights)):
         zl = z[layer][:nb]
         bias = biases[layer] if has_bias[layer] else None
         if layer == 0 and use_sparse:
-            _sparse.forward(x, csr[0], csr[1], batch_rows, weights[0], bias, zl)
+            _sparse.forward(csr[0], csr[1], csr[2], batch_rows, weights[0], bias, zl)
         else:
             _k.affine_forward(inp, weights[layer], bias, zl)
         hl = h[layer][:nb]
@@ -120,8 +119,9 @@ def train_epoch_kernel(
     weights[l] (fan_in, fan_out), biases[l] (fan_out,) (ignored where not has_bias[l]), acts[l] codes,
     velocities like the parameters (ignored unless use_velocity), x (N, D), y (N,) int64,
     order (S,) int64 indices into x. lr, reg, momentum are scalars of the weights' dtype.
-    With use_sparse, layer 0 runs over x's non-zeros, found through csr = (indptr, indices)
-    (``backends._sparse.SparseRows``); its weights are then updated row by row as their gradient is formed.
+    With use_sparse, layer 0 runs over x's non-zeros, csr = (indptr, indices, values)
+    (``backends._sparse.SparseRows``), and x is not read; layer 0's weights are then updated row
+    by row as their gradient is formed.
     """
     L = len(weights)
     S = order.shape[0]
@@ -153,7 +153,7 @@ def train_epoch_kernel(
                 for d in range(D):
                     xb[i, d] = x[row, d]
         ybn = yb[:nb]
-        scores = _forward(weights, biases, has_bias, acts, z, h, xb, nb, use_sparse, x, csr, batch_rows)
+        scores = _forward(weights, biases, has_bias, acts, z, h, xb, nb, use_sparse, csr, batch_rows)
         loss_sum += _k.softmax_cross_entropy(scores, ybn, probs[:nb])
         correct += _k.correct_count(scores, ybn)
         batches += 1
@@ -171,7 +171,7 @@ def train_epoch_kernel(
             if layer == 0 and use_sparse:
                 # Layer 0 has no dx and nothing reads W0 again this batch: update it right away.
                 _sparse.batch_columns(
-                    x, csr[0], csr[1], batch_rows, col_start, col_fill, col_rows, col_scales
+                    csr[0], csr[1], csr[2], batch_rows, col_start, col_fill, col_rows, col_scales
                 )
                 _sparse.weight_update(
                     col_start, col_rows, col_scales, grad_z, weights[0], dw_row,
@@ -221,7 +221,7 @@ def evaluate_kernel(
         nb = min(B, N - start)
         yb = y[start : start + nb]
         scores = _forward(
-            weights, biases, has_bias, acts, z, h, x[start : start + nb], nb, use_sparse, x, csr,
+            weights, biases, has_bias, acts, z, h, x[start : start + nb], nb, use_sparse, csr,
             every_row[start : start + nb],
         )  # fmt: skip
         loss_sum += _k.softmax_cross_entropy(scores, yb, probs[:nb])
@@ -257,11 +257,11 @@ def _typed(net: Layers) -> tuple[Any, ...]:
     return typed
 
 
-def _csr(data: Pass) -> tuple[bool, tuple[np.ndarray, np.ndarray]]:
-    """(use_sparse, (indptr, indices)); empty stand-ins, never read, for the dense path."""
+def _csr(data: Pass) -> tuple[bool, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(use_sparse, (indptr, indices, values)); empty stand-ins, never read, for the dense path."""
     if data.rows is None:
-        return False, (np.zeros(1, np.int64), np.zeros(0, np.uint16))
-    return True, (data.rows.indptr, data.rows.indices)
+        return False, (np.zeros(1, np.int64), np.zeros(0, np.uint16), np.zeros(0, data.x.dtype))
+    return True, (data.rows.indptr, data.rows.indices, data.rows.values)
 
 
 def train(net: Layers, data: Pass) -> tuple[float, int, int]:
