@@ -1,12 +1,13 @@
 """Layer 1 over the non-zero inputs only, as compiled Numba loops (see ``_sparse``).
 
-x comes as the CSR of its non-zeros (indptr, indices, values; ``_sparse.SparseRows``), and these
-loops never read x itself: a row's values lie next to each other in ``values`` (a few cache lines)
-instead of spread over x's dense row. The forward pass adds, for each non-zero x[n, d],
-x[n, d] * W[d, :] into z[n, :] (``row_times``); the weight gradient adds, for each batch row n with
-a non-zero in column d, x[n, d] * dz[n, :] into dW[d, :] (``gather_rows_axpy``). Both are sums of
-scaled rows gathered from a matrix, vectorised along the rows. The sums run in a different order
-from a dense GEMM, so they match it to float rounding.
+x comes as the CSR of its non-zeros (indptr, indices, values; ``_sparse.SparseRows``). With
+has_values these loops read the values from ``values``, where a row's values lie next to each
+other (a few cache lines) instead of spread over x's dense row; without (the evaluation passes,
+whose structure keeps no copy) they read the same numbers from x. The forward pass adds, for each
+non-zero x[n, d], x[n, d] * W[d, :] into z[n, :] (``row_times``); the weight gradient adds, for
+each batch row n with a non-zero in column d, x[n, d] * dz[n, :] into dW[d, :]
+(``gather_rows_axpy``). Both are sums of scaled rows gathered from a matrix, vectorised along the
+rows. The sums run in a different order from a dense GEMM, so they match it to float rounding.
 
 ``fastmath={"contract"}`` lets LLVM fuse each multiply-add into one FMA (one rounding instead of
 two); nothing else about IEEE arithmetic is relaxed.
@@ -28,6 +29,9 @@ _CONTRACT = {"contract"}
 # 64-byte line: 8 values (a float64 line; a float32 line gets two) and 32 column numbers.
 _VALUES_PER_HINT = 8
 _INDICES_PER_HINT = 32
+# Reading x instead: one hint per 4 non-zeros of x's row (a 64-byte line holds 16 float32 pixels
+# and MNIST's non-zeros come in runs; every one was no faster, every eighth slower).
+_X_HINT_STRIDE = 4
 
 
 @njit(cache=True, fastmath=_CONTRACT)
@@ -71,12 +75,35 @@ def row_times(values: Any, cols: Any, k0: int, k1: int, w: Any, out: Any) -> Non
         k += 1
 
 
+@njit(cache=True, fastmath=_CONTRACT)
+def row_times_dense(x_row: Any, cols: Any, k0: int, k1: int, w: Any, out: Any) -> None:
+    """row_times with the values read from x's dense row: values[k] is x_row[cols[k]].
+    x_row (D,); the same products and sums in the same order, so the same bits."""
+    M = out.shape[0]
+    k = k0
+    while k + 4 <= k1:
+        d0, d1, d2, d3 = cols[k], cols[k + 1], cols[k + 2], cols[k + 3]
+        r0, r1, r2, r3 = w[d0], w[d1], w[d2], w[d3]
+        s0, s1, s2, s3 = x_row[d0], x_row[d1], x_row[d2], x_row[d3]
+        for m in range(M):
+            out[m] += (s0 * r0[m] + s1 * r1[m]) + (s2 * r2[m] + s3 * r3[m])
+        k += 4
+    while k < k1:
+        d0 = cols[k]
+        r0, s0 = w[d0], x_row[d0]
+        for m in range(M):
+            out[m] += s0 * r0[m]
+        k += 1
+
+
 @njit(cache=True)
-def forward(indptr: Any, indices: Any, values: Any, batch_rows: Any, w: Any, b: Any, z: Any) -> None:
+def forward(
+    x: Any, indptr: Any, indices: Any, values: Any, has_values: bool, batch_rows: Any, w: Any, b: Any, z: Any
+) -> None:
     """z[i, :] = b + x[batch_rows[i], :] @ w for i < len(batch_rows), over x's non-zeros.
 
-    indptr / indices / values the CSR of x (N, D); batch_rows (n,) rows of x; w (D, M);
-    b (M,) or None; z (>= n, M).
+    x (N, D) with its CSR indptr / indices / values (values read only when has_values, x only
+    when not); batch_rows (n,) rows of x; w (D, M); b (M,) or None; z (>= n, M).
 
     While row i is computed, the values and column numbers of row i + 1 are prefetched
     (``_prefetch``): the rows are visited in a random order, so their loads miss the cache.
@@ -87,25 +114,43 @@ def forward(indptr: Any, indices: Any, values: Any, batch_rows: Any, w: Any, b: 
         if i + 1 < n:
             following = batch_rows[i + 1]
             k0, k1 = indptr[following], indptr[following + 1]
-            for k in range(k0, k1, _VALUES_PER_HINT):
-                prefetch(values, k)
-            for k in range(k0, k1, _INDICES_PER_HINT):
-                prefetch(indices, k)
+            if has_values:
+                for k in range(k0, k1, _VALUES_PER_HINT):
+                    prefetch(values, k)
+                for k in range(k0, k1, _INDICES_PER_HINT):
+                    prefetch(indices, k)
+            else:
+                x_following = x[following]
+                for k in range(k0, k1, _X_HINT_STRIDE):
+                    prefetch(x_following, indices[k])
         if b is None:
             z[i, :] = 0
         else:
             z[i, :] = b
-        row_times(values, indices, indptr[row], indptr[row + 1], w, z[i])
+        if has_values:
+            row_times(values, indices, indptr[row], indptr[row + 1], w, z[i])
+        else:
+            row_times_dense(x[row], indices, indptr[row], indptr[row + 1], w, z[i])
 
 
 @njit(cache=True)
 def batch_columns(
-    indptr: Any, indices: Any, values: Any, batch_rows: Any, start: Any, fill: Any, rows: Any, scales: Any
+    x: Any,
+    indptr: Any,
+    indices: Any,
+    values: Any,
+    has_values: bool,
+    batch_rows: Any,
+    start: Any,
+    fill: Any,
+    rows: Any,
+    scales: Any,
 ) -> None:
     """Transpose the batch's non-zeros to columns (a counting sort by column).
 
     Afterwards column d's non-zeros are entries [start[d], start[d + 1]) of rows (batch row index
-    i) and scales (the value x[batch_rows[i], d], from values), in increasing i.
+    i) and scales (the value x[batch_rows[i], d], from values when has_values, else from x), in
+    increasing i.
     start (D + 1,), fill (D,) scratch, rows / scales (>= the batch's non-zero count,).
     """
     start[:] = 0
@@ -122,7 +167,7 @@ def batch_columns(
             d = indices[k]
             slot = fill[d]
             rows[slot] = i
-            scales[slot] = values[k]
+            scales[slot] = values[k] if has_values else x[row, d]
             fill[d] = slot + 1
 
 
