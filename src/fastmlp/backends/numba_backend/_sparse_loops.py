@@ -161,14 +161,23 @@ def batch_columns(
     for d in range(fill.shape[0]):
         start[d + 1] += start[d]
         fill[d] = start[d]
+    # two copies of the loop, so the choice of source is made once, not once per non-zero
     for i in range(batch_rows.shape[0]):
         row = batch_rows[i]
-        for k in range(indptr[row], indptr[row + 1]):
-            d = indices[k]
-            slot = fill[d]
-            rows[slot] = i
-            scales[slot] = values[k] if has_values else x[row, d]
-            fill[d] = slot + 1
+        if has_values:
+            for k in range(indptr[row], indptr[row + 1]):
+                d = indices[k]
+                slot = fill[d]
+                rows[slot] = i
+                scales[slot] = values[k]
+                fill[d] = slot + 1
+        else:
+            for k in range(indptr[row], indptr[row + 1]):
+                d = indices[k]
+                slot = fill[d]
+                rows[slot] = i
+                scales[slot] = x[row, d]
+                fill[d] = slot + 1
 
 
 @njit(cache=True)
