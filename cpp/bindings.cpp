@@ -120,21 +120,24 @@ fastmlp::Network<T> network(const NetworkArrays& arrays) {
 }
 
 // Where x's non-zeros are (fastmlp.backends._sparse.SparseRows), bound as one object: indptr
-// (rows + 1,) int64, indices (nnz,) uint16, values (nnz,) of x's dtype, column_nnz (D,) int64. SparseRows checks
-// every index when it is built; here only the sizes are checked, against the x of each call.
+// (rows + 1,) int64, indices (nnz,) uint16, values (nnz,) of x's dtype or None (read x), column_nnz
+// (D,) int64. SparseRows checks every index when it is built; here only the sizes are checked,
+// against the x of each call.
 using Indices = py::array_t<fastmlp::column_index, py::array::c_style>;
 
 struct SparseIndex {
     Labels indptr;
     Indices indices;
-    py::array values;  // of x's dtype, checked against each call's x
+    py::object values;  // None (read x) or an array of x's dtype, checked against each call's x
     Labels column_nnz;
 
-    SparseIndex(Labels p, Indices i, py::array v, Labels c)
+    SparseIndex(Labels p, Indices i, py::object v, Labels c)
         : indptr(std::move(p)), indices(std::move(i)), values(std::move(v)), column_nnz(std::move(c)) {
+        const bool values_fit =
+            values.is_none() || (py::isinstance<py::array>(values) && values.cast<py::array>().ndim() == 1 &&
+                                 values.cast<py::array>().size() == indices.size());
         if (indptr.ndim() != 1 || indptr.size() < 1 || indices.ndim() != 1 || column_nnz.ndim() != 1 ||
-            indptr.data()[0] != 0 || indptr.data()[indptr.size() - 1] != indices.size() || values.ndim() != 1 ||
-            values.size() != indices.size()) {
+            indptr.data()[0] != 0 || indptr.data()[indptr.size() - 1] != indices.size() || !values_fit) {
             throw std::invalid_argument(
                 "SparseRows: indptr (rows + 1,) from 0 to the number of indices and values");
         }
@@ -145,11 +148,16 @@ struct SparseIndex {
         if (indptr.size() != x.shape(0) + 1 || column_nnz.size() != x.shape(1)) {
             throw std::invalid_argument("sparse describes an x of another shape");
         }
-        if (!py::isinstance<Array<T>>(values)) {
-            throw std::invalid_argument("sparse values must be a C-contiguous array of x's dtype");
+        const T* value_data = nullptr;  // None: the values are read from x
+        if (!values.is_none()) {
+            if (!py::isinstance<Array<T>>(values)) {
+                throw std::invalid_argument("sparse values must be a C-contiguous array of x's dtype");
+            }
+            value_data = static_cast<const T*>(values.cast<py::array>().data());
         }
-        return fastmlp::SparseRows<T>{indptr.data(), indices.data(), static_cast<const T*>(values.data()),
-                                      column_nnz.data()};
+        return fastmlp::SparseRows<T>{x.data(),      static_cast<index_t>(x.shape(1)),
+                                      indptr.data(), indices.data(),
+                                      value_data,    column_nnz.data()};
     }
 };
 
@@ -352,7 +360,7 @@ PYBIND11_MODULE(FASTMLP_MODULE, m) {
         .def_readonly("reg", &fastmlp::SGDSettings::reg)
         .def_readonly("momentum", &fastmlp::SGDSettings::momentum);
     py::class_<SparseIndex>(m, "SparseRows", "The CSR index of fastmlp.backends._sparse.SparseRows.")
-        .def(py::init<Labels, Indices, py::array, Labels>(), py::arg("indptr").noconvert(),
+        .def(py::init<Labels, Indices, py::object, Labels>(), py::arg("indptr").noconvert(),
              py::arg("indices").noconvert(), py::arg("values"), py::arg("column_nnz").noconvert());
     // The codes of fastmlp.backends._epoch.Activation as compiled here (a test holds them equal).
     py::dict codes;

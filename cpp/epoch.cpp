@@ -101,8 +101,14 @@ T* forward_rows(const Network<T>& net, Workspace<T>& ws, const T* x_rows, const 
         if (l == 0 && sparse != nullptr) {
             for (index_t i = r0; i < r1; ++i) {
                 const std::int64_t r = order_rows[i], k = sparse->indptr[r];
-                sparse_row_times(sparse->values + k, sparse->indices + k, sparse->indptr[r + 1] - k, layer.w, M,
-                                 layer.b, ws.z[0].data() + i * M);
+                const index_t count = sparse->indptr[r + 1] - k;
+                T* out = ws.z[0].data() + i * M;
+                if (sparse->values != nullptr) {
+                    sparse_row_times(sparse->values + k, sparse->indices + k, count, layer.w, M, layer.b, out);
+                } else {
+                    sparse_row_times_dense(sparse->x + r * sparse->D, sparse->indices + k, count, layer.w, M,
+                                           layer.b, out);
+                }
             }
         } else {
             const T* in = l == 0 ? x_rows + r0 * layer.fan_in : ws.output(net, l - 1) + r0 * layer.fan_in;

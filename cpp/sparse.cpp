@@ -44,8 +44,8 @@ inline void store(void* p, V v) {
 
 // One block of Blocks vectors of outputs, accumulated in registers over all `count` selected rows.
 // Eight accumulators leave registers for the broadcast value and the loads (AVX2 has sixteen).
-// Selected row k (base row idx[k]) is scaled by val[k].
-template <typename T, int Bytes, int Blocks, typename Index>
+// Selected row k (base row idx[k]) is scaled by val[idx[k]] when Indexed (a dense row of x), else val[k].
+template <typename T, int Bytes, int Blocks, bool Indexed, typename Index>
 inline void block_axpy(const T* base, index_t M, const Index* idx, const T* val, index_t count, const T* init,
                        T* out) {
     using V = typename Vec<T, Bytes>::type;
@@ -55,30 +55,30 @@ inline void block_axpy(const T* base, index_t M, const Index* idx, const T* val,
     for (index_t k = 0; k < count; ++k) {
         const auto i = static_cast<index_t>(idx[k]);
         const T* row = base + i * M;
-        const T v = val[k];
+        const T v = Indexed ? val[i] : val[k];
         for (int j = 0; j < Blocks; ++j) acc[j] += v * load<V>(row + j * L);
     }
     for (int j = 0; j < Blocks; ++j) store<V>(out + j * L, acc[j]);
 }
 
-template <typename T, typename Index>
+template <typename T, bool Indexed, typename Index>
 void axpy_blocks(const T* base, index_t M, const Index* idx, const T* val, index_t count, const T* init, T* out) {
     constexpr index_t W = Vec<T, wide_bytes>::lanes, L = Vec<T, 32>::lanes;
     index_t m = 0;
     for (; m + 8 * W <= M; m += 8 * W) {
-        block_axpy<T, wide_bytes, 8>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
+        block_axpy<T, wide_bytes, 8, Indexed>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
     }
     for (; m + 8 * L <= M; m += 8 * L) {
-        block_axpy<T, 32, 8>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
+        block_axpy<T, 32, 8, Indexed>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
     }
     for (; m + L <= M; m += L) {
-        block_axpy<T, 32, 1>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
+        block_axpy<T, 32, 1, Indexed>(base + m, M, idx, val, count, init ? init + m : nullptr, out + m);
     }
     for (; m < M; ++m) {  // the last M % L outputs
         T acc = init ? init[m] : T(0);
         for (index_t k = 0; k < count; ++k) {
             const auto i = static_cast<index_t>(idx[k]);
-            acc += val[k] * base[i * M + m];
+            acc += (Indexed ? val[i] : val[k]) * base[i * M + m];
         }
         out[m] = acc;
     }
@@ -89,13 +89,19 @@ void axpy_blocks(const T* base, index_t M, const Index* idx, const T* val, index
 template <typename T, typename Index>
 void gather_rows_axpy(const T* base, index_t M, const Index* idx, const T* val, index_t count, const T* init,
                       T* out) {
-    axpy_blocks<T>(base, M, idx, val, count, init, out);
+    axpy_blocks<T, false>(base, M, idx, val, count, init, out);
 }
 
 template <typename T, typename Index>
 void sparse_row_times(const T* values, const Index* idx, index_t count, const T* w, index_t M, const T* init,
                       T* out) {
-    axpy_blocks<T>(w, M, idx, values, count, init, out);
+    axpy_blocks<T, false>(w, M, idx, values, count, init, out);
+}
+
+template <typename T, typename Index>
+void sparse_row_times_dense(const T* x_row, const Index* idx, index_t count, const T* w, index_t M, const T* init,
+                            T* out) {
+    axpy_blocks<T, true>(w, M, idx, x_row, count, init, out);
 }
 
 template <typename T>
@@ -107,6 +113,7 @@ void BatchColumns<T>::build(const SparseRows<T>& x, const std::int64_t* order, i
     row.resize(static_cast<std::size_t>(n));
     value.resize(static_cast<std::size_t>(n));
     cursor.resize(static_cast<std::size_t>(n));
+    batch_order = order;
     if (d1 <= d0) return;  // this thread owns no column
     for (index_t i = 0; i < n; ++i) {
         // Columns are ascending within a row, so its entries in [d0, d1) are one binary-searched run.
@@ -130,7 +137,8 @@ index_t BatchColumns<T>::column(const SparseRows<T>& x, index_t d) {
             const index_t i = w * 64 + __builtin_ctzll(bits);  // rows ascending: the sum's order
             row[static_cast<std::size_t>(count)] = static_cast<std::int32_t>(i);
             // each row's entries come up in column order, so its cursor walks its values in turn
-            value[static_cast<std::size_t>(count)] = x.values[cursor[static_cast<std::size_t>(i)]++];
+            value[static_cast<std::size_t>(count)] =
+                x.value(batch_order[i], cursor[static_cast<std::size_t>(i)]++);
             ++count;
         }
     }
@@ -145,6 +153,10 @@ template void sparse_row_times<float, column_index>(const float*, const column_i
                                                     index_t, const float*, float*);
 template void sparse_row_times<double, column_index>(const double*, const column_index*, index_t, const double*,
                                                      index_t, const double*, double*);
+template void sparse_row_times_dense<float, column_index>(const float*, const column_index*, index_t,
+                                                          const float*, index_t, const float*, float*);
+template void sparse_row_times_dense<double, column_index>(const double*, const column_index*, index_t,
+                                                           const double*, index_t, const double*, double*);
 template struct BatchColumns<float>;
 template struct BatchColumns<double>;
 

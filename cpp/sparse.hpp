@@ -21,14 +21,23 @@ using column_index = std::uint16_t;
 
 // Where the non-zeros of x (rows, D) are, in compressed-row form, built once per dataset by the
 // caller: row r has its non-zeros at columns indices[k] for k in [indptr[r], indptr[r+1]), ascending,
-// with the values values[k]. The epoch reads these compact values instead of x's dense rows: it was
-// bound by streaming x (a row's 150 non-zeros sit in about 40 of its 49 cache lines).
+// with the values values[k]. The training epoch reads these compact values instead of x's dense
+// rows: it was bound by streaming x (a row's 150 non-zeros sit in about 40 of its 49 cache lines).
+// values may be null (the evaluation passes, to save their memory): the values are then read from
+// x itself, the same numbers in the same order, so the same bits.
 template <typename T>
 struct SparseRows {
+    const T* x = nullptr;  // (rows, D), row-major
+    index_t D = 0;
     const std::int64_t* indptr = nullptr;      // (rows + 1,)
     const column_index* indices = nullptr;     // (nnz,)
-    const T* values = nullptr;                 // (nnz,)
+    const T* values = nullptr;                 // (nnz,) or null: read x
     const std::int64_t* column_nnz = nullptr;  // (D,) non-zeros per column, to balance threads
+
+    // the value of entry k, which lies in row r
+    T value(std::int64_t r, std::int64_t k) const {
+        return values != nullptr ? values[k] : x[r * D + indices[k]];
+    }
 };
 
 // out[0:M] = (init ? init[0:M] : 0) + sum_k val[k] * base[idx[k] * M + 0:M].
@@ -46,6 +55,11 @@ template <typename T, typename Index>
 void sparse_row_times(const T* values, const Index* idx, index_t count, const T* w, index_t M, const T* init,
                       T* out);
 
+// The same sum with the values read from x's dense row: sum_k x_row[idx[k]] * w[idx[k] * M + 0:M].
+template <typename T, typename Index>
+void sparse_row_times_dense(const T* x_row, const Index* idx, index_t count, const T* w, index_t M, const T* init,
+                            T* out);
+
 // The columns [d0, d1) of the batch rows x[order[0..n)], transposed (one concern of the sparse dW).
 // build() sets one bit per non-zero: bit i of column d's words says batch row i has a non-zero in
 // column d (an OR into a few KB per batch, in place of a counting sort that scatters every entry).
@@ -53,13 +67,14 @@ void sparse_row_times(const T* values, const Index* idx, index_t count, const T*
 // are reused across batches.
 template <typename T>
 struct BatchColumns {
-    index_t first = 0;                 // d0
-    index_t words = 0;                 // 64-bit words per column: ceil(n / 64)
-    std::vector<std::uint64_t> mask;   // ((d1 - d0) * words,)
-    std::vector<std::int32_t> row;     // column(d)'s batch rows
-    std::vector<T> value;              // and x at those rows, column d
-    std::vector<std::int64_t> cursor;  // per batch row: the position in x.values of its next entry
-    Buffer<T> dw;                      // one row of the weight gradient, filled and applied column by column
+    index_t first = 0;                          // d0
+    index_t words = 0;                          // 64-bit words per column: ceil(n / 64)
+    std::vector<std::uint64_t> mask;            // ((d1 - d0) * words,)
+    std::vector<std::int32_t> row;              // column(d)'s batch rows
+    std::vector<T> value;                       // and x at those rows, column d
+    std::vector<std::int64_t> cursor;           // per batch row: the position in x.indices of its next entry
+    const std::int64_t* batch_order = nullptr;  // the batch's rows of x, from build()
+    Buffer<T> dw;  // one row of the weight gradient, filled and applied column by column
 
     T* dw_row(index_t M) {
         if (dw.size() < static_cast<std::size_t>(M)) dw.resize(static_cast<std::size_t>(M));

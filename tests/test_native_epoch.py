@@ -304,3 +304,61 @@ def test_inputs_wider_than_the_sparse_index_take_the_dense_path(native):
     assert batches == 2 and loss == pytest.approx(2 * np.log(2), rel=1e-6)
     with pytest.raises(ValueError, match="at most 65536 columns"):
         native.evaluate(_net(w, b, ["none"]), x, y, batch_size=2, sparse=True)
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("net", NETS, ids=["two_layer_sigmoid", "relu_mlp_momentum"])
+def test_values_read_from_x_give_the_compact_values_bits(native, net, dtype, threads):
+    """A structure without its values copy (values None: read x) trains and evaluates to the same
+    bits as one with it: the same numbers summed in the same order."""
+    widths, activations, reg, momentum = net
+    fastmlp.set_num_threads(threads)
+    x, y = _data(dtype, rows=300)
+    order = np.random.default_rng(4).permutation(len(x))[:290]
+    results = []
+    for with_values in (True, False):
+        given = sparse_rows(x, values=with_values)
+        assert (given.values is None) is not with_values
+        w, b = _params(widths, dtype)
+        velocities = {}
+        if momentum:
+            velocities = {
+                "weight_velocities": [np.zeros_like(p) for p in w],
+                "bias_velocities": [np.zeros_like(p) for p in b],
+            }
+        layered = _net(w, b, activations, lr=0.2, reg=reg, momentum=momentum, **velocities)
+        trained = native.train_epoch(layered, x, y, order, batch_size=32, x_sparse=given, sparse=True)
+        evaluated = native.evaluate(layered, x, y, batch_size=64, x_sparse=given, sparse=True)
+        results.append((trained, evaluated, w, b))
+    assert results[0][0] == results[1][0]
+    assert results[0][1] == results[1][1]
+    for first, second in zip(results[0][2] + results[0][3], results[1][2] + results[1][3], strict=True):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_training_caches_the_values_and_evaluation_reads_x(native):
+    x, y = _data(np.float32, rows=200)
+    held_out, y_held_out = _data(np.float32, rows=100, seed=5)
+    w, b = _params((20, 16, 5), np.float32)
+    layered = _net(w, b, lr=0.1)
+    native.train_epoch(layered, x, y, np.arange(len(x)), batch_size=32)
+    native.evaluate(layered, held_out, y_held_out, batch_size=32)
+    assert _sparse._cache[id(x)][2].values is not None
+    assert _sparse._cache[id(held_out)][2].values is None
+    # evaluating the training rows reuses their structure, values and all, instead of a second one
+    native.evaluate(layered, x, y, batch_size=32)
+    assert _sparse._cache[id(x)][2].values is not None
+    # training on rows seen only by evaluation so far gives them their values
+    native.train_epoch(layered, held_out, y_held_out, np.arange(len(held_out)), batch_size=32)
+    assert _sparse._cache[id(held_out)][2].values is not None
+
+
+def test_sparse_rows_without_values():
+    x, _ = _data(np.float64, rows=30)
+    kept, bare = sparse_rows(x), sparse_rows(x, values=False)
+    assert bare.values is None
+    np.testing.assert_array_equal(bare.indptr, kept.indptr)
+    np.testing.assert_array_equal(bare.indices, kept.indices)
+    with pytest.raises(TypeError, match="values must be True or False"):
+        sparse_rows(x, values="no")

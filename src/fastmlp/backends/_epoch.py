@@ -198,7 +198,7 @@ def _pass(
     if order is not None:
         order = _order(order, x.shape[0])
     batch_size = _validate.positive_int("batch_size", batch_size)
-    return Pass(x, y, order, batch_size, choose(x, sparse, x_sparse))
+    return Pass(x, y, order, batch_size, choose(x, sparse, x_sparse, values=training))
 
 
 def _order(value: Any, n: int) -> np.ndarray:

@@ -32,19 +32,21 @@ class SparseRows:
 
     Row n has its non-zeros at columns indices[k] for k in [indptr[n], indptr[n+1]), ascending,
     and their values are values[k]. indptr (N + 1,) int64, indices (nnz,) uint16, values (nnz,) of
-    x's dtype, column_nnz (D,) int64 (non-zeros per column, used to balance threads), density =
-    nnz / (N * D). The C++ epoch reads the compact values instead of x's dense rows (4 or 8 bytes
-    per non-zero instead of the cache lines of x around it: the sparse layer 1 was bound by
-    streaming x); with the 2-byte column numbers the structure costs 6 bytes per non-zero in
-    float32 (43 MB for MNIST's training rows), 10 in float64, on top of x. Column numbers in 2
-    bytes: at most MAX_COLUMNS columns. The arrays are checked once, here, so that compiled code
+    x's dtype or None, column_nnz (D,) int64 (non-zeros per column, used to balance threads),
+    density = nnz / (N * D). The native epochs read the compact values instead of x's dense rows
+    (4 or 8 bytes per non-zero instead of the cache lines of x around it: the sparse layer 1 was
+    bound by streaming x); with values None they read x's rows, the same numbers in the same order,
+    so the same bits. The values cost 4 bytes per non-zero in float32, 8 in float64, and the
+    2-byte column numbers 2 more, on top of x: the training epoch, run many times, keeps values,
+    the evaluation passes (once per epoch, fewer rows) do without (``choose``). Column numbers in
+    2 bytes: at most MAX_COLUMNS columns. The arrays are checked once, here, so that compiled code
     can trust every index.
     """
 
     shape: tuple[int, int]
     indptr: np.ndarray
     indices: np.ndarray
-    values: np.ndarray
+    values: np.ndarray | None
     column_nnz: np.ndarray
     density: float
 
@@ -52,7 +54,9 @@ class SparseRows:
         rows, columns = self.shape
         indptr, indices = self.indptr, self.indices
         for name in ("indptr", "indices", "values", "column_nnz"):
-            if not isinstance(getattr(self, name), np.ndarray):
+            if not isinstance(getattr(self, name), np.ndarray) and not (
+                name == "values" and self.values is None
+            ):
                 raise FastmlpTypeError(
                     f"{name} must be a numpy.ndarray, got {type(getattr(self, name)).__name__}"
                 )
@@ -64,14 +68,17 @@ class SparseRows:
             raise FastmlpValueError("indices must be 1-D uint16 with indptr[-1] entries")
         if np.any(np.diff(indptr) < 0) or (indices.size and indices.max() >= columns):
             raise FastmlpValueError(f"indptr must not decrease and indices must lie in [0, {columns})")
-        if self.values.dtype not in _validate.FLOAT_DTYPES or self.values.shape != indices.shape:
+        values = self.values
+        if values is not None and (
+            values.dtype not in _validate.FLOAT_DTYPES or values.shape != indices.shape
+        ):
             raise FastmlpValueError("values must be float32 or float64 with one entry per index")
         if self.column_nnz.dtype != np.int64 or self.column_nnz.shape != (columns,):
             raise FastmlpValueError(f"column_nnz must be int64 of shape ({columns},)")
 
     @property
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(indptr, indices, values, column_nnz), the form the compiled epoch takes."""
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """(indptr, indices, values or None, column_nnz), the form the compiled epoch takes."""
         return self.indptr, self.indices, self.values, self.column_nnz
 
 
@@ -79,9 +86,15 @@ class SparseRows:
 _CHUNK_ROWS = 1024
 
 
-def sparse_rows(x: Any) -> SparseRows:
-    """The CSR of x (N, D), float32 or float64: pass it as ``x_sparse=`` for that same x."""
+def sparse_rows(x: Any, values: bool = True) -> SparseRows:
+    """The CSR of x (N, D), float32 or float64: pass it as ``x_sparse=`` for that same x.
+
+    ``values``: keep a compact copy of the non-zero values (faster epochs, 4 or 8 bytes per
+    non-zero); False leaves them in x (``SparseRows.values`` None).
+    """
     x = _validate.float_array("x", x, 2)
+    if not isinstance(values, bool):
+        raise FastmlpTypeError(f"values must be True or False, got {values!r}")
     rows, columns = x.shape
     if columns > MAX_COLUMNS:
         raise FastmlpValueError(f"the sparse path takes at most {MAX_COLUMNS} columns, x has {columns}")
@@ -93,37 +106,44 @@ def sparse_rows(x: Any) -> SparseRows:
         indptr[start + 1 : start + 1 + len(mask)] += indptr[start]
         column_nnz += np.count_nonzero(mask, axis=0)
     indices = aligned_empty(int(indptr[-1]), np.uint16)
-    values = aligned_empty(int(indptr[-1]), x.dtype)
+    copy = aligned_empty(int(indptr[-1]), x.dtype) if values else None
     for start in range(0, rows, _CHUNK_ROWS):
         chunk = x[start : start + _CHUNK_ROWS]
         k = slice(indptr[start], indptr[start + len(chunk)])
         found = np.nonzero(chunk)
         indices[k] = found[1]
-        values[k] = chunk[found]
+        if copy is not None:
+            copy[k] = chunk[found]
     density = float(indptr[-1]) / max(1, x.size)
-    return SparseRows((int(rows), int(columns)), indptr, indices, values, column_nnz, density)
+    return SparseRows((int(rows), int(columns)), indptr, indices, copy, column_nnz, density)
 
 
 # x arrays seen by the native epochs -> their CSR (or None when dense), so the structure is built
 # once per dataset, not once per epoch. Keyed by id(x); the weak reference drops the entry with x.
-# x must not be modified in place between calls: the C++ epoch reads the values cached here, not x
-# (pass sparse=False or a fresh x_sparse if it is).
+# x must not be modified in place between calls: the native epochs read the values cached here,
+# not x (pass sparse=False or a fresh x_sparse if it is).
 _cache: dict[int, tuple[weakref.ref[np.ndarray], int, SparseRows | None]] = {}
 
 
-def _cached_sparse_rows(x: np.ndarray, force: bool) -> SparseRows | None:
+def _cached_sparse_rows(x: np.ndarray, force: bool, values: bool) -> SparseRows | None:
+    """A cached structure without values serves where values are not needed; one with values
+    serves both (an x evaluated and then trained on gets its values then, and keeps them)."""
     key = id(x)
     entry = _cache.get(key)
     address = x.__array_interface__["data"][0]
-    if entry is not None and entry[0]() is x and entry[1] == address and (entry[2] is not None or not force):
-        return entry[2]
+    if entry is not None and entry[0]() is x and entry[1] == address:
+        found = entry[2]
+        if found is None and not force:
+            return None
+        if found is not None and (found.values is not None or not values):
+            return found
     if force:
-        found: SparseRows | None = sparse_rows(x)
+        found = sparse_rows(x, values)
     elif x.shape[1] > MAX_COLUMNS:
         found = None
     else:
         density = np.count_nonzero(x) / max(1, x.size)
-        found = sparse_rows(x) if density < SPARSE_DENSITY else None
+        found = sparse_rows(x, values) if density < SPARSE_DENSITY else None
 
     def forget(_: weakref.ref[np.ndarray]) -> None:
         _cache.pop(key, None)
@@ -132,11 +152,14 @@ def _cached_sparse_rows(x: np.ndarray, force: bool) -> SparseRows | None:
     return found
 
 
-def choose(x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None) -> SparseRows | None:
+def choose(
+    x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None, values: bool = True
+) -> SparseRows | None:
     """The CSR layer 1 should run over for the validated x, or None for the dense path.
 
     ``sparse``: True forces the sparse path, False the dense one, None decides by density.
-    ``x_sparse``: a prebuilt ``sparse_rows(x)``; otherwise the structure is built and cached.
+    ``x_sparse``: a prebuilt ``sparse_rows(x)`` (used as given, with or without values); otherwise
+    the structure is built and cached, with a copy of the values when ``values`` (training).
     """
     if sparse is not None and not isinstance(sparse, bool):
         raise FastmlpTypeError(f"sparse must be True, False or None, got {sparse!r}")
@@ -145,12 +168,12 @@ def choose(x: np.ndarray, sparse: bool | None, x_sparse: SparseRows | None) -> S
             raise FastmlpTypeError("x_sparse must come from sparse_rows(x)")
         if x_sparse.shape != x.shape:
             raise FastmlpValueError(f"x_sparse describes a {x_sparse.shape} array, x is {x.shape}")
-        if x_sparse.values.dtype != x.dtype:
+        if x_sparse.values is not None and x_sparse.values.dtype != x.dtype:
             raise FastmlpValueError(f"x_sparse holds {x_sparse.values.dtype} values, x is {x.dtype}")
     if sparse is False:
         return None
     if x_sparse is None:
-        return _cached_sparse_rows(x, force=sparse is True)
+        return _cached_sparse_rows(x, force=sparse is True, values=values)
     if sparse is None and x_sparse.density >= SPARSE_DENSITY:
         return None
     return x_sparse

@@ -41,17 +41,18 @@ def _forward(
     use_sparse: bool,
     x: Any,
     csr: Any,
+    has_values: bool,
     batch_rows: Any,
 ) -> Any:
     """Fill z[l][:nb], h[l][:nb] for every layer and return the scores. Layer 0 reads the dense
-    rows xb[:nb], or, with use_sparse, the non-zeros of x's rows batch_rows (nb,), found through
-    csr = (indptr, indices)."""
+    rows xb[:nb], or, with use_sparse, the non-zeros of x's rows batch_rows (nb,) through
+    csr = (indptr, indices, values), the values read from csr[2] when has_values, else from x."""
     inp = xb[:nb]
     for layer in range(len(weights)):
         zl = z[layer][:nb]
         bias = biases[layer] if has_bias[layer] else None
         if layer == 0 and use_sparse:
-            _sparse.forward(x, csr[0], csr[1], batch_rows, weights[0], bias, zl)
+            _sparse.forward(x, csr[0], csr[1], csr[2], has_values, batch_rows, weights[0], bias, zl)
         else:
             _k.affine_forward(inp, weights[layer], bias, zl)
         hl = h[layer][:nb]
@@ -114,14 +115,16 @@ def train_epoch_kernel(
     momentum: Any,
     use_sparse: bool,
     csr: Any,
+    has_values: bool,
 ) -> tuple[float, int, int]:
     """One epoch over x[order] in batches of B; returns (sum of batch losses, batches, correct).
 
     weights[l] (fan_in, fan_out), biases[l] (fan_out,) (ignored where not has_bias[l]), acts[l] codes,
     velocities like the parameters (ignored unless use_velocity), x (N, D), y (N,) int64,
     order (S,) int64 indices into x. lr, reg, momentum are scalars of the weights' dtype.
-    With use_sparse, layer 0 runs over x's non-zeros, found through csr = (indptr, indices)
-    (``backends._sparse.SparseRows``); its weights are then updated row by row as their gradient is formed.
+    With use_sparse, layer 0 runs over x's non-zeros, csr = (indptr, indices, values)
+    (``backends._sparse.SparseRows``), and x is not read when has_values; layer 0's weights are
+    then updated row by row as their gradient is formed.
     """
     L = len(weights)
     S = order.shape[0]
@@ -153,7 +156,9 @@ def train_epoch_kernel(
                 for d in range(D):
                     xb[i, d] = x[row, d]
         ybn = yb[:nb]
-        scores = _forward(weights, biases, has_bias, acts, z, h, xb, nb, use_sparse, x, csr, batch_rows)
+        scores = _forward(
+            weights, biases, has_bias, acts, z, h, xb, nb, use_sparse, x, csr, has_values, batch_rows
+        )
         loss_sum += _k.softmax_cross_entropy(scores, ybn, probs[:nb])
         correct += _k.correct_count(scores, ybn)
         batches += 1
@@ -171,7 +176,16 @@ def train_epoch_kernel(
             if layer == 0 and use_sparse:
                 # Layer 0 has no dx and nothing reads W0 again this batch: update it right away.
                 _sparse.batch_columns(
-                    x, csr[0], csr[1], batch_rows, col_start, col_fill, col_rows, col_scales
+                    x,
+                    csr[0],
+                    csr[1],
+                    csr[2],
+                    has_values,
+                    batch_rows,
+                    col_start,
+                    col_fill,
+                    col_rows,
+                    col_scales,
                 )
                 _sparse.weight_update(
                     col_start, col_rows, col_scales, grad_z, weights[0], dw_row,
@@ -207,7 +221,16 @@ def train_epoch_kernel(
 
 @njit(cache=True)
 def evaluate_kernel(
-    weights: Any, biases: Any, has_bias: Any, acts: Any, x: Any, y: Any, B: int, use_sparse: bool, csr: Any
+    weights: Any,
+    biases: Any,
+    has_bias: Any,
+    acts: Any,
+    x: Any,
+    y: Any,
+    B: int,
+    use_sparse: bool,
+    csr: Any,
+    has_values: bool,
 ) -> tuple[float, int]:
     """Forward over x in order, batches of B; returns (sum of batch losses, correct count)."""
     N = x.shape[0]
@@ -222,7 +245,7 @@ def evaluate_kernel(
         yb = y[start : start + nb]
         scores = _forward(
             weights, biases, has_bias, acts, z, h, x[start : start + nb], nb, use_sparse, x, csr,
-            every_row[start : start + nb],
+            has_values, every_row[start : start + nb],
         )  # fmt: skip
         loss_sum += _k.softmax_cross_entropy(scores, yb, probs[:nb])
         correct += _k.correct_count(scores, yb)
@@ -257,24 +280,31 @@ def _typed(net: Layers) -> tuple[Any, ...]:
     return typed
 
 
-def _csr(data: Pass) -> tuple[bool, tuple[np.ndarray, np.ndarray]]:
-    """(use_sparse, (indptr, indices)); empty stand-ins, never read, for the dense path."""
+def _csr(data: Pass) -> tuple[bool, tuple[np.ndarray, np.ndarray, np.ndarray], bool]:
+    """(use_sparse, (indptr, indices, values), has_values); empty stand-ins, never read, for the
+    dense path and for values the structure does not keep."""
+    no_values = np.zeros(0, data.x.dtype)
     if data.rows is None:
-        return False, (np.zeros(1, np.int64), np.zeros(0, np.uint16))
-    return True, (data.rows.indptr, data.rows.indices)
+        return False, (np.zeros(1, np.int64), np.zeros(0, np.uint16), no_values), False
+    values = data.rows.values
+    return (
+        True,
+        (data.rows.indptr, data.rows.indices, no_values if values is None else values),
+        values is not None,
+    )
 
 
 def train(net: Layers, data: Pass) -> tuple[float, int, int]:
     """The compiled training epoch on a checked description (``backends._epoch`` contract)."""
     assert net.sgd is not None and data.order is not None  # checked by backends._epoch
     w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity = _typed(net)
-    use_sparse, csr = _csr(data)
+    use_sparse, csr, has_values = _csr(data)
     scalar = data.x.dtype.type  # hyper-parameters in the weights' dtype, as NumPy rounds them
     sgd = net.sgd
     loss_sum, batches, correct = train_epoch_kernel(
         w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity,
         data.x, data.y, data.order, data.batch_size,
-        scalar(sgd.learning_rate), scalar(sgd.reg), scalar(sgd.momentum), use_sparse, csr,
+        scalar(sgd.learning_rate), scalar(sgd.reg), scalar(sgd.momentum), use_sparse, csr, has_values,
     )  # fmt: skip
     return float(loss_sum), int(batches), int(correct)
 
@@ -282,7 +312,9 @@ def train(net: Layers, data: Pass) -> tuple[float, int, int]:
 def evaluate(net: Layers, data: Pass) -> tuple[float, int, int]:
     """The compiled evaluation pass on a checked description (``backends._epoch`` contract)."""
     w_list, b_list, has_bias, acts = _typed(net)[:4]
-    use_sparse, csr = _csr(data)
+    use_sparse, csr, has_values = _csr(data)
     B = data.batch_size
-    loss_sum, correct = evaluate_kernel(w_list, b_list, has_bias, acts, data.x, data.y, B, use_sparse, csr)
+    loss_sum, correct = evaluate_kernel(
+        w_list, b_list, has_bias, acts, data.x, data.y, B, use_sparse, csr, has_values
+    )
     return float(loss_sum), -(-data.x.shape[0] // B), int(correct)

@@ -1,7 +1,7 @@
 """A software prefetch for compiled Numba code (LLVM's ``llvm.prefetch``; Numba has none built in).
 
-The sparse forward pass reads the input values x[n, d] of its batch rows, which are scattered rows
-of a matrix far larger than the caches (MNIST's 48,000 training rows are 150 MB in float32): each
+The sparse forward pass reads the non-zero values of its batch rows, which are scattered pieces
+of arrays far larger than the caches (MNIST's 48,000 training rows hold 29 MB of values): each
 row's values arrive as a string of cache misses that the hardware prefetchers cannot foresee. A
 hint for the next row's values, given while the current row is computed, lets them arrive in the
 meantime. A prefetch only warms the cache: it never faults and changes no result.

@@ -1,8 +1,11 @@
 """Layer 1 over the non-zero inputs only, as compiled Numba loops (see ``_sparse``).
 
-x comes with the CSR of its non-zeros (indptr, indices; ``_sparse.SparseRows``). The forward pass
-adds, for each non-zero x[n, d], x[n, d] * W[d, :] into z[n, :] (``row_times``); the weight
-gradient adds, for each batch row n with a non-zero in column d, x[n, d] * dz[n, :] into dW[d, :]
+x comes as the CSR of its non-zeros (indptr, indices, values; ``_sparse.SparseRows``). With
+has_values these loops read the values from ``values``, where a row's values lie next to each
+other (a few cache lines) instead of spread over x's dense row; without (the evaluation passes,
+whose structure keeps no copy) they read the same numbers from x. The forward pass adds, for each
+non-zero x[n, d], x[n, d] * W[d, :] into z[n, :] (``row_times``); the weight gradient adds, for
+each batch row n with a non-zero in column d, x[n, d] * dz[n, :] into dW[d, :]
 (``gather_rows_axpy``). Both are sums of scaled rows gathered from a matrix, vectorised along the
 rows. The sums run in a different order from a dense GEMM, so they match it to float rounding.
 
@@ -22,10 +25,13 @@ from . import _kernel_loops as _k
 from ._prefetch import prefetch
 
 _CONTRACT = {"contract"}
-# The forward pass hints one in this many of the next row's non-zeros to the cache. A 64-byte line
-# holds 16 float32 pixels and MNIST's non-zeros come in runs of neighbours, so every line of a run
-# still gets a hint; every one was no faster, every eighth slower (docs/performance.md, round 2).
-_PREFETCH_STRIDE = 4
+# The forward pass hints the next row's values and column numbers to the cache, one hint per
+# 64-byte line: 8 values (a float64 line; a float32 line gets two) and 32 column numbers.
+_VALUES_PER_HINT = 8
+_INDICES_PER_HINT = 32
+# Reading x instead: one hint per 4 non-zeros of x's row (a 64-byte line holds 16 float32 pixels
+# and MNIST's non-zeros come in runs; every one was no faster, every eighth slower).
+_X_HINT_STRIDE = 4
 
 
 @njit(cache=True, fastmath=_CONTRACT)
@@ -51,9 +57,28 @@ def gather_rows_axpy(base: Any, rows: Any, scales: Any, k0: int, k1: int, out: A
 
 
 @njit(cache=True, fastmath=_CONTRACT)
-def row_times(x_row: Any, cols: Any, k0: int, k1: int, w: Any, out: Any) -> None:
-    """out += sum over k in [k0, k1) of x_row[cols[k]] * w[cols[k], :]: one row of x @ w over the
-    row's non-zero columns.  x_row (D,), w (D, M), out (M,). Grouped by four as gather_rows_axpy."""
+def row_times(values: Any, cols: Any, k0: int, k1: int, w: Any, out: Any) -> None:
+    """out += sum over k in [k0, k1) of values[k] * w[cols[k], :]: one row of x @ w over the
+    row's non-zeros.  values / cols (nnz,), w (D, M), out (M,). Grouped by four as gather_rows_axpy."""
+    M = out.shape[0]
+    k = k0
+    while k + 4 <= k1:
+        r0, r1, r2, r3 = w[cols[k]], w[cols[k + 1]], w[cols[k + 2]], w[cols[k + 3]]
+        s0, s1, s2, s3 = values[k], values[k + 1], values[k + 2], values[k + 3]
+        for m in range(M):
+            out[m] += (s0 * r0[m] + s1 * r1[m]) + (s2 * r2[m] + s3 * r3[m])
+        k += 4
+    while k < k1:
+        r0, s0 = w[cols[k]], values[k]
+        for m in range(M):
+            out[m] += s0 * r0[m]
+        k += 1
+
+
+@njit(cache=True, fastmath=_CONTRACT)
+def row_times_dense(x_row: Any, cols: Any, k0: int, k1: int, w: Any, out: Any) -> None:
+    """row_times with the values read from x's dense row: values[k] is x_row[cols[k]].
+    x_row (D,); the same products and sums in the same order, so the same bits."""
     M = out.shape[0]
     k = k0
     while k + 4 <= k1:
@@ -72,38 +97,60 @@ def row_times(x_row: Any, cols: Any, k0: int, k1: int, w: Any, out: Any) -> None
 
 
 @njit(cache=True)
-def forward(x: Any, indptr: Any, indices: Any, batch_rows: Any, w: Any, b: Any, z: Any) -> None:
+def forward(
+    x: Any, indptr: Any, indices: Any, values: Any, has_values: bool, batch_rows: Any, w: Any, b: Any, z: Any
+) -> None:
     """z[i, :] = b + x[batch_rows[i], :] @ w for i < len(batch_rows), over x's non-zeros.
 
-    x (N, D) with its CSR indptr / indices; batch_rows (n,) rows of x; w (D, M); b (M,) or None;
-    z (>= n, M).
+    x (N, D) with its CSR indptr / indices / values (values read only when has_values, x only
+    when not); batch_rows (n,) rows of x; w (D, M); b (M,) or None; z (>= n, M).
 
-    While row i is computed, the values of row i + 1 are prefetched (``_prefetch``): x's rows are
-    visited in a random order, and their loads were a third of this pass's time.
+    While row i is computed, the values and column numbers of row i + 1 are prefetched
+    (``_prefetch``): the rows are visited in a random order, so their loads miss the cache.
     """
     n = batch_rows.shape[0]
     for i in range(n):
         row = batch_rows[i]
         if i + 1 < n:
             following = batch_rows[i + 1]
-            x_following = x[following]
-            for k in range(indptr[following], indptr[following + 1], _PREFETCH_STRIDE):
-                prefetch(x_following, indices[k])
+            k0, k1 = indptr[following], indptr[following + 1]
+            if has_values:
+                for k in range(k0, k1, _VALUES_PER_HINT):
+                    prefetch(values, k)
+                for k in range(k0, k1, _INDICES_PER_HINT):
+                    prefetch(indices, k)
+            else:
+                x_following = x[following]
+                for k in range(k0, k1, _X_HINT_STRIDE):
+                    prefetch(x_following, indices[k])
         if b is None:
             z[i, :] = 0
         else:
             z[i, :] = b
-        row_times(x[row], indices, indptr[row], indptr[row + 1], w, z[i])
+        if has_values:
+            row_times(values, indices, indptr[row], indptr[row + 1], w, z[i])
+        else:
+            row_times_dense(x[row], indices, indptr[row], indptr[row + 1], w, z[i])
 
 
 @njit(cache=True)
 def batch_columns(
-    x: Any, indptr: Any, indices: Any, batch_rows: Any, start: Any, fill: Any, rows: Any, scales: Any
+    x: Any,
+    indptr: Any,
+    indices: Any,
+    values: Any,
+    has_values: bool,
+    batch_rows: Any,
+    start: Any,
+    fill: Any,
+    rows: Any,
+    scales: Any,
 ) -> None:
     """Transpose the batch's non-zeros to columns (a counting sort by column).
 
     Afterwards column d's non-zeros are entries [start[d], start[d + 1]) of rows (batch row index
-    i) and scales (the value x[batch_rows[i], d]), in increasing i.
+    i) and scales (the value x[batch_rows[i], d], from values when has_values, else from x), in
+    increasing i.
     start (D + 1,), fill (D,) scratch, rows / scales (>= the batch's non-zero count,).
     """
     start[:] = 0
@@ -114,14 +161,23 @@ def batch_columns(
     for d in range(fill.shape[0]):
         start[d + 1] += start[d]
         fill[d] = start[d]
+    # two copies of the loop, so the choice of source is made once, not once per non-zero
     for i in range(batch_rows.shape[0]):
         row = batch_rows[i]
-        for k in range(indptr[row], indptr[row + 1]):
-            d = indices[k]
-            slot = fill[d]
-            rows[slot] = i
-            scales[slot] = x[row, d]
-            fill[d] = slot + 1
+        if has_values:
+            for k in range(indptr[row], indptr[row + 1]):
+                d = indices[k]
+                slot = fill[d]
+                rows[slot] = i
+                scales[slot] = values[k]
+                fill[d] = slot + 1
+        else:
+            for k in range(indptr[row], indptr[row + 1]):
+                d = indices[k]
+                slot = fill[d]
+                rows[slot] = i
+                scales[slot] = x[row, d]
+                fill[d] = slot + 1
 
 
 @njit(cache=True)
