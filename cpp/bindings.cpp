@@ -349,17 +349,22 @@ void bind(py::module_& m) {
 
 PYBIND11_MODULE(FASTMLP_MODULE, m) {
     m.doc() = "fastmlp's compiled kernels (private; use fastmlp.backends.cpp_backend).";
-    py::class_<NetworkArrays>(m, "Network", "The layers of fastmlp.backends._epoch.Layers for the native epoch.")
+    // module_local: a portable build loads several of these modules (_cpp_v2 to ask the CPU, then
+    // the best level), and pybind11 registers classes process-wide by C++ type unless told not to.
+    py::class_<NetworkArrays>(m, "Network", py::module_local(),
+                              "The layers of fastmlp.backends._epoch.Layers for the native epoch.")
         .def(py::init<std::vector<py::array>, std::vector<std::optional<py::array>>, std::vector<int>,
                       std::vector<std::optional<py::array>>, std::vector<std::optional<py::array>>>(),
              py::arg("weights"), py::arg("biases"), py::arg("activations"), py::arg("weight_velocities"),
              py::arg("bias_velocities"));
-    py::class_<fastmlp::SGDSettings>(m, "SGD", "One training step's settings (fastmlp.optim.SGDSettings).")
+    py::class_<fastmlp::SGDSettings>(m, "SGD", py::module_local(),
+                                     "One training step's settings (fastmlp.optim.SGDSettings).")
         .def(py::init<double, double, double>(), py::arg("learning_rate"), py::arg("reg"), py::arg("momentum"))
         .def_readonly("learning_rate", &fastmlp::SGDSettings::learning_rate)
         .def_readonly("reg", &fastmlp::SGDSettings::reg)
         .def_readonly("momentum", &fastmlp::SGDSettings::momentum);
-    py::class_<SparseIndex>(m, "SparseRows", "The CSR index of fastmlp.backends._sparse.SparseRows.")
+    py::class_<SparseIndex>(m, "SparseRows", py::module_local(),
+                            "The CSR index of fastmlp.backends._sparse.SparseRows.")
         .def(py::init<Labels, Indices, py::object, Labels>(), py::arg("indptr").noconvert(),
              py::arg("indices").noconvert(), py::arg("values"), py::arg("column_nnz").noconvert());
     // The codes of fastmlp.backends._epoch.Activation as compiled here (a test holds them equal).
