@@ -4,10 +4,11 @@ x comes as the CSR of its non-zeros (indptr, indices, values; ``_sparse.SparseRo
 has_values these loops read the values from ``values``, where a row's values lie next to each
 other (a few cache lines) instead of spread over x's dense row; without (the evaluation passes,
 whose structure keeps no copy) they read the same numbers from x. The forward pass adds, for each
-non-zero x[n, d], x[n, d] * W[d, :] into z[n, :] (``row_times``); the weight gradient adds, for
-each batch row n with a non-zero in column d, x[n, d] * dz[n, :] into dW[d, :]
-(``gather_rows_axpy``). Both are sums of scaled rows gathered from a matrix, vectorised along the
-rows. The sums run in a different order from a dense GEMM, so they match it to float rounding.
+non-zero x[n, d], x[n, d] * W[d, :] into z[n, :] (``gather_rows_axpy`` over W's rows); the
+weight gradient adds, for each batch row n with a non-zero in column d, x[n, d] * dz[n, :] into
+dW[d, :] (``gather_rows_axpy`` over dz's rows). Both are sums of scaled rows gathered from a
+matrix, vectorised along the rows. The sums run in a different order from a dense GEMM, so they
+match it to float rounding.
 
 ``fastmath={"contract"}`` lets LLVM fuse each multiply-add into one FMA (one rounding instead of
 two); nothing else about IEEE arithmetic is relaxed.
@@ -57,27 +58,9 @@ def gather_rows_axpy(base: Any, rows: Any, scales: Any, k0: int, k1: int, out: A
 
 
 @njit(cache=True, fastmath=_CONTRACT)
-def row_times(values: Any, cols: Any, k0: int, k1: int, w: Any, out: Any) -> None:
-    """out += sum over k in [k0, k1) of values[k] * w[cols[k], :]: one row of x @ w over the
-    row's non-zeros.  values / cols (nnz,), w (D, M), out (M,). Grouped by four as gather_rows_axpy."""
-    M = out.shape[0]
-    k = k0
-    while k + 4 <= k1:
-        r0, r1, r2, r3 = w[cols[k]], w[cols[k + 1]], w[cols[k + 2]], w[cols[k + 3]]
-        s0, s1, s2, s3 = values[k], values[k + 1], values[k + 2], values[k + 3]
-        for m in range(M):
-            out[m] += (s0 * r0[m] + s1 * r1[m]) + (s2 * r2[m] + s3 * r3[m])
-        k += 4
-    while k < k1:
-        r0, s0 = w[cols[k]], values[k]
-        for m in range(M):
-            out[m] += s0 * r0[m]
-        k += 1
-
-
-@njit(cache=True, fastmath=_CONTRACT)
 def row_times_dense(x_row: Any, cols: Any, k0: int, k1: int, w: Any, out: Any) -> None:
-    """row_times with the values read from x's dense row: values[k] is x_row[cols[k]].
+    """gather_rows_axpy(w, cols, values, ...) with the values read from x's dense row:
+    values[k] is x_row[cols[k]].
     x_row (D,); the same products and sums in the same order, so the same bits."""
     M = out.shape[0]
     k = k0
@@ -128,7 +111,8 @@ def forward(
         else:
             z[i, :] = b
         if has_values:
-            row_times(values, indices, indptr[row], indptr[row + 1], w, z[i])
+            # one row of x @ w over the row's non-zeros: w's rows scaled by the values
+            gather_rows_axpy(w, indices, values, indptr[row], indptr[row + 1], z[i])
         else:
             row_times_dense(x[row], indices, indptr[row], indptr[row + 1], w, z[i])
 
