@@ -64,6 +64,16 @@ def _net(weights, biases, activations=("sigmoid", "none"), lr=None, reg=0.0, mom
     return layers(weights, biases, activations, sgd=sgd, **velocities)
 
 
+def _zero_velocities(weights, biases, momentum):
+    """Zero velocity buffers for ``_net`` when momentum is used, else none."""
+    if not momentum:
+        return {}
+    return {
+        "weight_velocities": [np.zeros_like(p) for p in weights],
+        "bias_velocities": [np.zeros_like(p) for p in biases],
+    }
+
+
 def _reference_epoch(x, y, order, weights, biases, activations, batch_size, lr, reg, momentum):
     """The same epoch through numpy_backend's kernels, one call at a time."""
     nb = numpy_backend
@@ -115,12 +125,7 @@ def test_native_epoch_matches_the_kernel_by_kernel_reference(native, dtype, net,
         x, y, order, ref_w, ref_b, activations, 32, 0.2, reg, momentum
     )
     w, b = _params(widths, dtype)
-    velocities = {}
-    if momentum:
-        velocities = {
-            "weight_velocities": [np.zeros_like(p) for p in w],
-            "bias_velocities": [np.zeros_like(p) for p in b],
-        }
+    velocities = _zero_velocities(w, b, momentum)
     net = _net(w, b, activations, lr=0.2, reg=reg, momentum=momentum, **velocities)
     loss, batches, correct = native.train_epoch(net, x, y, order, batch_size=32, sparse=sparse)
     assert batches == ref_batches == 5
@@ -321,12 +326,7 @@ def test_values_read_from_x_give_the_compact_values_bits(native, net, dtype, thr
         given = sparse_rows(x, values=with_values)
         assert (given.values is None) is not with_values
         w, b = _params(widths, dtype)
-        velocities = {}
-        if momentum:
-            velocities = {
-                "weight_velocities": [np.zeros_like(p) for p in w],
-                "bias_velocities": [np.zeros_like(p) for p in b],
-            }
+        velocities = _zero_velocities(w, b, momentum)
         layered = _net(w, b, activations, lr=0.2, reg=reg, momentum=momentum, **velocities)
         trained = native.train_epoch(layered, x, y, order, batch_size=32, x_sparse=given, sparse=True)
         evaluated = native.evaluate(layered, x, y, batch_size=64, x_sparse=given, sparse=True)
