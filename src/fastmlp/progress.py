@@ -11,16 +11,18 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 
-def progress_bar(total: int, desc: str, unit: str, enabled: bool | None = None) -> Any:
-    """A tqdm bar counting ``total`` ``unit``s on stderr, or None. ``enabled`` None: only when
-    stderr is a terminal (a pipe or a log file gets no bar)."""
+def progress_bar(total: int, desc: str, unit: str, enabled: bool | None = None, initial: int = 0) -> Any:
+    """A tqdm bar counting ``total`` ``unit``s on stderr (``initial`` of them done already), or None.
+    ``enabled`` None: only when stderr is a terminal (a pipe or a log file gets no bar)."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
+    return tqdm(
+        total=total, initial=initial, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True
+    )
 
 
 def write(line: str, file: TextIO | None = None) -> None:

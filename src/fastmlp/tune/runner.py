@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 from .._cluster import require_distributed
 from ..config import validate
 from ..errors import FastmlpError, FastmlpTypeError, FastmlpValueError, MissingDependencyError
+from ..progress import progress_bar
 from .executors import make_executor
 from .objective import TrialSettings, run_trial
 from .space import DEFAULT_SPACE, SearchSpace
@@ -136,11 +136,7 @@ class _Progress:
     ):
         self.total, self.done, self.best, self.deadline, self.log = total, done, best, deadline, log
         self.start, self.finished_here = time.monotonic(), 0
-        self.bar: Any = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, desc="trials", unit="trial", file=sys.stderr)
+        self.bar: Any = progress_bar(total, "trials", "trial", initial=done)
 
     def eta(self, running: int) -> float:
         if not self.finished_here:
