@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import _validate
 from .._cluster import require_distributed
 from ..config import validate
 from ..errors import FastmlpError, FastmlpTypeError, FastmlpValueError, MissingDependencyError
@@ -74,15 +75,6 @@ def require_optuna() -> Any:
     except ImportError as error:
         raise MissingDependencyError(OPTUNA_HINT) from error
     return optuna
-
-
-def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
-    if optional and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FastmlpTypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise FastmlpValueError(f"{name} must be >= {minimum}, got {value}")
 
 
 def _open_study(settings: TrialSettings) -> Any:
@@ -210,10 +202,10 @@ def tune(
 
     require_optuna()
     wall_start = time.monotonic()
-    _check_int("trials", trials, 1)
-    _check_int("epochs", epochs, 1)
-    _check_int("seed", seed, 0)
-    _check_int("jobs", jobs, 1, optional=True)
+    trials, epochs = _validate.positive_int("trials", trials), _validate.positive_int("epochs", epochs)
+    seed = _validate.seed("seed", seed)
+    if jobs is not None:
+        jobs = _validate.positive_int("jobs", jobs)
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
     ):
