@@ -106,7 +106,27 @@ def contenders(
         for name, trainer in trainers(x, y, batch_size, backends, init).items()
     }
     found["dense GEMM floor"] = lambda order: peers.gemm_floor_epoch(x, order, batch_size)
+    for name in NUMPY_PEERS:
+        found[name] = _with_blas_at_budget(found[name])
     return found
+
+
+# Plain NumPy code timed as its users run it: BLAS at the row's thread count (fastmlp's own
+# kernels keep BLAS at one thread, fastmlp.threads).
+NUMPY_PEERS = ("assignment-style NumPy", "dense GEMM floor")
+
+
+def _with_blas_at_budget(epoch: Epoch | None) -> Epoch | None:
+    if epoch is None:
+        return None
+
+    def run(order: np.ndarray) -> object:
+        from ..threads import blas_threads, get_num_threads
+
+        with blas_threads(get_num_threads()):
+            return epoch(order)
+
+    return run
 
 
 def framework_available(framework: str) -> bool:
