@@ -212,7 +212,16 @@ struct Trainer {
         softmax_cross_entropy_backward_rows(ws.probs.data() + r0 * C, ws.yb.data() + r0,
                                             ws.da[last].data() + r0 * C, r1 - r0, C, n);
         activation_backward(net.layers[last].activation, ws, last, r0 * C, (r1 - r0) * C);
-        crew.sync();  // every row's dscores and loss are known
+        // dx of this thread's rows, layer after layer, from the old W: a row's gradient needs only
+        // that row's, so no other thread is waited for until every layer's dz is known.
+        for (std::size_t l = last; l > 0; --l) {
+            const Layer<T>& layer = net.layers[l];
+            const index_t M = layer.fan_out, F = layer.fan_in;
+            input_gradient(ws.output_gradient(net, l) + r0 * M, layer.w, ws.da[l - 1].data() + r0 * F, r1 - r0, F,
+                           M);
+            activation_backward(net.layers[l - 1].activation, ws, l - 1, r0 * F, (r1 - r0) * F);
+        }
+        crew.sync();  // every row's loss and dz are known, and nobody reads the old W any more
         if (t == 0) *loss_sum += batch_loss(ws.row_loss, n);
         for (std::size_t l = last + 1; l-- > 0;) {
             Layer<T>& layer = net.layers[l];
@@ -224,7 +233,7 @@ struct Trainer {
                 bias_gradient(dz + c0, M, ws.db[l].data() + c0, n, c1 - c0);
             }
             if (l == 0 && sparse != nullptr) {
-                // Layer 0 has no dx, so nobody else reads W0 now: update each row right away.
+                // Update each row of W0 as soon as its gradient row is known.
                 sparse_weight_gradient(layer, columns, order, n, column_bounds[static_cast<std::size_t>(t)],
                                        column_bounds[static_cast<std::size_t>(t) + 1]);
                 if (layer.b != nullptr) update_rows(layer, l, 0, 0, t, threads);
@@ -233,12 +242,6 @@ struct Trainer {
             const auto [f0, f1] = gemm_rows_part(F, threads, t);
             const T* in = l == 0 ? ws.xb.data() : ws.output(net, l - 1);
             weight_gradient(in + f0, F, dz, ws.dw[l].data() + f0 * M, n, f1 - f0, M);
-            if (l > 0) {
-                // dx of this thread's rows from the old W (updated only after the barrier below).
-                input_gradient(dz + r0 * M, layer.w, ws.da[l - 1].data() + r0 * F, r1 - r0, F, M);
-                activation_backward(net.layers[l - 1].activation, ws, l - 1, r0 * F, (r1 - r0) * F);
-                crew.sync();  // all reads of this layer's W (dx) and of dz_{l-1}'s rows are done / ready
-            }
             update_rows(layer, l, f0, f1, t, threads);
         }
         return correct;

@@ -271,11 +271,19 @@ class TeamSchedule {
             return;
         }
         elapsed_ += seconds;
-        ++batches_;
+        window_[batches_++] = seconds;
         const int mode = team_ ? 1 : 0, other = 1 - mode;
         const bool behind = team_ && known_[0] && elapsed_ > (batches_ + 1) * per_batch_[0];
         if (batches_ < window_batches && !behind) return;
-        per_batch_[mode] = elapsed_ / batches_;
+        // The team's cost is its mean: the waits for a preempted thread are what it costs. The
+        // leader alone does the same work every batch, so a batch it lost to a preemption (which
+        // would hit the team's leader as well) is noise: its cost is the window's median.
+        if (team_) {
+            per_batch_[1] = elapsed_ / batches_;
+        } else {
+            std::nth_element(window_, window_ + batches_ / 2, window_ + batches_);
+            per_batch_[0] = window_[batches_ / 2];
+        }
         known_[mode] = true;
         const double window = elapsed_;
         elapsed_ = 0.0;
@@ -313,7 +321,8 @@ class TeamSchedule {
     bool trial_ = false;  // the current way is being measured again after losing
     double elapsed_ = 0.0;
     int batches_ = 0;
-    double per_batch_[2] = {0.0, 0.0};  // seconds per batch: [0] the leader alone, [1] the team
+    double window_[window_batches] = {};  // seconds of each batch of the current window
+    double per_batch_[2] = {0.0, 0.0};    // seconds per batch: [0] the leader alone, [1] the team
     bool known_[2] = {false, false};
     double backoff_ = min_backoff;
     double until_trial_ = min_backoff;  // seconds of batches before the slower way is tried again
