@@ -40,6 +40,16 @@ def max_threads() -> int:
         return os.cpu_count() or 1
 
 
+def default_threads() -> int:
+    """The thread count ``fastmlp train`` (and ``fastmlp bench``'s default row) use without --threads.
+
+    Every core: the C++ epoch runs a batch on its whole team only while that is measured faster
+    than its leader alone (a busy machine, a layer too small to split), and the numpy and numba
+    backends keep BLAS at one thread, so the default is never meant to be slower than one thread.
+    """
+    return max_threads()
+
+
 def _check_count(n: int, argument: str) -> None:
     if isinstance(n, bool) or not isinstance(n, int):
         raise FastmlpTypeError(f"{argument} must be an int, got {type(n).__name__}")
