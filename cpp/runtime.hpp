@@ -103,10 +103,10 @@ inline std::pair<index_t, index_t> gemm_rows_part(index_t n, int parts, int p) {
 
 // ---- Waiting for the other threads --------------------------------------------------------------
 //
-// OpenMP's barrier (libgomp) spins for up to about 300,000 iterations (milliseconds) before it
+// OpenMP's barrier (libgomp) spins for 300,000 iterations (its GOMP_SPINCOUNT default) before it
 // sleeps. When another process takes one of the team's cores for a time slice, the other thread
-// spins out its own slice waiting for it, and the epoch ran 3-11x slower than on one thread
-// (docs/performance.md, issue 17). Here a waiting thread spins for spin_before_sleep (longer than
+// spins out its own slice waiting for it, and the epoch ran 3-15x slower than on one thread
+// (docs/performance.md, round 3). Here a waiting thread spins for spin_before_sleep (longer than
 // the usual imbalance between threads inside a batch, far shorter than a time slice), then sleeps
 // in the kernel until woken, which leaves its core to whoever can use it, often the late thread.
 
@@ -140,8 +140,8 @@ inline void wake_all(std::atomic<int>& word) {
 #endif
 }
 
-// A counter that threads wait on to change: the waiting side of every sync of the Team.
-// advance() (by its one writer) then waiters in wait_past(seen) return. Sleepers are counted so
+// A counter that threads wait on to change: the waiting side of every sync of the Team. After
+// advance() (by any thread), waiters in wait_past(seen) return. Sleepers are counted so
 // that advance() makes the wake-up system call only when somebody sleeps; the sequentially
 // consistent increments of sleepers_ (waiter) and value_ (writer) make sure one of them sees the other.
 class Signal {
@@ -174,7 +174,7 @@ class Signal {
 };
 
 // The threads of one native call, 0 (the leader) to size - 1. The leader hands out batches one at
-// a time (command); the others (followers) run each one with it and report back (arrive); inside
+// a time (command); the others (followers) run each one with it and report back (report); inside
 // a batch the first `members` threads meet at barrier(members).
 class Team {
   public:

@@ -5,8 +5,8 @@ when each call starts (and, on a busy machine, runs a batch on fewer of them whi
 faster; see README "Threads"). NumPy's BLAS, where the numpy and numba backends' GEMMs run,
 stays at one thread whatever the budget: a batch's GEMM takes about 0.2 ms, and OpenBLAS's
 threads synchronise inside every call, so with any other process busy beside it a 2-thread
-BLAS epoch was measured 11x slower than a 1-thread one (docs/performance.md, issue 17), against
-a gain of at most 1.25x on an idle machine. ``blas_threads(n)`` raises BLAS for a block of code
+BLAS epoch was measured 8-11x slower than a 1-thread one (docs/performance.md, round 3), against
+a gain of about 1.2x on an idle machine. ``blas_threads(n)`` raises BLAS for a block of code
 that is not fastmlp's (the benchmark's NumPy peers). This module is the only place that sets a
 thread count. Importing fastmlp applies the default budget, 1.
 """
