@@ -1,9 +1,11 @@
 // Native epoch: the steps are the tested kernels of kernels.cpp (and sparse.cpp), called on row or
 // column blocks of buffers allocated once, by one OpenMP team that lives for the whole call
-// (runtime.hpp: the team, the floating-point mode, the partition).
+// (runtime.hpp: the team and its waits, which batches run on the whole team, the floating-point
+// mode, the partition).
 #include "epoch.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "runtime.hpp"
@@ -148,6 +150,7 @@ struct Trainer {
     index_t D;
     SGDSettings sgd;
     std::vector<index_t> sparse_columns;  // thread t owns dW rows [sparse_columns[t], sparse_columns[t+1])
+    std::vector<index_t> solo_columns;    // the same for a crew of one: [0, D)
 
     void update_rows(Layer<T>& layer, std::size_t l, index_t f0, index_t f1, int t, int threads) {
         const index_t M = layer.fan_out;
@@ -186,13 +189,15 @@ struct Trainer {
         }
     }
 
-    // Returns this thread's correct count; thread 0 adds the batch loss to *loss_sum.
+    // Run by every thread of the crew; returns this thread's correct count; thread 0 adds the batch
+    // loss to *loss_sum.
     std::int64_t batch(const std::int64_t* y, const std::int64_t* order, index_t n, BatchColumns<T>& columns,
-                       double* loss_sum) {
-        const int t = thread_id(), threads = thread_count();
+                       double* loss_sum, const Crew& crew) {
+        const int t = crew.t, threads = crew.size;
+        const std::vector<index_t>& column_bounds = threads == 1 ? solo_columns : sparse_columns;
         const std::size_t last = net.layers.size() - 1;
         const index_t C = net.layers.back().fan_out;
-        const auto [r0, r1] = part(n, threads, t);
+        const auto [r0, r1] = gemm_rows_part(n, threads, t);
         // Gather this thread's shuffled rows into one contiguous block for the dense GEMMs.
         for (index_t i = r0; i < r1; ++i) {
             const std::int64_t row = order[i];
@@ -207,7 +212,16 @@ struct Trainer {
         softmax_cross_entropy_backward_rows(ws.probs.data() + r0 * C, ws.yb.data() + r0,
                                             ws.da[last].data() + r0 * C, r1 - r0, C, n);
         activation_backward(net.layers[last].activation, ws, last, r0 * C, (r1 - r0) * C);
-        barrier();  // every row's dscores and loss are known
+        // dx of this thread's rows, layer after layer, from the old W: a row's gradient needs only
+        // that row's, so no other thread is waited for until every layer's dz is known.
+        for (std::size_t l = last; l > 0; --l) {
+            const Layer<T>& layer = net.layers[l];
+            const index_t M = layer.fan_out, F = layer.fan_in;
+            input_gradient(ws.output_gradient(net, l) + r0 * M, layer.w, ws.da[l - 1].data() + r0 * F, r1 - r0, F,
+                           M);
+            activation_backward(net.layers[l - 1].activation, ws, l - 1, r0 * F, (r1 - r0) * F);
+        }
+        crew.sync();  // every row's loss and dz are known, and nobody reads the old W any more
         if (t == 0) *loss_sum += batch_loss(ws.row_loss, n);
         for (std::size_t l = last + 1; l-- > 0;) {
             Layer<T>& layer = net.layers[l];
@@ -219,21 +233,15 @@ struct Trainer {
                 bias_gradient(dz + c0, M, ws.db[l].data() + c0, n, c1 - c0);
             }
             if (l == 0 && sparse != nullptr) {
-                // Layer 0 has no dx, so nobody else reads W0 now: update each row right away.
-                sparse_weight_gradient(layer, columns, order, n, sparse_columns[static_cast<std::size_t>(t)],
-                                       sparse_columns[static_cast<std::size_t>(t) + 1]);
+                // Update each row of W0 as soon as its gradient row is known.
+                sparse_weight_gradient(layer, columns, order, n, column_bounds[static_cast<std::size_t>(t)],
+                                       column_bounds[static_cast<std::size_t>(t) + 1]);
                 if (layer.b != nullptr) update_rows(layer, l, 0, 0, t, threads);
                 continue;
             }
-            const auto [f0, f1] = part(F, threads, t);
+            const auto [f0, f1] = gemm_rows_part(F, threads, t);
             const T* in = l == 0 ? ws.xb.data() : ws.output(net, l - 1);
             weight_gradient(in + f0, F, dz, ws.dw[l].data() + f0 * M, n, f1 - f0, M);
-            if (l > 0) {
-                // dx of this thread's rows from the old W (updated only after the barrier below).
-                input_gradient(dz + r0 * M, layer.w, ws.da[l - 1].data() + r0 * F, r1 - r0, F, M);
-                activation_backward(net.layers[l - 1].activation, ws, l - 1, r0 * F, (r1 - r0) * F);
-                barrier();  // all reads of this layer's W (dx) and of dz_{l-1}'s rows are done / ready
-            }
             update_rows(layer, l, f0, f1, t, threads);
         }
         return correct;
@@ -251,10 +259,16 @@ EpochResult train_epoch(Network<T>& net, const T* x, const std::int64_t* y, cons
     const index_t batch = std::min(batch_size, samples);
     const int threads = static_cast<int>(std::min<index_t>(team_size(), batch));
     Workspace<T> ws(net, batch, D, /*training=*/true, /*gather_x=*/sparse == nullptr);
-    Trainer<T> trainer{net, ws, x, sparse, D, sgd, {}};
+    Trainer<T> trainer{net, ws, x, sparse, D, sgd, {}, {0, D}};
     if (sparse != nullptr) trainer.sparse_columns = balanced_columns(sparse->column_nnz, D, threads);
     std::vector<std::int64_t> correct(static_cast<std::size_t>(threads), 0);
     double loss_sum = 0.0;
+    Team team(threads);
+    // What a batch costs depends on these (TeamSchedule's memory between calls).
+    std::uint64_t work = (static_cast<std::uint64_t>(batch) << 8U) ^ static_cast<std::uint64_t>(threads) ^
+                         (sizeof(T) << 4U) ^ (sparse != nullptr ? 1U << 7U : 0U);
+    for (const Layer<T>& layer : net.layers)
+        work = work * 1000003U + static_cast<std::uint64_t>(layer.fan_in * 131 + layer.fan_out);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif
@@ -262,11 +276,11 @@ EpochResult train_epoch(Network<T>& net, const T* x, const std::int64_t* y, cons
         FlushSubnormals flush;
         BatchColumns<T> columns;
         std::int64_t mine = 0;
-        for (index_t start = 0; start < samples; start += batch) {
-            const index_t n = std::min(batch, samples - start);
-            mine += trainer.batch(y, order + start, n, columns, &loss_sum);
-            barrier();  // every parameter is updated before the next batch's forward pass reads it
-        }
+        // Batch k + 1 starts once batch k has updated every parameter (run_batches).
+        run_batches(team, (samples + batch - 1) / batch, work, [&](std::int64_t k, const Crew& crew) {
+            const index_t start = k * batch, n = std::min(batch, samples - start);
+            mine += trainer.batch(y, order + start, n, columns, &loss_sum, crew);
+        });
         correct[static_cast<std::size_t>(thread_id())] = mine;
     }
     result.loss_sum = loss_sum;
@@ -283,8 +297,9 @@ EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, i
     const index_t batch = std::min(batch_size, samples);
     const index_t batches = (samples + batch - 1) / batch;
     const int threads = static_cast<int>(std::min<index_t>(team_size(), batches));
-    // Whole batches per thread (no barriers); batch losses summed in order afterwards, so the result
-    // does not depend on the thread count.
+    // Whole batches, each taken by whichever thread is free next (no barriers, and a thread that
+    // another process holds up delays only its own batch); batch losses summed in order
+    // afterwards, so the result does not depend on the thread count.
     std::vector<double> losses(static_cast<std::size_t>(batches));
     std::vector<std::int64_t> correct(static_cast<std::size_t>(batches));
     std::vector<std::int64_t> identity;
@@ -293,14 +308,14 @@ EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, i
         for (index_t i = 0; i < samples; ++i) identity[static_cast<std::size_t>(i)] = i;
     }
     const index_t C = net.layers.back().fan_out;
+    std::atomic<index_t> next_batch{0};
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif
     {
         FlushSubnormals flush;
         Workspace<T> ws(net, batch, D, /*training=*/false, /*gather_x=*/false);
-        const auto [b0, b1] = part(batches, thread_count(), thread_id());
-        for (index_t k = b0; k < b1; ++k) {
+        for (index_t k = next_batch++; k < batches; k = next_batch++) {
             const index_t start = k * batch, n = std::min(batch, samples - start);
             // Rows in order: the dense batch is already a contiguous block of x.
             const T* scores =
