@@ -2,8 +2,8 @@
 //
 // Dimensions: N batch rows, D inputs, M outputs, C classes. Every matrix is row-major and
 // contiguous, exactly as NumPy's C order lays it out, so the callers pass NumPy buffers straight in.
-// Callers validate arguments first (fastmlp.backends._checks); these functions trust shapes,
-// never allocate Python objects and never need the GIL. T is float or double.
+// Callers validate arguments first (fastmlp._validate, through fastmlp.backends._kernels); these
+// functions trust shapes, never allocate Python objects and never need the GIL. T is float or double.
 #pragma once
 
 #include <cstddef>
@@ -54,6 +54,14 @@ void sigmoid_forward(const T* z, T* a, index_t size);
 template <typename T>
 void sigmoid_backward(const T* dout, const T* a, T* dz, index_t size);
 
+// a = tanh(z).
+template <typename T>
+void tanh_forward(const T* z, T* a, index_t size);
+
+// dz = dout * (1 - a^2), from the forward output a.
+template <typename T>
+void tanh_backward(const T* dout, const T* a, T* dz, index_t size);
+
 // Row-wise softmax with the row maximum subtracted.  scores (N, C) -> probs (N, C).
 template <typename T>
 void softmax_forward(const T* scores, T* probs, index_t N, index_t C);
@@ -89,6 +97,18 @@ std::int64_t correct_count(const T* scores, const std::int64_t* y, index_t N, in
 // The arithmetic is done in T in the numpy reference's order, so float32 results match it.
 template <typename T>
 void sgd_update(T* param, const T* grad, T* velocity, index_t size, double lr, double reg, double momentum);
+
+// One Nesterov momentum step in place (scikit-learn's SGDOptimizer with nesterov=True):
+// g = grad + reg * param; velocity = momentum * velocity - lr * g; param += momentum * velocity - lr * g.
+template <typename T>
+void nesterov_update(T* param, const T* grad, T* velocity, index_t size, double lr, double reg, double momentum);
+
+// One Adam step in place (Kingma and Ba's efficient form, as scikit-learn's AdamOptimizer):
+// g = grad + reg * param; m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2;
+// param -= step_size * m / (sqrt(v) + epsilon), step_size = lr sqrt(1 - beta2^t) / (1 - beta1^t) from the caller.
+template <typename T>
+void adam_update(T* param, const T* grad, T* m, T* v, index_t size, double step_size, double reg, double beta1,
+                 double beta2, double epsilon);
 
 // Threads used by Eigen's GEMM (only effective when built with OpenMP).
 void set_num_threads(int n);

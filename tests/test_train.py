@@ -10,7 +10,8 @@ from synthetic import blobs
 import fastmlp
 from fastmlp.models import MLP, SoftmaxRegression, TwoLayerNet
 from fastmlp.optim import SGD
-from fastmlp.train import evaluate, run_config, train, train_epoch
+from fastmlp.runs import run_config
+from fastmlp.train import evaluate, train, train_epoch
 
 DATA = blobs()
 
@@ -94,8 +95,8 @@ def test_the_model_description_is_built_once_per_run():
     assert model.describe(optimizer) is net  # reused while the same arrays and settings are in place
     assert net.weights[0] is model.params["W1"] and net.weight_velocities is not None
     assert net.weight_velocities[0] is optimizer.velocities["W1"]
-    assert [a.label for a in net.activations] == ["sigmoid", "none"]
-    assert model.describe() is not net and model.describe().sgd is None
+    assert [row.name for row in net.activations] == ["sigmoid", "identity"]
+    assert model.describe() is not net and model.describe().step is None
     assert model.describe(SGD(0.1)) is not net  # another optimizer, another description
 
 

@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import _validate
+from .backends._epoch import PassResult
 from .errors import FastmlpTypeError, FastmlpValueError
 from .models import Network
-from .optim import SGD
+from .optim import Optimizer
 from .progress import progress_bar
+
+Array = np.ndarray
 
 
 @dataclass
@@ -75,47 +78,101 @@ class TrainResult:
         }
 
 
-def train_epoch(
+def epoch_pass(
     model: Network,
-    optimizer: SGD,
+    optimizer: Optimizer,
     x: np.ndarray,
     y: np.ndarray,
     order: np.ndarray,
     batch_size: int,
     *,
+    sample_weight: np.ndarray | None = None,
     native: bool = True,
-) -> tuple[float, float]:
-    """One pass over ``x[order]`` in batches; returns (mean batch loss, accuracy before updates).
+) -> PassResult:
+    """One training pass over ``x[order]`` in batches (the last may be shorter), updating the model.
 
-    x (N, D), y (N,), order (S,) row indices. ``native=False`` forces the kernel-by-kernel path.
+    x (N, D), y the targets of the model's loss row (labels (N,) or values (N, K)), order (S,) row
+    indices, sample_weight (N,) or None. A backend with ``NATIVE_EPOCH`` runs it in one call on the
+    model's description; ``native=False`` forces the kernel-by-kernel path (same arithmetic).
+    Per batch, with the sklearn L2 form the loss includes ``0.5 reg sum W^2 / n``.
     """
     if native and model.backend.NATIVE_EPOCH:
-        net = model.describe(optimizer)  # built once per run, then reused
-        loss_sum, batches, correct = model.backend.train_epoch(net, x, y, order, batch_size=batch_size)
-        return loss_sum / batches, correct / len(order)
-    losses, correct = [], 0
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
-        loss, hits = model.forward(x[rows], y[rows])
-        optimizer.step(model, model.backward())
+        net = model.describe(optimizer)  # built once per run (and per learning-rate change), then reused
+        result: PassResult = model.backend.train_epoch(
+            net, x, y, order, batch_size=batch_size, sample_weight=sample_weight
+        )
+        return result
+    batches = (order[start : start + batch_size] for start in range(0, len(order), batch_size))
+    return _kernel_pass(model, x, y, batches, sample_weight, optimizer)
+
+
+def _kernel_pass(
+    model: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    batches: Iterable[np.ndarray | slice],
+    sample_weight: np.ndarray | None,
+    optimizer: Optimizer | None,
+) -> PassResult:
+    """The batches (row indices or slices of x) kernel by kernel: forward, and with an optimizer
+    backward and its step (the loss then includes the sklearn L2 form's ``0.5 reg sum W^2 / n``)."""
+    losses: list[float] = []
+    row_weighted, correct = 0.0, 0
+    for rows in batches:
+        weights = None if sample_weight is None else sample_weight[rows]
+        loss, hits = model.forward(x[rows], y[rows], weights)
+        count = len(x[rows]) if isinstance(rows, slice) else len(rows)
+        if optimizer is not None:
+            loss += _l2_penalty(model, optimizer, model.batch_norm)
+            optimizer.step(model, model.backward(), model.batch_norm)
         losses.append(loss)
+        row_weighted += loss * count
         correct += hits
-    return float(np.mean(losses)), correct / len(order)
+    # summed as np.mean sums, so loss_sum / batches is the mean the assignment's loop took
+    return PassResult(float(np.sum(losses)), len(losses), correct, row_weighted)
 
 
-def evaluate(
-    model: Network, x: np.ndarray, y: np.ndarray, batch_size: int, *, native: bool = True
-) -> tuple[float, float]:
-    """Mean batch loss and accuracy of ``model`` on (x (N, D), y (N,)), in batches, in order."""
+def _l2_penalty(model: Network, optimizer: Optimizer, norm: float) -> float:
+    """scikit-learn's ``0.5 alpha sum W^2 / n`` with ``l2="sklearn"`` (0 otherwise), in float64."""
+    settings = optimizer.settings
+    if settings.l2 != "sklearn" or settings.reg == 0.0:
+        return 0.0
+    weights = [p.ravel().astype(np.float64) for p in model.params.values() if p.ndim == 2]
+    return 0.5 * settings.reg * sum(float(np.dot(w, w)) for w in weights) / norm
+
+
+def evaluation_pass(
+    model: Network,
+    x: Array,
+    y: Array,
+    batch_size: int,
+    *,
+    sample_weight: Array | None = None,
+    native: bool = True,
+) -> PassResult:
+    """The model's loss row over (x (N, D), y) in batches, in order; nothing is modified."""
     if native and model.backend.NATIVE_EPOCH:
-        loss_sum, batches, correct = model.backend.evaluate(model.describe(), x, y, batch_size=batch_size)
-        return loss_sum / batches, correct / len(x)
-    losses, correct = [], 0
-    for start in range(0, len(x), batch_size):
-        loss, hits = model.forward(x[start : start + batch_size], y[start : start + batch_size])
-        losses.append(loss)
-        correct += hits
-    return float(np.mean(losses)), correct / len(x)
+        result: PassResult = model.backend.evaluate(
+            model.describe(), x, y, batch_size=batch_size, sample_weight=sample_weight
+        )
+        return result
+    batches = (slice(start, start + batch_size) for start in range(0, len(x), batch_size))
+    return _kernel_pass(model, x, y, batches, sample_weight, None)
+
+
+def train_epoch(
+    model: Network, optimizer: Optimizer, x: Array, y: Array, order: Array, batch_size: int, **options: Any
+) -> tuple[float, float]:
+    """``epoch_pass`` (its options: sample_weight, native) as the assignment measures an epoch:
+    (mean batch loss, accuracy before the updates)."""
+    result = epoch_pass(model, optimizer, x, y, order, batch_size, **options)
+    return result.mean_loss, result.correct / len(order)
+
+
+def evaluate(model: Network, x: Array, y: Array, batch_size: int, **options: Any) -> tuple[float, float]:
+    """``evaluation_pass`` (options: sample_weight, native) as (mean batch loss, accuracy), in order."""
+    result = evaluation_pass(model, x, y, batch_size, **options)
+    return result.mean_loss, result.correct / len(x)
 
 
 def _check_data(data: Any, model: Network) -> None:
@@ -138,7 +195,7 @@ def _check_data(data: Any, model: Network) -> None:
 
 def train(
     model: Network,
-    optimizer: SGD,
+    optimizer: Optimizer,
     data: Any,
     *,
     epochs: int,
@@ -166,94 +223,58 @@ def train(
     bar = progress_bar(epochs, "epochs", "epoch", progress)
     # A diverging run overflows; that is detected from the loss below and reported once,
     # rather than as a stream of floating-point warnings.
-    errstate = np.errstate(over="ignore", invalid="ignore")
-    errstate.__enter__()
-    try:
-        for epoch in range(1, epochs + 1):
-            order = rng.permutation(len(data.x_train))
-            start = time.perf_counter()
-            train_loss, train_acc = train_epoch(
-                model, optimizer, data.x_train, data.y_train, order, batch_size, native=native
-            )
-            middle = time.perf_counter()
-            val_loss, val_acc = evaluate(model, data.x_val, data.y_val, batch_size, native=native)
-            record = EpochRecord(
-                epoch, train_loss, train_acc, val_loss, val_acc, middle - start, time.perf_counter() - middle
-            )
-            result.history.append(record)
-            if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
-                result.diverged = True
-                result.message = (
-                    f"training diverged at epoch {epoch} "
-                    f"(train loss {train_loss}, validation loss {val_loss}); "
-                    "try a smaller learning rate. The best model so far is kept."
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            for epoch in range(1, epochs + 1):
+                order = rng.permutation(len(data.x_train))
+                start = time.perf_counter()
+                train_loss, train_acc = train_epoch(
+                    model, optimizer, data.x_train, data.y_train, order, batch_size, native=native
                 )
-                break
-            if val_acc > best_val:
-                best_val = val_acc
-                result.best_epoch = epoch
-                result.best_params = {name: p.copy() for name, p in model.params.items()}
+                middle = time.perf_counter()
+                val_loss, val_acc = evaluate(model, data.x_val, data.y_val, batch_size, native=native)
+                record = EpochRecord(
+                    epoch,
+                    train_loss,
+                    train_acc,
+                    val_loss,
+                    val_acc,
+                    middle - start,
+                    time.perf_counter() - middle,
+                )
+                result.history.append(record)
+                if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+                    result.diverged = True
+                    result.message = (
+                        f"training diverged at epoch {epoch} "
+                        f"(train loss {train_loss}, validation loss {val_loss}); "
+                        "try a smaller learning rate. The best model so far is kept."
+                    )
+                    break
+                if val_acc > best_val:
+                    best_val = val_acc
+                    result.best_epoch = epoch
+                    result.best_params = {name: p.copy() for name, p in model.params.items()}
+                if bar is not None:
+                    postfix = {
+                        "loss": f"{train_loss:.4f}",
+                        "acc": f"{train_acc:.4f}",
+                        "val_acc": f"{val_acc:.4f}",
+                    }
+                    bar.set_postfix(postfix, refresh=False)
+                    bar.update(1)
+                if on_epoch is not None:
+                    on_epoch(record)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            result.message = (
+                f"interrupted after {len(result.history)} complete epochs; the best model so far is kept."
+            )
+        finally:
             if bar is not None:
-                postfix = {
-                    "loss": f"{train_loss:.4f}",
-                    "acc": f"{train_acc:.4f}",
-                    "val_acc": f"{val_acc:.4f}",
-                }
-                bar.set_postfix(postfix, refresh=False)
-                bar.update(1)
-            if on_epoch is not None:
-                on_epoch(record)
-    except KeyboardInterrupt:
-        result.interrupted = True
-        result.message = (
-            f"interrupted after {len(result.history)} complete epochs; the best model so far is kept."
-        )
-    finally:
-        errstate.__exit__(None, None, None)
-        if bar is not None:
-            bar.close()
+                bar.close()
     if result.best_epoch:
         for name, value in result.best_params.items():
             model.params[name][...] = value
         result.test_acc = evaluate(model, data.x_test, data.y_test, batch_size, native=native)[1]
     return result
-
-
-@dataclass
-class Run:
-    """One configuration trained: the model (its best epoch's weights restored), the trainer's
-    result, and the run's JSON-ready record (what ``fastmlp train --json`` and reproduce store)."""
-
-    model: Network
-    result: TrainResult
-    record: dict[str, Any]
-
-
-def run_config(
-    config: dict[str, Any],
-    data: Any,
-    *,
-    backend: str,
-    dtype: str = "float32",
-    seed: int = 0,
-    progress: bool | None = False,
-    on_epoch: Callable[[EpochRecord], None] | None = None,
-) -> Run:
-    """Train the run an assignment-style ``config`` describes."""
-    from .config import build_from_config
-
-    model, optimizer, train_options = build_from_config(config, backend=backend, dtype=dtype)
-    result = train(model, optimizer, data, seed=seed, progress=progress, on_epoch=on_epoch, **train_options)
-    from .build import build_info
-    from .threads import get_num_threads
-
-    record = {
-        "config": config,
-        "backend": backend,
-        "dtype": dtype,
-        "threads": get_num_threads(),
-        "seed": seed,
-        "build_info": build_info(),  # results are bit-identical only on the same build and CPU features
-        **result.to_dict(),
-    }
-    return Run(model, result, record)

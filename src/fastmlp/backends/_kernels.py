@@ -5,12 +5,15 @@ overwritten) is its docstring there. A compiled backend (numba, cpp) supplies on
 one per kernel, on validated C-contiguous arrays with the outputs passed in:
 
     affine_forward(x, w, b, out)              affine_backward(dout, x, w, dx, dw, db)
-    relu_forward(z, out)                      relu_backward(dout, z, out)
-    sigmoid_forward(z, out)                   sigmoid_backward(dout, a, out)
+    <act>_forward(z, out)                     <act>_backward(dout, z or a, out)   (tables.ACTIVATIONS)
     softmax_forward(scores, out)              softmax_backward(dprobs, probs, out)
     cross_entropy_forward(probs, y) -> loss   softmax_cross_entropy(scores, y, probs) -> loss
     softmax_cross_entropy_backward(probs, y, out)
+    output_loss(code, scores, labels, values, weights, out) -> loss   (any row of tables.LOSSES)
+    loss_gradient(out, labels, values, weights, dscores, norm)        ((out - target) * w / norm)
     correct_count(scores, y) -> int           sgd_update(param, grad, velocity, lr, reg, momentum)
+    nesterov_update(param, grad, velocity, lr, reg, momentum)
+    adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
 
 and ``entry_points`` wraps them in the public functions: the same signatures as the reference,
 the argument checks of ``fastmlp._validate`` (so every backend says the same thing), outputs
@@ -26,24 +29,40 @@ import numpy as np
 
 from .. import _validate
 from .._memory import aligned_empty
+from .tables import ACTIVATIONS, LOSSES, OPTIMIZERS, activation_kernels
 
-KERNELS = (
+_FIXED_KERNELS = (
     "accuracy",
     "affine_backward",
     "affine_forward",
     "cross_entropy_forward",
-    "relu_backward",
-    "relu_forward",
-    "sgd_update",
-    "sigmoid_backward",
-    "sigmoid_forward",
     "softmax_backward",
-    "softmax_cross_entropy",
-    "softmax_cross_entropy_backward",
     "softmax_forward",
 )
-# The raw calls a compiled backend supplies (the kernels, with correct_count behind accuracy).
-CALLS = tuple(sorted({*KERNELS, "correct_count"} - {"accuracy"}))
+_LOSS_KERNELS = tuple(
+    kernel for row in LOSSES.values() for kernel in (row.forward_kernel, row.backward_kernel)
+)
+# The kernel interface of every backend, sorted: the fixed kernels, each activation row's pair,
+# each loss row's pair and each optimizer row's update.
+KERNELS = tuple(
+    sorted(
+        (*_FIXED_KERNELS, *activation_kernels(), *_LOSS_KERNELS, *(row.kernel for row in OPTIMIZERS.values()))
+    )
+)
+# The raw calls a compiled backend supplies: the kernels, with correct_count behind accuracy and the
+# generic output_loss / loss_gradient behind the loss rows other than today's softmax path.
+CALLS = tuple(
+    sorted(
+        {*KERNELS, "correct_count", "output_loss", "loss_gradient", "softmax_cross_entropy"}
+        - {
+            "accuracy",
+            "binary_cross_entropy",
+            "binary_cross_entropy_backward",
+            "squared_error",
+            "squared_error_backward",
+        }
+    )
+)
 
 
 def _same_shape(call: Callable[..., Any], out: Any, *named: tuple[str, Any]) -> np.ndarray:
@@ -88,12 +107,6 @@ def entry_points(calls: Mapping[str, Callable[..., Any]], module: str) -> dict[s
         probs, y = _validate.scores_and_labels("probs", probs, y)
         return float(c["cross_entropy_forward"](probs, y))
 
-    def relu_backward(dout: Any, z: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(c["relu_backward"], out, ("dout", dout), ("z", z))
-
-    def relu_forward(z: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(c["relu_forward"], out, ("z", z))
-
     def sgd_update(
         param: Any, grad: Any, lr: float, reg: float = 0.0, momentum: float = 0.0, velocity: Any = None
     ) -> None:
@@ -101,35 +114,125 @@ def entry_points(calls: Mapping[str, Callable[..., Any]], module: str) -> dict[s
         _validate.sgd_buffers(param, grad, momentum, velocity)
         c["sgd_update"](param, np.ascontiguousarray(grad), velocity, lr, reg, momentum)
 
-    def sigmoid_backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(c["sigmoid_backward"], out, ("dout", dout), ("a", a))
-
-    def sigmoid_forward(z: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(c["sigmoid_forward"], out, ("z", z))
-
     def softmax_backward(dprobs: Any, probs: Any, *, out: Any = None) -> np.ndarray:
         return _same_shape(c["softmax_backward"], out, ("dprobs", dprobs), ("probs", probs))
 
-    def softmax_cross_entropy(scores: Any, y: Any) -> tuple[float, np.ndarray]:
+    def softmax_cross_entropy(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
         scores, y = _validate.scores_and_labels("scores", scores, y)
+        weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
         probs = aligned_empty(scores.shape, scores.dtype)
-        return float(c["softmax_cross_entropy"](scores, y, probs)), probs
+        if weights is None:
+            return float(c["softmax_cross_entropy"](scores, y, probs)), probs
+        code = LOSSES["softmax_cross_entropy"].code
+        return float(c["output_loss"](code, scores, y, None, weights, probs)), probs
 
-    def softmax_cross_entropy_backward(probs: Any, y: Any, *, out: Any = None) -> np.ndarray:
+    def softmax_cross_entropy_backward(
+        probs: Any, y: Any, sample_weight: Any = None, *, out: Any = None
+    ) -> np.ndarray:
         probs, y = _validate.scores_and_labels("probs", probs, y)
+        weights = _validate.sample_weight("sample_weight", sample_weight, probs.shape[0], probs.dtype)
         result = _validate.output("out", out, probs.shape, probs.dtype)
-        c["softmax_cross_entropy_backward"](probs, y, result)
+        if weights is None:
+            c["softmax_cross_entropy_backward"](probs, y, result)
+        else:
+            c["loss_gradient"](probs, y, None, weights, result, _norm(weights, len(probs)))
         return result
+
+    def nesterov_update(
+        param: Any, grad: Any, lr: float, reg: float = 0.0, momentum: float = 0.0, velocity: Any = None
+    ) -> None:
+        lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
+        _validate.sgd_buffers(param, grad, 1.0, velocity)
+        c["nesterov_update"](param, np.ascontiguousarray(grad), velocity, lr, reg, momentum)
+
+    def adam_update(
+        param: Any, grad: Any, m: Any, v: Any, step_size: float, reg: float, b1: float, b2: float, eps: float
+    ) -> None:
+        hyper = _validate.adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
+        c["adam_update"](param, np.ascontiguousarray(grad), m, v, *hyper)
 
     def softmax_forward(scores: Any, *, out: Any = None) -> np.ndarray:
         return _same_shape(c["softmax_forward"], out, ("scores", scores))
 
-    defined = locals()
+    defined = locals() | _activation_entry_points(c) | _values_loss_entry_points(c)
     functions: dict[str, Callable[..., Any]] = {name: defined[name] for name in KERNELS}
     for name, function in functions.items():
         function.__doc__ = f"Same contract as numpy_backend.{name}; implementation notes: {module}."
         function.__module__ = module
         function.__qualname__ = name
+    return functions
+
+
+def _norm(weights: np.ndarray | None, n: int) -> float:
+    """A batch's norm: its rows, or its weights' sum (in float64, as numpy_backend divides)."""
+    return float(n) if weights is None else float(np.sum(weights, dtype=np.float64))
+
+
+def _forward(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    def forward(z: Any, *, out: Any = None) -> np.ndarray:
+        return _same_shape(call, out, ("z", z))
+
+    return forward
+
+
+def _backward_reading_z(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    def backward(dout: Any, z: Any, *, out: Any = None) -> np.ndarray:
+        return _same_shape(call, out, ("dout", dout), ("z", z))
+
+    return backward
+
+
+def _backward_reading_a(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    def backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
+        return _same_shape(call, out, ("dout", dout), ("a", a))
+
+    return backward
+
+
+_BACKWARD = {"z": _backward_reading_z, "a": _backward_reading_a}  # by a row's backward_reads
+
+
+def _values_loss_entry_points(c: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+    """Each loss row on (N, K) targets: ``<loss>(scores, y, sample_weight=None) -> (loss, outputs)``
+    and ``<loss>_backward(outputs, y, sample_weight=None, *, out=None)``, through the generic calls."""
+    functions: dict[str, Callable[..., Any]] = {}
+    for row in LOSSES.values():
+        if row.targets != "labels":
+            functions[row.forward_kernel] = _values_loss(c["output_loss"], row.code, row.output == "identity")
+            functions[row.backward_kernel] = _values_gradient(c["loss_gradient"])
+    return functions
+
+
+def _values_loss(
+    call: Callable[..., Any], code: int, identity: bool
+) -> Callable[..., tuple[float, np.ndarray]]:
+    def loss(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
+        scores, y, weights = _validate.values_loss("scores", scores, y, sample_weight)
+        outputs = aligned_empty(scores.shape, scores.dtype)
+        value = float(call(code, scores, None, y, weights, outputs))
+        return value, scores if identity else outputs  # an identity output is the scores themselves
+
+    return loss
+
+
+def _values_gradient(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    def backward(outputs: Any, y: Any, sample_weight: Any = None, *, out: Any = None) -> np.ndarray:
+        outputs, y, weights = _validate.values_loss("outputs", outputs, y, sample_weight)
+        result = _validate.output("out", out, outputs.shape, outputs.dtype)
+        call(outputs, None, y, weights, result, _norm(weights, len(outputs)))
+        return result
+
+    return backward
+
+
+def _activation_entry_points(c: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+    """Each activation row's public pair: ``<act>_forward(z, *, out=None)`` and
+    ``<act>_backward(dout, z or a, *, out=None)`` (the argument its row's backward_reads names)."""
+    functions: dict[str, Callable[..., Any]] = {}
+    for row in ACTIVATIONS.values():
+        if row.backward_reads is not None:
+            functions[row.forward_kernel] = _forward(c[row.forward_kernel])
+            functions[row.backward_kernel] = _BACKWARD[row.backward_reads](c[row.backward_kernel])
     return functions
 
 
@@ -144,8 +247,10 @@ def exercise(kernels: Mapping[str, Callable[..., Any]]) -> None:
         kernels["affine_forward"](x, w)
         kernels["affine_backward"](x, x, w)
         kernels["affine_backward"](x, x, w, need_dx=False, has_bias=False)
-        for activation in ("relu", "sigmoid", "softmax"):
-            kernels[f"{activation}_backward"](x, kernels[f"{activation}_forward"](x))
+        for row in ACTIVATIONS.values():
+            if row.has_kernels:
+                kernels[row.backward_kernel](x, kernels[row.forward_kernel](x))
+        kernels["softmax_backward"](x, kernels["softmax_forward"](x))
         probs = kernels["softmax_forward"](x)
         kernels["cross_entropy_forward"](probs, y)
         kernels["softmax_cross_entropy"](x, y)
@@ -153,3 +258,11 @@ def exercise(kernels: Mapping[str, Callable[..., Any]]) -> None:
         kernels["accuracy"](x, y)
         kernels["sgd_update"](w.copy(), w, 0.1, 0.01)
         kernels["sgd_update"](w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
+        kernels["nesterov_update"](w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
+        kernels["adam_update"](w.copy(), w, np.zeros_like(w), np.zeros_like(w), 0.1, 0.01, 0.9, 0.999, 1e-8)
+        targets, weights = np.abs(x) > 0.5, np.ones(3, dtype)
+        for name in ("binary_cross_entropy", "squared_error"):
+            _, outputs = kernels[name](x, targets, weights)
+            kernels[f"{name}_backward"](outputs, targets, weights)
+        kernels["softmax_cross_entropy"](x, y, weights)
+        kernels["softmax_cross_entropy_backward"](probs, y, weights)
