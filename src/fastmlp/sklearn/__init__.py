@@ -10,6 +10,9 @@ registers converters so that ``skl2onnx.to_onnx(model, X[:1])`` converts a fitte
 
 from __future__ import annotations
 
+from . import _onnx
 from ._estimators import MLPClassifier, MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+ONNX_REGISTERED = _onnx.register()  # True when skl2onnx is installed and knows both estimators
+
+__all__ = ["ONNX_REGISTERED", "MLPClassifier", "MLPRegressor"]
