@@ -82,7 +82,8 @@ struct NetworkArrays {
                                             "] must be 2-D and follow the layer before");
             }
             if (activations[l] < 0 || activations[l] >= fastmlp::activation_count) {
-                throw std::invalid_argument("activations[" + std::to_string(l) + "] is not an Activation code");
+                throw std::invalid_argument("activations[" + std::to_string(l) +
+                                            "] is not an activation code (activations.hpp)");
             }
         }
     }
@@ -109,7 +110,7 @@ fastmlp::Network<T> network(const NetworkArrays& arrays) {
         layer.fan_out = arrays.weights[l].shape(1);
         layer.w = buffer<T>(arrays.weights[l], layer.fan_in * layer.fan_out, "weights", l);
         layer.b = buffer<T>(arrays.biases[l], layer.fan_out, "biases", l);
-        layer.activation = static_cast<fastmlp::Activation>(arrays.activations[l]);
+        layer.activation = arrays.activations[l];
         layer.w_velocity =
             buffer<T>(arrays.weight_velocities[l], layer.fan_in * layer.fan_out, "weight_velocities", l);
         layer.b_velocity =
@@ -221,10 +222,12 @@ void bind(py::module_& m) {
             },
             py::arg("dout").noconvert(), py::arg(second).noconvert(), py::arg("out").noconvert());
     };
-    unary("relu_forward", &fastmlp::relu_forward<T>);
-    unary("sigmoid_forward", &fastmlp::sigmoid_forward<T>);
-    binary("relu_backward", "z", &fastmlp::relu_backward<T>);
-    binary("sigmoid_backward", "a", &fastmlp::sigmoid_backward<T>);
+    for (const fastmlp::ActivationKernels<T>& row : fastmlp::activation_table<T>) {
+        if (row.forward == nullptr) continue;  // identity has no kernels
+        const std::string name(row.name);
+        unary((name + "_forward").c_str(), row.forward);
+        binary((name + "_backward").c_str(), row.backward_reads_output ? "a" : "z", row.backward);
+    }
 
     m.def(
         "softmax_forward",
@@ -367,11 +370,11 @@ PYBIND11_MODULE(FASTMLP_MODULE, m) {
                             "The CSR index of fastmlp.backends._sparse.SparseRows.")
         .def(py::init<Labels, Indices, py::object, Labels>(), py::arg("indptr").noconvert(),
              py::arg("indices").noconvert(), py::arg("values"), py::arg("column_nnz").noconvert());
-    // The codes of fastmlp.backends._epoch.Activation as compiled here (a test holds them equal).
+    // The rows of activations.hpp by name and code (a test holds them equal to backends.tables').
     py::dict codes;
-    codes["NONE"] = static_cast<int>(fastmlp::Activation::none);
-    codes["RELU"] = static_cast<int>(fastmlp::Activation::relu);
-    codes["SIGMOID"] = static_cast<int>(fastmlp::Activation::sigmoid);
+    for (int code = 0; code < fastmlp::activation_count; ++code) {
+        codes[py::str(std::string(fastmlp::activation_table<float>[code].name))] = code;
+    }
     m.attr("activation_codes") = codes;
     bind<float>(m);
     bind<double>(m);

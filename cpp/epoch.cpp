@@ -51,10 +51,10 @@ struct Workspace {
             const Layer<T>& layer = net.layers[l];
             const auto size = static_cast<std::size_t>(batch * layer.fan_out);
             z[l].resize(size);
-            if (layer.activation != Activation::none) a[l].resize(size);
+            if (layer.activation != identity_code) a[l].resize(size);
             if (training) {
                 da[l].resize(size);
-                if (layer.activation != Activation::none) dz[l].resize(size);
+                if (layer.activation != identity_code) dz[l].resize(size);
                 // the sparse layer 0 (no gathered x) never holds its whole dW (sparse_weight_gradient)
                 if (l > 0 || gather_x) dw[l].resize(static_cast<std::size_t>(layer.fan_in * layer.fan_out));
                 if (layer.b != nullptr) db[l].resize(static_cast<std::size_t>(layer.fan_out));
@@ -65,27 +65,27 @@ struct Workspace {
     }
 
     T* output(const Network<T>& net, std::size_t l) {
-        return net.layers[l].activation == Activation::none ? z[l].data() : a[l].data();
+        return net.layers[l].activation == identity_code ? z[l].data() : a[l].data();
     }
     T* output_gradient(const Network<T>& net, std::size_t l) {
-        return net.layers[l].activation == Activation::none ? da[l].data() : dz[l].data();
+        return net.layers[l].activation == identity_code ? da[l].data() : dz[l].data();
     }
 };
 
-// dz = da * activation'(z) over `size` elements of layer l's buffers from element `offset`.
+// dz = da * activation'(z) over `size` elements of layer l's buffers from element `offset`, reading z or
+// the output a as the activation's row says (identity: nothing to do, its gradient buffer is da).
 template <typename T>
-void activation_backward(Activation activation, Workspace<T>& ws, std::size_t l, index_t offset, index_t size) {
-    if (activation == Activation::relu) {
-        relu_backward(ws.da[l].data() + offset, ws.z[l].data() + offset, ws.dz[l].data() + offset, size);
-    } else if (activation == Activation::sigmoid) {
-        sigmoid_backward(ws.da[l].data() + offset, ws.a[l].data() + offset, ws.dz[l].data() + offset, size);
-    }
+void activation_backward(int activation, Workspace<T>& ws, std::size_t l, index_t offset, index_t size) {
+    const ActivationKernels<T>& row = activation_table<T>[activation];
+    if (row.backward == nullptr) return;
+    const T* cached = (row.backward_reads_output ? ws.a[l] : ws.z[l]).data() + offset;
+    row.backward(ws.da[l].data() + offset, cached, ws.dz[l].data() + offset, size);
 }
 
 template <typename T>
-void activate(Activation activation, const T* z, T* a, index_t size) {
-    if (activation == Activation::relu) relu_forward(z, a, size);
-    if (activation == Activation::sigmoid) sigmoid_forward(z, a, size);
+void activate(int activation, const T* z, T* a, index_t size) {
+    const ActivationKernels<T>& row = activation_table<T>[activation];
+    if (row.forward != nullptr) row.forward(z, a, size);
 }
 
 // Forward pass of batch rows [r0, r1): layer 0 reads x_rows (dense rows r0.., stride D) or, with
@@ -114,8 +114,7 @@ T* forward_rows(const Network<T>& net, Workspace<T>& ws, const T* x_rows, const 
             const T* in = l == 0 ? x_rows + r0 * layer.fan_in : ws.output(net, l - 1) + r0 * layer.fan_in;
             affine_forward(in, layer.w, layer.b, z, rows, layer.fan_in, M);
         }
-        if (layer.activation != Activation::none)
-            activate(layer.activation, z, ws.a[l].data() + r0 * M, rows * M);
+        if (layer.activation != identity_code) activate(layer.activation, z, ws.a[l].data() + r0 * M, rows * M);
     }
     return ws.output(net, net.layers.size() - 1);
 }

@@ -23,17 +23,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "activations.hpp"
 #include "kernels.hpp"
 #include "sparse.hpp"
 
 namespace fastmlp {
-
-// The activation after a layer, by integer code. The one definition is Python's
-// fastmlp.backends._epoch.Activation (NONE = 0, RELU = 1, SIGMOID = 2), which names and checks
-// them; the bindings export these codes as _cpp.activation_codes and a test holds the two equal.
-// NOLINTNEXTLINE(performance-enum-size): an int, like the Python codes it mirrors
-enum class Activation : int { none = 0, relu = 1, sigmoid = 2 };
-constexpr int activation_count = 3;  // codes are 0 <= code < activation_count
 
 // One training step's settings (fastmlp.optim.SGDSettings): learning rate, L2 strength on weight
 // matrices, momentum (0: plain SGD).
@@ -51,7 +45,7 @@ struct Layer {
     index_t fan_out = 0;
     T* w = nullptr;
     T* b = nullptr;
-    Activation activation = Activation::none;
+    int activation = identity_code;  // a row of activation_table (activations.hpp)
     T* w_velocity = nullptr;
     T* b_velocity = nullptr;
 };

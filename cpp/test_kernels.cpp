@@ -117,7 +117,7 @@ void run(double tol) {
     // a native epoch runs over a ragged last batch and counts every batch
     fastmlp::Network<T> net;
     std::vector<T> w1(D * C, T(0.01)), b1(C, T(0));
-    net.layers.push_back({D, C, w1.data(), b1.data(), fastmlp::Activation::relu, nullptr, nullptr});
+    net.layers.push_back({D, C, w1.data(), b1.data(), fastmlp::activation_code("relu"), nullptr, nullptr});
     std::vector<std::int64_t> labels(N), order(N);
     for (index_t n = 0; n < N; ++n) labels[n] = n % C, order[n] = N - 1 - n;
     const auto result = fastmlp::train_epoch(net, x.data(), labels.data(), order.data(), N, D, 3,

@@ -42,12 +42,12 @@ def test_compiled_module_refuses_a_wrong_dtype_instead_of_copying(dtype: type) -
         _cpp.relu_forward(z, np.empty((3, 2), dtype=dtype).T)
 
 
-def test_compiled_activation_codes_are_the_python_enum() -> None:
-    # backends._epoch.Activation is the one definition; the C++ enum mirrors it by code.
+def test_compiled_activation_table_is_the_python_table() -> None:
+    # backends.tables.ACTIVATIONS is the one definition; cpp/activations.hpp mirrors it row by row.
     from fastmlp import _isa
-    from fastmlp.backends._epoch import Activation
+    from fastmlp.backends.tables import ACTIVATIONS
 
-    assert _isa.load().activation_codes == {member.name: int(member) for member in Activation}
+    assert _isa.load().activation_codes == {row.name: row.code for row in ACTIVATIONS.values()}
 
 
 def _bound(dtype: type = np.float32, codes: tuple[int, int] = (2, 0)) -> tuple[list, list, list, list]:

@@ -74,8 +74,8 @@ def test_bad_model_arguments():
         TwoLayerNet(hidden_size=0)
     with pytest.raises(TypeError, match="hidden_size must be an int"):
         TwoLayerNet(hidden_size=True)
-    with pytest.raises(ValueError, match="activation must be one of relu, sigmoid"):
-        MLP(activation="tanh")
+    with pytest.raises(ValueError, match="activation must be one of identity, none, relu, sigmoid, logistic"):
+        MLP(activation="softplus")
     with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
         TwoLayerNet(dtype="float16")
     model = TwoLayerNet(6, 5, 3, backend="numpy")

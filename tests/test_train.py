@@ -94,7 +94,7 @@ def test_the_model_description_is_built_once_per_run():
     assert model.describe(optimizer) is net  # reused while the same arrays and settings are in place
     assert net.weights[0] is model.params["W1"] and net.weight_velocities is not None
     assert net.weight_velocities[0] is optimizer.velocities["W1"]
-    assert [a.label for a in net.activations] == ["sigmoid", "none"]
+    assert [row.name for row in net.activations] == ["sigmoid", "identity"]
     assert model.describe() is not net and model.describe().sgd is None
     assert model.describe(SGD(0.1)) is not net  # another optimizer, another description
 

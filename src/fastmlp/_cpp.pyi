@@ -30,7 +30,7 @@ def sgd_update(param: _F, grad: _F, velocity: _F | None, lr: float, reg: float, 
 
 class Network:
     """The layers of backends._epoch.Layers: per layer weights (fan_in, fan_out), bias (fan_out,) or
-    None, an _epoch.Activation code, momentum buffers or None (updated in place)."""
+    None, a backends.tables.ACTIVATIONS code, momentum buffers or None (updated in place)."""
 
     def __init__(
         self,
@@ -54,7 +54,7 @@ class SparseRows:
 
     def __init__(self, indptr: _I, indices: npt.NDArray[np.uint16], values: _F, column_nnz: _I) -> None: ...
 
-activation_codes: dict[str, int]  # backends._epoch.Activation's codes as compiled
+activation_codes: dict[str, int]  # cpp/activations.hpp's rows: name -> code (backends.tables)
 
 def train_epoch(
     x: _F, y: _I, order: _I, net: Network, sgd: SGD, batch_size: int, sparse: SparseRows | None

@@ -30,7 +30,6 @@ thread count (``evaluate``'s do not depend on it).
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -41,48 +40,24 @@ from .. import _validate
 from ..errors import FastmlpTypeError, FastmlpValueError
 from ..optim import SGDSettings
 from ._sparse import SparseRows, choose
-
-
-class Activation(enum.IntEnum):
-    """The activation after a layer. The integer codes are what compiled code sees: the Numba
-    epoch imports them, and the C++ epoch must use the same numbers."""
-
-    NONE = 0
-    RELU = 1
-    SIGMOID = 2
-
-    @property
-    def label(self) -> str:
-        """The name used in configurations and kernel names: none, relu, sigmoid."""
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, name: str | None, argument: str = "activation") -> Activation:
-        """``None`` or "none" -> NONE, "relu" -> RELU, "sigmoid" -> SIGMOID."""
-        if isinstance(name, Activation):
-            return name
-        labels = {member.label: member for member in cls}
-        if name is None:
-            return cls.NONE
-        if name not in labels:
-            raise FastmlpValueError(f"{argument} must be one of {', '.join(labels)}, got {name!r}")
-        return labels[name]
+from .tables import ActivationRow, activation
 
 
 @dataclass(frozen=True, eq=False)
 class Layers:
     """An MLP as the native epochs read it: built and checked once (by ``layers``), then trusted.
 
-    Layer l: weights[l] (fan_in, fan_out), biases[l] (fan_out,) or None, activations[l] applied to
-    its output. ``sgd``: the training step's settings (None: evaluation only); velocities, like the
-    parameters (None for a bias-less layer), are present exactly when ``sgd.momentum > 0``.
+    Layer l: weights[l] (fan_in, fan_out), biases[l] (fan_out,) or None, activations[l] (a row of
+    ``tables.ACTIVATIONS``) applied to its output. ``sgd``: the training step's settings (None:
+    evaluation only); velocities, like the parameters (None for a bias-less layer), are present
+    exactly when ``sgd.momentum > 0``.
     The arrays are the model's own, updated in place. ``native`` holds a backend's own form of the
     description (Numba's typed lists), made on its first use.
     """
 
     weights: tuple[np.ndarray, ...]
     biases: tuple[np.ndarray | None, ...]
-    activations: tuple[Activation, ...]
+    activations: tuple[ActivationRow, ...]
     sgd: SGDSettings | None = None
     weight_velocities: tuple[np.ndarray, ...] | None = None
     bias_velocities: tuple[np.ndarray | None, ...] | None = None
@@ -104,7 +79,7 @@ def _per_layer(name: str, value: Any, count: int | None) -> list[Any]:
 def layers(
     weights: Sequence[Any],
     biases: Sequence[Any],
-    activations: Sequence[str | None],
+    activations: Sequence[str | ActivationRow | None],
     *,
     sgd: SGDSettings | None = None,
     weight_velocities: Sequence[Any] | None = None,
@@ -112,9 +87,9 @@ def layers(
 ) -> Layers:
     """Check a layer stack and describe it: the one constructor of ``Layers``.
 
-    weights[l] (fan_in, fan_out), chained; biases[l] (fan_out,) or None; activations[l] in
-    none / relu / sigmoid (or None). Every array is used in place, so it must be C-contiguous and
-    writable, all of one dtype. Velocities are required when ``sgd.momentum > 0``.
+    weights[l] (fan_in, fan_out), chained; biases[l] (fan_out,) or None; activations[l] a name of
+    ``tables.ACTIVATIONS`` (an alias, or None for identity). Every array is used in place, so it
+    must be C-contiguous and writable, all of one dtype. Velocities are required when ``sgd.momentum > 0``.
     """
     weights = _per_layer("weights", weights, None)
     if not weights:
@@ -138,9 +113,9 @@ def layers(
             )
         if b is not None:
             _validate.writable_buffer(f"biases[{layer}]", b, (w.shape[1],), dtype)
-    codes = tuple(Activation.parse(a, f"activations[{layer}]") for layer, a in enumerate(activations))
+    rows = tuple(activation(a, f"activations[{layer}]") for layer, a in enumerate(activations))
     w_vel, b_vel = _velocities(weight_velocities, bias_velocities, weights, biases, sgd)
-    return Layers(tuple(weights), tuple(biases), codes, sgd, w_vel, b_vel)
+    return Layers(tuple(weights), tuple(biases), rows, sgd, w_vel, b_vel)
 
 
 def _velocities(

@@ -5,8 +5,7 @@ overwritten) is its docstring there. A compiled backend (numba, cpp) supplies on
 one per kernel, on validated C-contiguous arrays with the outputs passed in:
 
     affine_forward(x, w, b, out)              affine_backward(dout, x, w, dx, dw, db)
-    relu_forward(z, out)                      relu_backward(dout, z, out)
-    sigmoid_forward(z, out)                   sigmoid_backward(dout, a, out)
+    <act>_forward(z, out)                     <act>_backward(dout, z or a, out)   (tables.ACTIVATIONS)
     softmax_forward(scores, out)              softmax_backward(dprobs, probs, out)
     cross_entropy_forward(probs, y) -> loss   softmax_cross_entropy(scores, y, probs) -> loss
     softmax_cross_entropy_backward(probs, y, out)
@@ -26,22 +25,21 @@ import numpy as np
 
 from .. import _validate
 from .._memory import aligned_empty
+from .tables import ACTIVATIONS, activation_kernels
 
-KERNELS = (
+_FIXED_KERNELS = (
     "accuracy",
     "affine_backward",
     "affine_forward",
     "cross_entropy_forward",
-    "relu_backward",
-    "relu_forward",
     "sgd_update",
-    "sigmoid_backward",
-    "sigmoid_forward",
     "softmax_backward",
     "softmax_cross_entropy",
     "softmax_cross_entropy_backward",
     "softmax_forward",
 )
+# The kernel interface of every backend: the fixed kernels and each activation row's pair, sorted.
+KERNELS = tuple(sorted((*_FIXED_KERNELS, *activation_kernels())))
 # The raw calls a compiled backend supplies (the kernels, with correct_count behind accuracy).
 CALLS = tuple(sorted({*KERNELS, "correct_count"} - {"accuracy"}))
 
@@ -88,24 +86,12 @@ def entry_points(calls: Mapping[str, Callable[..., Any]], module: str) -> dict[s
         probs, y = _validate.scores_and_labels("probs", probs, y)
         return float(c["cross_entropy_forward"](probs, y))
 
-    def relu_backward(dout: Any, z: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(c["relu_backward"], out, ("dout", dout), ("z", z))
-
-    def relu_forward(z: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(c["relu_forward"], out, ("z", z))
-
     def sgd_update(
         param: Any, grad: Any, lr: float, reg: float = 0.0, momentum: float = 0.0, velocity: Any = None
     ) -> None:
         lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
         _validate.sgd_buffers(param, grad, momentum, velocity)
         c["sgd_update"](param, np.ascontiguousarray(grad), velocity, lr, reg, momentum)
-
-    def sigmoid_backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(c["sigmoid_backward"], out, ("dout", dout), ("a", a))
-
-    def sigmoid_forward(z: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(c["sigmoid_forward"], out, ("z", z))
 
     def softmax_backward(dprobs: Any, probs: Any, *, out: Any = None) -> np.ndarray:
         return _same_shape(c["softmax_backward"], out, ("dprobs", dprobs), ("probs", probs))
@@ -124,12 +110,47 @@ def entry_points(calls: Mapping[str, Callable[..., Any]], module: str) -> dict[s
     def softmax_forward(scores: Any, *, out: Any = None) -> np.ndarray:
         return _same_shape(c["softmax_forward"], out, ("scores", scores))
 
-    defined = locals()
+    defined = locals() | _activation_entry_points(c)
     functions: dict[str, Callable[..., Any]] = {name: defined[name] for name in KERNELS}
     for name, function in functions.items():
         function.__doc__ = f"Same contract as numpy_backend.{name}; implementation notes: {module}."
         function.__module__ = module
         function.__qualname__ = name
+    return functions
+
+
+def _forward(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    def forward(z: Any, *, out: Any = None) -> np.ndarray:
+        return _same_shape(call, out, ("z", z))
+
+    return forward
+
+
+def _backward_reading_z(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    def backward(dout: Any, z: Any, *, out: Any = None) -> np.ndarray:
+        return _same_shape(call, out, ("dout", dout), ("z", z))
+
+    return backward
+
+
+def _backward_reading_a(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    def backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
+        return _same_shape(call, out, ("dout", dout), ("a", a))
+
+    return backward
+
+
+_BACKWARD = {"z": _backward_reading_z, "a": _backward_reading_a}  # by a row's backward_reads
+
+
+def _activation_entry_points(c: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+    """Each activation row's public pair: ``<act>_forward(z, *, out=None)`` and
+    ``<act>_backward(dout, z or a, *, out=None)`` (the argument its row's backward_reads names)."""
+    functions: dict[str, Callable[..., Any]] = {}
+    for row in ACTIVATIONS.values():
+        if row.backward_reads is not None:
+            functions[row.forward_kernel] = _forward(c[row.forward_kernel])
+            functions[row.backward_kernel] = _BACKWARD[row.backward_reads](c[row.backward_kernel])
     return functions
 
 
@@ -144,8 +165,10 @@ def exercise(kernels: Mapping[str, Callable[..., Any]]) -> None:
         kernels["affine_forward"](x, w)
         kernels["affine_backward"](x, x, w)
         kernels["affine_backward"](x, x, w, need_dx=False, has_bias=False)
-        for activation in ("relu", "sigmoid", "softmax"):
-            kernels[f"{activation}_backward"](x, kernels[f"{activation}_forward"](x))
+        for row in ACTIVATIONS.values():
+            if row.has_kernels:
+                kernels[row.backward_kernel](x, kernels[row.forward_kernel](x))
+        kernels["softmax_backward"](x, kernels["softmax_forward"](x))
         probs = kernels["softmax_forward"](x)
         kernels["cross_entropy_forward"](probs, y)
         kernels["softmax_cross_entropy"](x, y)

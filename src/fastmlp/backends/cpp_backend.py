@@ -65,7 +65,7 @@ def _compiled_pass(
     are aligned already; a misaligned one is copied in and back), so the bound description is made
     inside, from the arrays the compiled code will really use."""
     no_velocities = [None] * len(net.weights)
-    codes = [int(code) for code in net.activations]  # _epoch.Activation: the one definition
+    codes = [row.code for row in net.activations]  # tables.ACTIVATIONS: the one definition
     sparse = None if data.rows is None else _compiled.SparseRows(*data.rows.arrays)
     order = () if data.order is None else (data.order,)
 

@@ -16,13 +16,14 @@ import numpy as np
 from .. import _validate
 from .._memory import aligned, aligned_zeros
 from ..backends import get_backend
-from ..backends._epoch import Activation, Layers, layers
+from ..backends._epoch import Layers, layers
+from ..backends.tables import HIDDEN_ACTIVATIONS, activation
 from ..errors import FastmlpTypeError, FastmlpValueError
 
 if TYPE_CHECKING:
     from ..optim import SGD
 
-ACTIVATIONS = tuple(a.label for a in Activation if a is not Activation.NONE)  # after a hidden layer
+ACTIVATIONS = HIDDEN_ACTIVATIONS  # the names accepted after a hidden layer (tables.ACTIVATIONS, aliases)
 INITS = ("assignment", "he", "xavier")
 
 
@@ -179,12 +180,13 @@ class Network:
         k = self.backend
         a = x
         inputs, outputs = [], []
-        for W, b, activation in self.layers():
+        for W, b, name in self.layers():
+            row = activation(name)
             z = k.affine_forward(a, W, b)
             inputs.append(a)
-            a = z if activation is None else getattr(k, f"{activation}_forward")(z)
-            # relu_backward needs z, sigmoid_backward the output a.
-            outputs.append(z if activation == "relu" else a)
+            a = getattr(k, row.forward_kernel)(z) if row.has_kernels else z
+            # what the row's backward reads: z (relu) or the output a (sigmoid)
+            outputs.append(z if row.backward_reads == "z" else a)
         if keep:
             self._cache = {"inputs": inputs, "outputs": outputs}
         return a
@@ -210,9 +212,10 @@ class Network:
         grads: dict[str, np.ndarray] = {}
         d = k.softmax_cross_entropy_backward(self._cache["probs"], self._cache["y"])
         for i in range(len(self.layer_specs), 0, -1):
-            W, b, activation = self.layers()[i - 1]
-            if activation is not None:
-                d = getattr(k, f"{activation}_backward")(d, self._cache["outputs"][i - 1])
+            W, b, name = self.layers()[i - 1]
+            row = activation(name)
+            if row.has_kernels:
+                d = getattr(k, row.backward_kernel)(d, self._cache["outputs"][i - 1])
             dx, dW, db = k.affine_backward(
                 d, self._cache["inputs"][i - 1], W, need_dx=i > 1, has_bias=b is not None
             )

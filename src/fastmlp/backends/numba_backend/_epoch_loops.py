@@ -1,7 +1,7 @@
 """A whole training epoch (and an evaluation pass) in one compiled Numba call.
 
 The model is a stack of L dense layers: layer l computes ``z_l = h_{l-1} @ W_l + b_l`` and
-``h_l = act_l(z_l)`` with act_l one of none / ReLU / sigmoid; ``h_L`` are the scores fed to the
+``h_l = act_l(z_l)`` with act_l a row of ``tables.ACTIVATIONS``; ``h_L`` are the scores fed to the
 softmax-cross-entropy (the assignment's SoftmaxRegression is one layer without bias and with a ReLU,
 its TwoLayerNet is [sigmoid, none]). Per batch the compiled loop does exactly what the
 kernel-by-kernel path does with the same kernels: forward, mean softmax-CE, accuracy count on the
@@ -20,12 +20,9 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from .._epoch import Activation, Layers, Pass
+from .._epoch import Layers, Pass
 from . import _kernel_loops as _k
 from . import _sparse_loops as _sparse
-
-# the codes of the one definition, as plain ints that compiled code takes as constants
-_RELU, _SIGMOID = int(Activation.RELU), int(Activation.SIGMOID)
 
 
 @njit(cache=True)
@@ -56,12 +53,7 @@ def _forward(
         else:
             _k.affine_forward(inp, weights[layer], bias, zl)
         hl = h[layer][:nb]
-        if acts[layer] == _RELU:
-            _k.relu_forward(zl, hl)
-        elif acts[layer] == _SIGMOID:
-            _k.sigmoid_forward(zl, hl)
-        else:
-            hl[:, :] = zl
+        _k.activation_forward(acts[layer], zl, hl)
         inp = hl
     return inp
 
@@ -165,14 +157,10 @@ def train_epoch_kernel(
         _k.softmax_cross_entropy_backward(probs[:nb], ybn, dh[L - 1][:nb])
         for layer in range(L - 1, -1, -1):
             upstream = dh[layer][:nb]
-            if acts[layer] == _RELU:
+            grad_z = upstream
+            if acts[layer] != _k.IDENTITY:
                 grad_z = dz[layer][:nb]
-                _k.relu_backward(upstream, z[layer][:nb], grad_z)
-            elif acts[layer] == _SIGMOID:
-                grad_z = dz[layer][:nb]
-                _k.sigmoid_backward(upstream, h[layer][:nb], grad_z)
-            else:
-                grad_z = upstream
+                _k.activation_backward(acts[layer], upstream, z[layer][:nb], h[layer][:nb], grad_z)
             if layer == 0 and use_sparse:
                 # Layer 0 has no dx and nothing reads W0 again this batch: update it right away.
                 _sparse.batch_columns(
@@ -263,7 +251,7 @@ def _typed(net: Layers) -> tuple[Any, ...]:
         return cached
     w_list, b_list = List(), List()
     has_bias = np.array([b is not None for b in net.biases], dtype=np.bool_)
-    acts = np.array([int(a) for a in net.activations], dtype=np.int64)
+    acts = np.array([row.code for row in net.activations], dtype=np.int64)
     for w, b in zip(net.weights, net.biases, strict=True):
         w_list.append(w)
         b_list.append(np.zeros(w.shape[1], w.dtype) if b is None else b)  # a placeholder is never read

@@ -17,7 +17,11 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+from ..tables import ACTIVATIONS
 from ._blas import gemm
+
+# The activation rows' codes, as plain ints that compiled code takes as constants.
+IDENTITY, RELU, SIGMOID = (ACTIVATIONS[name].code for name in ("identity", "relu", "sigmoid"))
 
 
 @njit(cache=True)
@@ -162,6 +166,29 @@ def sigmoid_backward(dout: Any, a: Any, out: Any) -> None:
         for m in range(M):
             v = a[n, m]
             out[n, m] = dout[n, m] * (v * (one - v))
+
+
+@njit(cache=True)
+def activation_forward(code: int, z: Any, out: Any) -> None:
+    """out = act(z) for the activation row with this code.  z, out (N, M)."""
+    if code == RELU:
+        relu_forward(z, out)
+    elif code == SIGMOID:
+        sigmoid_forward(z, out)
+    else:
+        out[:, :] = z
+
+
+@njit(cache=True)
+def activation_backward(code: int, dout: Any, z: Any, a: Any, out: Any) -> None:
+    """out = dout * act'(z) for the row with this code (not identity), from z or a as the row reads.
+
+    dout, z, a (its forward output), out (N, M).
+    """
+    if code == RELU:
+        relu_backward(dout, z, out)
+    elif code == SIGMOID:
+        sigmoid_backward(dout, a, out)
 
 
 @njit(cache=True)

@@ -1,0 +1,77 @@
+"""The engine's concepts, one table each: a new activation is one row here plus its kernel pair in
+every backend (numpy_backend, numba_backend._kernel_loops, cpp/kernels.cpp).
+
+scikit-learn's ``neural_network._base.ACTIVATIONS`` / ``DERIVATIVES`` are the model: every row names
+its forward and the derivative written in terms of what the backward needs (``z`` for relu, the
+forward output ``a`` for sigmoid), and the model looks its rows up once. The integer ``code`` is
+what compiled code sees (the Numba epoch takes it as a constant, the C++ epoch indexes its own
+table ``cpp/activations.hpp`` with it; a test holds the two equal through ``_cpp.activation_codes``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import FastmlpTypeError, FastmlpValueError
+
+
+@dataclass(frozen=True)
+class ActivationRow:
+    """One activation: ``name`` (canonical), ``code`` (compiled code's number), ``backward_reads``
+    (what its backward kernel takes besides dout: ``"z"`` the input, ``"a"`` the output; None for
+    identity, which has no kernels), ``aliases`` (other accepted names), ``formula`` (forward and
+    derivative in one line)."""
+
+    name: str
+    code: int
+    backward_reads: Literal["z", "a"] | None
+    formula: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def has_kernels(self) -> bool:
+        return self.backward_reads is not None
+
+    @property
+    def forward_kernel(self) -> str:
+        return f"{self.name}_forward"
+
+    @property
+    def backward_kernel(self) -> str:
+        return f"{self.name}_backward"
+
+
+ACTIVATIONS: dict[str, ActivationRow] = {
+    row.name: row
+    for row in (
+        ActivationRow("identity", 0, None, "a = z; dz = dout", aliases=("none",)),
+        ActivationRow("relu", 1, "z", "a = max(z, 0); dz = dout * (z > 0)"),
+        ActivationRow("sigmoid", 2, "a", "a = 1 / (1 + exp(-z)); dz = dout * a * (1 - a)", ("logistic",)),
+    )
+}
+_BY_NAME = {alias: row for row in ACTIVATIONS.values() for alias in (row.name, *row.aliases)}
+HIDDEN_ACTIVATIONS = tuple(_BY_NAME)  # every accepted name (a config's Model.activation)
+
+
+def activation(name: str | ActivationRow | None, argument: str = "activation") -> ActivationRow:
+    """The row called ``name`` (an alias too; None is identity)."""
+    if isinstance(name, ActivationRow):
+        return name
+    if name is None:
+        return ACTIVATIONS["identity"]
+    if not isinstance(name, str):
+        raise FastmlpTypeError(f"{argument} must be an activation name (str), got {type(name).__name__}")
+    if name not in _BY_NAME:
+        raise FastmlpValueError(f"{argument} must be one of {', '.join(_BY_NAME)}, got {name!r}")
+    return _BY_NAME[name]
+
+
+def activation_kernels() -> tuple[str, ...]:
+    """The kernels the activation rows need from every backend: ``<name>_forward``, ``<name>_backward``."""
+    return tuple(
+        kernel
+        for row in ACTIVATIONS.values()
+        if row.has_kernels
+        for kernel in (row.forward_kernel, row.backward_kernel)
+    )
