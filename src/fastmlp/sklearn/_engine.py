@@ -13,9 +13,9 @@ module, which maps scikit-learn's names onto the engine's rows and runs:
   loss, either in one native call (``train_epoch`` of the cpp / numba backends) or batch by batch
   through the backend's kernels.
 
-What the engine can train is declared once, in ``HIDDEN`` and ``OUTPUTS`` below, and
-``unsupported`` names any parameter outside it. The rows scikit-learn has and the engine does not
-(yet): the tanh and identity hidden activations, the logistic (binary, multi-label) and identity
+What the engine can train is read from its tables (hidden activations) and ``OUTPUTS`` below, and
+``unsupported`` names any parameter outside it. The rows scikit-learn has and the engine did not
+have when this was written: the tanh hidden activation, the logistic (binary, multi-label) and identity
 (regression) outputs with their losses, Nesterov momentum, Adam, per-row sample weights.
 """
 
@@ -31,12 +31,15 @@ import scipy.sparse as sp
 from .._memory import aligned
 from ..backends import get_backend
 from ..backends._epoch import layers
+from ..backends.tables import ActivationRow
+from ..backends.tables import activation as activation_row
 from ..errors import FastmlpValueError
 from ..models.network import Layer, Network
 from ..optim import SGD
 
-# scikit-learn's hidden activation -> the engine's row (``backends._epoch.Activation``).
-HIDDEN = {"relu": "relu", "logistic": "sigmoid"}
+# scikit-learn's hidden activations are looked up in the engine's table (``backends.tables``,
+# which accepts scikit-learn's names: "logistic" is its sigmoid row).
+SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 # scikit-learn's output activation (``out_activation_``) -> the engine's output-and-loss row.
 OUTPUTS = {"softmax": "softmax_cross_entropy"}
 # Rows of a sparse X densified at a time on the kernel-by-kernel path (a batch, or a chunk of the
@@ -54,8 +57,9 @@ def unsupported(
     sample_weight: Any,
 ) -> str | None:
     """Why the engine cannot train this configuration (a message naming the parameter), or None."""
-    if activation not in HIDDEN:
-        return f"activation={activation!r} is not in fastmlp's engine yet (it has {sorted(HIDDEN)})"
+    if hidden_row(activation) is None:
+        have = [name for name in SKLEARN_ACTIVATIONS if hidden_row(name) is not None]
+        return f"activation={activation!r} is not in fastmlp's engine yet (it has {have})"
     if solver == "adam":
         return "solver='adam' is not in fastmlp's engine yet (it has 'sgd' and 'lbfgs')"
     if solver == "sgd" and nesterovs_momentum and momentum > 0:
@@ -73,6 +77,14 @@ def unsupported(
             f"(it has {sorted(OUTPUTS)}: multiclass targets)"
         )
     return None
+
+
+def hidden_row(name: str) -> ActivationRow | None:
+    """The engine's row for scikit-learn's activation ``name``, None when it has none."""
+    try:
+        return activation_row(name)
+    except FastmlpValueError:
+        return None
 
 
 def check_supported(**configuration: Any) -> None:
@@ -101,9 +113,9 @@ class Model:
     def __init__(
         self, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], activation: str, backend: Any
     ) -> None:
-        last = len(coefs) - 1
+        last, hidden = len(coefs) - 1, activation_row(activation).name
         layers = [
-            Layer(int(w.shape[0]), int(w.shape[1]), True, None if i == last else HIDDEN[activation])
+            Layer(int(w.shape[0]), int(w.shape[1]), True, None if i == last else hidden)
             for i, w in enumerate(coefs)
         ]
         self.network = Network(layers, dtype=coefs[0].dtype, backend=get_backend(backend))
@@ -140,8 +152,9 @@ class Model:
                 a += b
             else:
                 a = k.affine_forward(np.ascontiguousarray(a), w, b)
-            if activation is not None:
-                a = getattr(k, f"{activation}_forward")(a)
+            row = activation_row(activation)
+            if row.has_kernels:
+                a = getattr(k, row.forward_kernel)(a)
         result: np.ndarray = a
         return result
 
