@@ -25,6 +25,7 @@ inline constexpr ActivationKernels<T> activation_table[] = {
     {"identity", nullptr, nullptr, false},
     {"relu", &relu_forward<T>, &relu_backward<T>, false},
     {"sigmoid", &sigmoid_forward<T>, &sigmoid_backward<T>, true},
+    {"tanh", &tanh_forward<T>, &tanh_backward<T>, true},
 };
 
 constexpr int activation_count = static_cast<int>(std::size(activation_table<float>));

@@ -99,6 +99,17 @@ void sigmoid_backward(const T* dout, const T* a, T* dz, index_t size) {
     Eigen::Map<Array1<T>>(dz, size) = Eigen::Map<const Array1<T>>(dout, size) * (A * (T(1) - A));
 }
 
+template <typename T>
+void tanh_forward(const T* z, T* a, index_t size) {
+    Eigen::Map<Array1<T>>(a, size) = Eigen::Map<const Array1<T>>(z, size).tanh();
+}
+
+template <typename T>
+void tanh_backward(const T* dout, const T* a, T* dz, index_t size) {
+    Eigen::Map<const Array1<T>> A(a, size);
+    Eigen::Map<Array1<T>>(dz, size) = Eigen::Map<const Array1<T>>(dout, size) * (T(1) - A * A);
+}
+
 // One row of softmax: p = exp(s - max s) / sum. Returns the row's maximum and the sum (before
 // normalising) for the fused loss. s (C,), p (C,).
 template <typename T>
@@ -214,6 +225,8 @@ int get_num_threads() { return Eigen::nbThreads(); }
     template void relu_backward<T>(const T*, const T*, T*, index_t);                                          \
     template void sigmoid_forward<T>(const T*, T*, index_t);                                                  \
     template void sigmoid_backward<T>(const T*, const T*, T*, index_t);                                       \
+    template void tanh_forward<T>(const T*, T*, index_t);                                                     \
+    template void tanh_backward<T>(const T*, const T*, T*, index_t);                                          \
     template void softmax_forward<T>(const T*, T*, index_t, index_t);                                         \
     template void softmax_backward<T>(const T*, const T*, T*, index_t, index_t);                              \
     template double cross_entropy_forward<T>(const T*, const std::int64_t*, index_t, index_t);                \

@@ -54,6 +54,14 @@ void sigmoid_forward(const T* z, T* a, index_t size);
 template <typename T>
 void sigmoid_backward(const T* dout, const T* a, T* dz, index_t size);
 
+// a = tanh(z).
+template <typename T>
+void tanh_forward(const T* z, T* a, index_t size);
+
+// dz = dout * (1 - a^2), from the forward output a.
+template <typename T>
+void tanh_backward(const T* dout, const T* a, T* dz, index_t size);
+
 // Row-wise softmax with the row maximum subtracted.  scores (N, C) -> probs (N, C).
 template <typename T>
 void softmax_forward(const T* scores, T* probs, index_t N, index_t C);

@@ -66,7 +66,7 @@ def test_compiled_epoch_refuses_a_malformed_description_with_value_error() -> No
     x, y = np.zeros((5, 4), np.float32), np.zeros(5, np.int64)
     order, sgd = np.arange(5, dtype=np.int64), _cpp.SGD(0.1, 0.0, 0.0)
     with pytest.raises(ValueError, match="activations"):
-        _cpp.Network(weights, biases, [2, 3], none, none)
+        _cpp.Network(weights, biases, [2, len(_cpp.activation_codes)], none, none)  # one past the table
     with pytest.raises(ValueError, match="weights"):
         _cpp.Network([weights[0], weights[0]], biases, codes, none, none)
     with pytest.raises(ValueError, match="one entry per layer"):

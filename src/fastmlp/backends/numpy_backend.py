@@ -90,6 +90,25 @@ def sigmoid_backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
     return result
 
 
+def tanh_forward(z: Any, *, out: Any = None) -> np.ndarray:
+    """Hyperbolic tangent: ``a = tanh(z)``.  z (N, M) -> a (N, M)."""
+    z = _validate.float_array("z", z, 2)
+    result = _validate.output("out", out, z.shape, z.dtype)
+    np.tanh(z, out=result)
+    return result
+
+
+def tanh_backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
+    """Tanh backward from the forward output: ``dz = dout * (1 - a^2)``.
+
+    dout (N, M), a = tanh(z) (N, M) -> dz (N, M).
+    """
+    dout, a = _validate.elementwise("dout", dout, "a", a)
+    result = _validate.output("out", out, a.shape, a.dtype)
+    np.multiply(dout, 1 - a * a, out=result)
+    return result
+
+
 def softmax_forward(scores: Any, *, out: Any = None) -> np.ndarray:
     """Row-wise softmax: ``probs_nc = exp(s_nc - max_c s_nc) / sum_c exp(s_nc - max_c s_nc)``.
 

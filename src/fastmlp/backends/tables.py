@@ -48,6 +48,7 @@ ACTIVATIONS: dict[str, ActivationRow] = {
         ActivationRow("identity", 0, None, "a = z; dz = dout", aliases=("none",)),
         ActivationRow("relu", 1, "z", "a = max(z, 0); dz = dout * (z > 0)"),
         ActivationRow("sigmoid", 2, "a", "a = 1 / (1 + exp(-z)); dz = dout * a * (1 - a)", ("logistic",)),
+        ActivationRow("tanh", 3, "a", "a = tanh(z); dz = dout * (1 - a^2)"),
     )
 }
 _BY_NAME = {alias: row for row in ACTIVATIONS.values() for alias in (row.name, *row.aliases)}

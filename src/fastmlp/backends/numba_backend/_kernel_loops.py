@@ -21,7 +21,7 @@ from ..tables import ACTIVATIONS
 from ._blas import gemm
 
 # The activation rows' codes, as plain ints that compiled code takes as constants.
-IDENTITY, RELU, SIGMOID = (ACTIVATIONS[name].code for name in ("identity", "relu", "sigmoid"))
+IDENTITY, RELU, SIGMOID, TANH = (ACTIVATIONS[name].code for name in ("identity", "relu", "sigmoid", "tanh"))
 
 
 @njit(cache=True)
@@ -169,12 +169,34 @@ def sigmoid_backward(dout: Any, a: Any, out: Any) -> None:
 
 
 @njit(cache=True)
+def tanh_forward(z: Any, out: Any) -> None:
+    """out = tanh(z).  z, out (N, M)."""
+    N, M = z.shape
+    for n in range(N):
+        for m in range(M):
+            out[n, m] = np.tanh(z[n, m])
+
+
+@njit(cache=True)
+def tanh_backward(dout: Any, a: Any, out: Any) -> None:
+    """out = dout * (1 - a^2).  dout, a, out (N, M)."""
+    N, M = a.shape
+    one = a.dtype.type(1)
+    for n in range(N):
+        for m in range(M):
+            v = a[n, m]
+            out[n, m] = dout[n, m] * (one - v * v)
+
+
+@njit(cache=True)
 def activation_forward(code: int, z: Any, out: Any) -> None:
     """out = act(z) for the activation row with this code.  z, out (N, M)."""
     if code == RELU:
         relu_forward(z, out)
     elif code == SIGMOID:
         sigmoid_forward(z, out)
+    elif code == TANH:
+        tanh_forward(z, out)
     else:
         out[:, :] = z
 
@@ -189,6 +211,8 @@ def activation_backward(code: int, dout: Any, z: Any, a: Any, out: Any) -> None:
         relu_backward(dout, z, out)
     elif code == SIGMOID:
         sigmoid_backward(dout, a, out)
+    elif code == TANH:
+        tanh_backward(dout, a, out)
 
 
 @njit(cache=True)
