@@ -76,7 +76,7 @@ SUPPORTED = {
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("activation", ["relu", "logistic", "identity"])
+@pytest.mark.parametrize("activation", ["relu", "logistic", "identity", "tanh"])
 @pytest.mark.parametrize("alpha", [0.0, 1e-3])
 @pytest.mark.parametrize("case", sorted(SUPPORTED))
 def test_multiclass_equals_sklearn(backend, activation, alpha, case):
@@ -154,7 +154,6 @@ def test_string_labels_and_verbose_lines(capsys):
 UNSUPPORTED = {
     "adam (the default solver)": (MLPClassifier, dict(), "solver='adam'"),
     "nesterov": (MLPClassifier, dict(solver="sgd"), "nesterovs_momentum=True"),
-    "tanh": (MLPClassifier, dict(solver="sgd", activation="tanh"), "activation='tanh'"),
     "binary": (MLPClassifier, dict(solver="lbfgs", binary=True), "binary and multi-label"),
     "sample_weight": (MLPClassifier, dict(solver="lbfgs", weighted=True), "sample_weight"),
     "regression": (MLPRegressor, dict(solver="lbfgs"), "regression"),

@@ -15,7 +15,7 @@ module, which maps scikit-learn's names onto the engine's rows and runs:
 
 What the engine can train is read from its tables (hidden activations) and ``OUTPUTS`` below, and
 ``unsupported`` names any parameter outside it. The rows scikit-learn has and the engine did not
-have when this was written: the tanh hidden activation, the logistic (binary, multi-label) and identity
+have when this was written: the logistic (binary, multi-label) and identity
 (regression) outputs with their losses, Nesterov momentum, Adam, per-row sample weights.
 """
 
