@@ -4,6 +4,7 @@
 #include "epoch.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "runtime.hpp"
@@ -28,8 +29,9 @@ std::vector<index_t> balanced_columns(const std::int64_t* column_nnz, index_t D,
 }
 
 // Scratch space for one batch, shared by the team (each thread writes only its own rows / blocks):
-// z (pre-activation), a (activation output; for Activation::none a is z), da / dz (their gradients),
-// dw / db per layer, probs, per-row losses.
+// z (pre-activation), a (activation output; for identity a is z), da / dz (their gradients),
+// dw / db per layer, probs (the loss row's output), per-row losses, and the batch's gathered targets
+// (labels yb or values yv) and sample weights wb.
 // Buffers aligned to Eigen's packet size (Buffer, sparse.hpp): its vectorised exp peels unaligned
 // leading elements into a scalar exp that rounds differently, which would make results depend on
 // where malloc put a buffer.
@@ -38,6 +40,7 @@ template <typename T>
 struct Workspace {
     Buffer<T> xb;
     std::vector<std::int64_t> yb;
+    std::vector<T> yv, wb;
     std::vector<Buffer<T>> z, a, da, dz, dw, db;
     Buffer<T> probs;
     std::vector<double> row_loss;
@@ -46,6 +49,11 @@ struct Workspace {
         const std::size_t layers = net.layers.size();
         if (gather_x) xb.resize(static_cast<std::size_t>(batch * D));
         yb.resize(static_cast<std::size_t>(batch));
+        if (training) {
+            const auto K = static_cast<std::size_t>(net.layers.back().fan_out);
+            if (!loss_table<T>[net.loss].labels) yv.resize(static_cast<std::size_t>(batch) * K);
+            wb.resize(static_cast<std::size_t>(batch));
+        }
         for (auto* v : {&z, &a, &da, &dz, &dw, &db}) v->resize(layers);
         for (std::size_t l = 0; l < layers; ++l) {
             const Layer<T>& layer = net.layers[l];
@@ -119,22 +127,84 @@ T* forward_rows(const Network<T>& net, Workspace<T>& ws, const T* x_rows, const 
     return ws.output(net, net.layers.size() - 1);
 }
 
-// Loss, probabilities and correct count of rows [r0, r1) of the scores (N, C); row losses to ws.row_loss.
+// The targets of rows [r0, ..) of y (labels, or values rows of K).
 template <typename T>
-std::int64_t loss_rows(Workspace<T>& ws, const T* scores, const std::int64_t* y, index_t r0, index_t r1,
-                       index_t C) {
-    for (index_t i = r0; i < r1; ++i) {
-        // N = 1: the row's own loss, exactly as the batch kernel adds it up.
-        ws.row_loss[static_cast<std::size_t>(i)] =
-            softmax_cross_entropy(scores + i * C, y + i, ws.probs.data() + i * C, 1, C);
-    }
-    return correct_count(scores + r0 * C, y + r0, r1 - r0, C);
+Targets<T> target_rows(const Targets<T>& y, index_t r0, index_t K) {
+    return {y.labels ? y.labels + r0 : nullptr, y.values ? y.values + r0 * K : nullptr};
 }
 
-double batch_loss(const std::vector<double>& row_loss, index_t n) {
+// The loss row's outputs (ws.probs), weighted row losses (ws.row_loss) and correct count of rows
+// [r0, r1) of the scores (N, K); y the batch's targets, w its sample weights or nullptr.
+template <typename T>
+std::int64_t loss_rows(const Network<T>& net, Workspace<T>& ws, const T* scores, const Targets<T>& y, const T* w,
+                       index_t r0, index_t r1, index_t K) {
+    const LossKernels<T>& row = loss_table<T>[net.loss];
+    for (index_t i = r0; i < r1; ++i) {
+        // one row at a time, exactly as the batch kernel adds it up
+        const double loss = row.row_loss(scores + i * K, y.labels ? y.labels[i] : 0,
+                                         y.values ? y.values + i * K : nullptr, ws.probs.data() + i * K, K);
+        ws.row_loss[static_cast<std::size_t>(i)] = w ? static_cast<double>(w[i]) * loss : loss;
+    }
+    return output_correct(net.loss, scores + r0 * K, ws.probs.data() + r0 * K, target_rows(y, r0, K), r1 - r0, K);
+}
+
+// The batch's loss from its (weighted) row losses: their sum over norm (rows or weight sum).
+double batch_loss(const std::vector<double>& row_loss, index_t n, double norm) {
     double total = 0.0;
     for (index_t i = 0; i < n; ++i) total += row_loss[static_cast<std::size_t>(i)];
-    return total / static_cast<double>(n);
+    return total / norm;
+}
+
+// A batch's norm: its row count, or the sum of its rows' sample weights (read in order, so every
+// thread that asks gets the same bits). rows: the batch's rows of x (nullptr: rows 0..n).
+template <typename T>
+double batch_norm(const T* weights, const std::int64_t* rows, index_t n) {
+    if (weights == nullptr) return static_cast<double>(n);
+    double total = 0.0;
+    for (index_t i = 0; i < n; ++i) total += static_cast<double>(weights[rows ? rows[i] : i]);
+    return total;
+}
+
+// The sum of the squares of every weight matrix (scikit-learn's L2 penalty), in double.
+template <typename T>
+double squared_weights(const Network<T>& net) {
+    double total = 0.0;
+    for (const Layer<T>& layer : net.layers) {
+        const index_t size = layer.fan_in * layer.fan_out;
+        for (index_t i = 0; i < size; ++i)
+            total += static_cast<double>(layer.w[i]) * static_cast<double>(layer.w[i]);
+    }
+    return total;
+}
+
+// What one batch's step uses: the L2 strength (reg, or reg / norm) and Adam's step size at update t.
+struct BatchStep {
+    double reg;
+    double step_size;
+};
+
+BatchStep batch_step(const StepSettings& step, double norm, std::int64_t t) {
+    BatchStep batch{step.reg_per_batch ? step.reg / norm : step.reg, step.learning_rate};
+    if (step.rule == rule_adam) {
+        const auto tt = static_cast<double>(t);
+        batch.step_size =
+            step.learning_rate * std::sqrt(1.0 - std::pow(step.beta2, tt)) / (1.0 - std::pow(step.beta1, tt));
+    }
+    return batch;
+}
+
+// One update of `size` parameters from their gradient by the step rule, with its buffers.
+template <typename T>
+void apply_step(const StepSettings& step, const BatchStep& batch, T* param, const T* grad, T* velocity, T* second,
+                index_t size, double reg) {
+    if (step.rule == rule_nesterov) {
+        nesterov_update(param, grad, velocity, size, step.learning_rate, reg, step.momentum);
+    } else if (step.rule == rule_adam) {
+        adam_update(param, grad, velocity, second, size, batch.step_size, reg, step.beta1, step.beta2,
+                    step.epsilon);
+    } else {
+        sgd_update(param, grad, velocity, size, step.learning_rate, reg, step.momentum);
+    }
 }
 
 // One training batch (rows order[0..n) of x), run by every thread of the team.
@@ -145,18 +215,21 @@ struct Trainer {
     const T* x;
     const SparseRows<T>* sparse;
     index_t D;
-    SGDSettings sgd;
+    const T* weights;  // sample weights, one per row of x, or nullptr
+    StepSettings step;
     std::vector<index_t> sparse_columns;  // thread t owns dW rows [sparse_columns[t], sparse_columns[t+1])
 
-    void update_rows(Layer<T>& layer, std::size_t l, index_t f0, index_t f1, int t, int threads) {
+    static T* at(T* buffer, index_t offset) { return buffer ? buffer + offset : nullptr; }
+
+    void update_rows(Layer<T>& layer, std::size_t l, index_t f0, index_t f1, int t, int threads,
+                     const BatchStep& batch) {
         const index_t M = layer.fan_out;
-        sgd_update(layer.w + f0 * M, ws.dw[l].data() + f0 * M,
-                   layer.w_velocity ? layer.w_velocity + f0 * M : nullptr, (f1 - f0) * M, sgd.learning_rate,
-                   sgd.reg, sgd.momentum);
+        apply_step(step, batch, layer.w + f0 * M, ws.dw[l].data() + f0 * M, at(layer.w_velocity, f0 * M),
+                   at(layer.w_second, f0 * M), (f1 - f0) * M, batch.reg);
         if (layer.b != nullptr) {
             const auto [c0, c1] = part(M, threads, t);
-            sgd_update(layer.b + c0, ws.db[l].data() + c0, layer.b_velocity ? layer.b_velocity + c0 : nullptr,
-                       c1 - c0, sgd.learning_rate, 0.0, sgd.momentum);
+            apply_step(step, batch, layer.b + c0, ws.db[l].data() + c0, at(layer.b_velocity, c0),
+                       at(layer.b_second, c0), c1 - c0, 0.0);
         }
     }
 
@@ -164,13 +237,13 @@ struct Trainer {
     // row of scratch (dw_row, M) instead of the whole dW (D, M) keeps the write traffic in L1 and
     // leaves the cache to W, which the next forward pass gathers from.
     void sparse_weight_gradient(Layer<T>& layer, BatchColumns<T>& columns, const std::int64_t* order, index_t n,
-                                index_t f0, index_t f1) {
+                                index_t f0, index_t f1, const BatchStep& batch) {
         const index_t M = layer.fan_out;
         columns.build(*sparse, order, n, f0, f1);
         T* dw = columns.dw_row(M);
         const T* dz = ws.output_gradient(net, 0);
         // Untouched rows have dW = 0: plain SGD leaves them exactly as they are, so skip them.
-        const bool touch_all = sgd.reg != 0.0 || layer.w_velocity != nullptr;
+        const bool touch_all = batch.reg != 0.0 || layer.w_velocity != nullptr || step.rule != rule_sgd;
         for (index_t d = f0; d < f1; ++d) {
             const index_t count = columns.column(*sparse, d);
             if (count == 0) {
@@ -180,14 +253,15 @@ struct Trainer {
                 gather_rows_axpy(dz, M, columns.row.data(), columns.value.data(), count,
                                  static_cast<const T*>(nullptr), dw);
             }
-            sgd_update(layer.w + d * M, dw, layer.w_velocity ? layer.w_velocity + d * M : nullptr, M,
-                       sgd.learning_rate, sgd.reg, sgd.momentum);
+            apply_step(step, batch, layer.w + d * M, dw, at(layer.w_velocity, d * M), at(layer.w_second, d * M),
+                       M, batch.reg);
         }
     }
 
-    // Returns this thread's correct count; thread 0 adds the batch loss to *loss_sum.
-    std::int64_t batch(const std::int64_t* y, const std::int64_t* order, index_t n, BatchColumns<T>& columns,
-                       double* loss_sum) {
+    // Returns this thread's correct count; thread 0 adds the batch loss to *loss_sum and, times the
+    // batch's rows, to *row_weighted. `update` is the number of this batch's update (Adam's t).
+    std::int64_t batch(const Targets<T>& y, const std::int64_t* order, index_t n, std::int64_t update,
+                       BatchColumns<T>& columns, double* loss_sum, double* row_weighted) {
         const int t = thread_id(), threads = thread_count();
         const std::size_t last = net.layers.size() - 1;
         const index_t C = net.layers.back().fan_out;
@@ -198,16 +272,29 @@ struct Trainer {
             if (sparse == nullptr) {
                 std::memcpy(ws.xb.data() + i * D, x + row * D, static_cast<std::size_t>(D) * sizeof(T));
             }
-            ws.yb[static_cast<std::size_t>(i)] = y[row];
+            if (y.labels) ws.yb[static_cast<std::size_t>(i)] = y.labels[row];
+            if (y.values) std::copy(y.values + row * C, y.values + (row + 1) * C, ws.yv.data() + i * C);
+            if (weights) ws.wb[static_cast<std::size_t>(i)] = weights[row];
         }
+        const double norm = batch_norm(weights, order, n);
+        const BatchStep step_now = batch_step(step, norm, update);
+        // scikit-learn's objective adds 0.5 reg sum W^2 / norm, from the weights before this batch's update
+        const double penalty =
+            t == 0 && step.reg_per_batch && step.reg != 0.0 ? 0.5 * step.reg * squared_weights(net) / norm : 0.0;
         const T* scores = forward_rows(net, ws, ws.xb.data(), sparse, order, r0, r1);
-        const std::int64_t correct = loss_rows(ws, scores, ws.yb.data(), r0, r1, C);
-        // dscores = (probs - onehot(y)) / n for this thread's rows of the batch of n.
-        softmax_cross_entropy_backward_rows(ws.probs.data() + r0 * C, ws.yb.data() + r0,
-                                            ws.da[last].data() + r0 * C, r1 - r0, C, n);
+        const Targets<T> yb{y.labels ? ws.yb.data() : nullptr, y.values ? ws.yv.data() : nullptr};
+        const T* wb = weights ? ws.wb.data() : nullptr;
+        const std::int64_t correct = loss_rows(net, ws, scores, yb, wb, r0, r1, C);
+        // dscores = (output - target) * w / norm for this thread's rows of the batch.
+        loss_gradient(ws.probs.data() + r0 * C, target_rows(yb, r0, C), wb ? wb + r0 : nullptr,
+                      ws.da[last].data() + r0 * C, r1 - r0, C, norm);
         activation_backward(net.layers[last].activation, ws, last, r0 * C, (r1 - r0) * C);
         barrier();  // every row's dscores and loss are known
-        if (t == 0) *loss_sum += batch_loss(ws.row_loss, n);
+        if (t == 0) {
+            const double loss = batch_loss(ws.row_loss, n, norm) + penalty;
+            *loss_sum += loss;
+            *row_weighted += loss * static_cast<double>(n);
+        }
         for (std::size_t l = last + 1; l-- > 0;) {
             Layer<T>& layer = net.layers[l];
             const index_t M = layer.fan_out, F = layer.fan_in;
@@ -220,8 +307,8 @@ struct Trainer {
             if (l == 0 && sparse != nullptr) {
                 // Layer 0 has no dx, so nobody else reads W0 now: update each row right away.
                 sparse_weight_gradient(layer, columns, order, n, sparse_columns[static_cast<std::size_t>(t)],
-                                       sparse_columns[static_cast<std::size_t>(t) + 1]);
-                if (layer.b != nullptr) update_rows(layer, l, 0, 0, t, threads);
+                                       sparse_columns[static_cast<std::size_t>(t) + 1], step_now);
+                if (layer.b != nullptr) update_rows(layer, l, 0, 0, t, threads, step_now);
                 continue;
             }
             const auto [f0, f1] = part(F, threads, t);
@@ -233,7 +320,7 @@ struct Trainer {
                 activation_backward(net.layers[l - 1].activation, ws, l - 1, r0 * F, (r1 - r0) * F);
                 barrier();  // all reads of this layer's W (dx) and of dz_{l-1}'s rows are done / ready
             }
-            update_rows(layer, l, f0, f1, t, threads);
+            update_rows(layer, l, f0, f1, t, threads, step_now);
         }
         return correct;
     }
@@ -242,18 +329,19 @@ struct Trainer {
 }  // namespace
 
 template <typename T>
-EpochResult train_epoch(Network<T>& net, const T* x, const std::int64_t* y, const std::int64_t* order,
-                        index_t samples, index_t D, index_t batch_size, const SGDSettings& sgd,
-                        const SparseRows<T>* sparse) {
+EpochResult train_epoch(Network<T>& net, const T* x, const Targets<T>& y, const T* weights,
+                        const std::int64_t* order, index_t samples, index_t D, index_t batch_size,
+                        const StepSettings& step, const SparseRows<T>* sparse) {
     EpochResult result;
     if (net.layers.empty() || samples <= 0 || batch_size <= 0) return result;
     const index_t batch = std::min(batch_size, samples);
     const int threads = static_cast<int>(std::min<index_t>(team_size(), batch));
     Workspace<T> ws(net, batch, D, /*training=*/true, /*gather_x=*/sparse == nullptr);
-    Trainer<T> trainer{net, ws, x, sparse, D, sgd, {}};
+    Trainer<T> trainer{net, ws, x, sparse, D, weights, step, {}};
+    const std::int64_t updates_before = net.steps ? *net.steps : 0;
     if (sparse != nullptr) trainer.sparse_columns = balanced_columns(sparse->column_nnz, D, threads);
     std::vector<std::int64_t> correct(static_cast<std::size_t>(threads), 0);
-    double loss_sum = 0.0;
+    double loss_sum = 0.0, row_weighted = 0.0;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif
@@ -263,20 +351,23 @@ EpochResult train_epoch(Network<T>& net, const T* x, const std::int64_t* y, cons
         std::int64_t mine = 0;
         for (index_t start = 0; start < samples; start += batch) {
             const index_t n = std::min(batch, samples - start);
-            mine += trainer.batch(y, order + start, n, columns, &loss_sum);
+            const std::int64_t update = updates_before + start / batch + 1;
+            mine += trainer.batch(y, order + start, n, update, columns, &loss_sum, &row_weighted);
             barrier();  // every parameter is updated before the next batch's forward pass reads it
         }
         correct[static_cast<std::size_t>(thread_id())] = mine;
     }
     result.loss_sum = loss_sum;
+    result.row_weighted_loss = row_weighted;
     result.batches = (samples + batch - 1) / batch;
+    if (net.steps) *net.steps += result.batches;
     for (std::int64_t c : correct) result.correct += c;
     return result;
 }
 
 template <typename T>
-EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, index_t samples, index_t D,
-                     index_t batch_size, const SparseRows<T>* sparse) {
+EpochResult evaluate(const Network<T>& net, const T* x, const Targets<T>& y, const T* weights, index_t samples,
+                     index_t D, index_t batch_size, const SparseRows<T>* sparse) {
     EpochResult result;
     if (net.layers.empty() || samples <= 0 || batch_size <= 0) return result;
     const index_t batch = std::min(batch_size, samples);
@@ -304,26 +395,31 @@ EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, i
             // Rows in order: the dense batch is already a contiguous block of x.
             const T* scores =
                 forward_rows(net, ws, x + start * D, sparse, sparse ? identity.data() + start : nullptr, 0, n);
-            correct[static_cast<std::size_t>(k)] = loss_rows(ws, scores, y + start, 0, n, C);
-            losses[static_cast<std::size_t>(k)] = batch_loss(ws.row_loss, n);
+            const T* w = weights ? weights + start : nullptr;
+            correct[static_cast<std::size_t>(k)] =
+                loss_rows(net, ws, scores, target_rows(y, start, C), w, 0, n, C);
+            losses[static_cast<std::size_t>(k)] = batch_loss(ws.row_loss, n, batch_norm(w, nullptr, n));
         }
     }
     for (index_t k = 0; k < batches; ++k) {
+        const index_t n = std::min(batch, samples - k * batch);
         result.loss_sum += losses[static_cast<std::size_t>(k)];
+        result.row_weighted_loss += losses[static_cast<std::size_t>(k)] * static_cast<double>(n);
         result.correct += correct[static_cast<std::size_t>(k)];
     }
     result.batches = batches;
     return result;
 }
 
-template EpochResult train_epoch<float>(Network<float>&, const float*, const std::int64_t*, const std::int64_t*,
-                                        index_t, index_t, index_t, const SGDSettings&, const SparseRows<float>*);
-template EpochResult train_epoch<double>(Network<double>&, const double*, const std::int64_t*,
-                                         const std::int64_t*, index_t, index_t, index_t, const SGDSettings&,
-                                         const SparseRows<double>*);
-template EpochResult evaluate<float>(const Network<float>&, const float*, const std::int64_t*, index_t, index_t,
-                                     index_t, const SparseRows<float>*);
-template EpochResult evaluate<double>(const Network<double>&, const double*, const std::int64_t*, index_t,
-                                      index_t, index_t, const SparseRows<double>*);
+#define FASTMLP_INSTANTIATE(T)                                                                                   \
+    template EpochResult train_epoch<T>(Network<T>&, const T*, const Targets<T>&, const T*, const std::int64_t*, \
+                                        index_t, index_t, index_t, const StepSettings&, const SparseRows<T>*);   \
+    template EpochResult evaluate<T>(const Network<T>&, const T*, const Targets<T>&, const T*, index_t, index_t, \
+                                     index_t, const SparseRows<T>*);
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type here, which cannot be parenthesised
+FASTMLP_INSTANTIATE(float)
+FASTMLP_INSTANTIATE(double)
+// NOLINTEND(bugprone-macro-parentheses)
+#undef FASTMLP_INSTANTIATE
 
 }  // namespace fastmlp

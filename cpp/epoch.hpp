@@ -2,11 +2,13 @@
 //
 // Same semantics as the kernel-by-kernel path of fastmlp's trainer, batch by batch:
 //   forward   z_l = a_{l-1} W_l + b_l, a_l = activation_l(z_l)   (a_{-1} = the batch of x rows)
-//   loss      softmax cross-entropy of a_{L-1} (the scores), mean over the batch
-//   backward  from dscores = (softmax - onehot(y)) / n down to layer 0 (layer 0 needs no dx)
-//   update    for each layer, once its gradients are known: dW += reg * W (weight matrices only),
-//             then plain SGD or momentum SGD (fastmlp::sgd_update) on W and on b (SGDSettings).
-// Accuracy counts rows whose first arg-max of the scores (a_{L-1}) equals the label.
+//   loss      the network's loss row (losses.hpp) on a_{L-1} (the scores): sum_n w_n loss_n / norm,
+//             norm = the batch's rows, or its weight sum with sample weights w; with the per-batch L2
+//             form (StepSettings::reg_per_batch) plus 0.5 reg sum W^2 / norm, scikit-learn's objective
+//   backward  from dscores = (output - target) * w / norm down to layer 0 (layer 0 needs no dx)
+//   update    for each layer, once its gradients are known: dW += reg * W (weight matrices only; reg / norm
+//             with reg_per_batch), then the step rule (sgd_update, nesterov_update or adam_update) on W and b.
+// Accuracy counts rows whose prediction matches the target (losses.hpp: output_correct).
 // Buffers are allocated once per call; nothing here touches Python.
 //
 // Threads (fastmlp::get_num_threads(), one OpenMP team for the whole call): each batch's rows are
@@ -25,20 +27,35 @@
 
 #include "activations.hpp"
 #include "kernels.hpp"
+#include "losses.hpp"
 #include "sparse.hpp"
 
 namespace fastmlp {
 
-// One training step's settings (fastmlp.optim.SGDSettings): learning rate, L2 strength on weight
-// matrices, momentum (0: plain SGD).
-struct SGDSettings {
+// The step rules, by the codes of fastmlp.backends.tables.OPTIMIZERS (exported as _cpp.rule_codes).
+constexpr int rule_sgd = 0;       // sgd_update: plain (no velocity) or momentum SGD
+constexpr int rule_nesterov = 1;  // nesterov_update
+constexpr int rule_adam = 2;  // adam_update, step size lr sqrt(1 - beta2^t) / (1 - beta1^t), t counted per batch
+constexpr int rule_count = 3;
+
+// One training step's settings (fastmlp.optim's SGDSettings / AdamSettings): the rule and its
+// hyper-parameters; reg is the L2 strength on weight matrices, divided by each batch's norm (rows or
+// weight sum) when reg_per_batch (scikit-learn's (sum g + alpha W) / n) and used as is otherwise
+// (the assignment's g + reg W).
+struct StepSettings {
+    int rule = rule_sgd;
     double learning_rate = 0.0;
     double reg = 0.0;
     double momentum = 0.0;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double epsilon = 1e-8;
+    bool reg_per_batch = false;
 };
 
 // One dense layer over caller-owned buffers: w (fan_in, fan_out), b (fan_out,) or nullptr, and the
-// momentum buffers of the same shapes (nullptr: plain SGD for that parameter).
+// optimizer's buffers of the same shapes: velocity (momentum; Adam's first moment m; nullptr: plain
+// SGD) and second (Adam's second moment v; nullptr otherwise).
 template <typename T>
 struct Layer {
     index_t fan_in = 0;
@@ -48,30 +65,36 @@ struct Layer {
     int activation = identity_code;  // a row of activation_table (activations.hpp)
     T* w_velocity = nullptr;
     T* b_velocity = nullptr;
+    T* w_second = nullptr;
+    T* b_second = nullptr;
 };
 
 template <typename T>
 struct Network {
-    std::vector<Layer<T>> layers;  // layers[l].fan_in == layers[l-1].fan_out; the last fan_out is C
+    std::vector<Layer<T>> layers;   // layers[l].fan_in == layers[l-1].fan_out; the last fan_out is K
+    int loss = 0;                   // a row of loss_table (losses.hpp)
+    std::int64_t* steps = nullptr;  // updates done so far (Adam's t), advanced by train_epoch; or nullptr
 };
 
 struct EpochResult {
-    double loss_sum = 0.0;     // sum of the per-batch mean losses
-    std::int64_t batches = 0;  // number of batches
-    std::int64_t correct = 0;  // rows classified correctly (before that batch's update, when training)
+    double loss_sum = 0.0;           // sum of the per-batch losses
+    std::int64_t batches = 0;        // number of batches
+    std::int64_t correct = 0;        // rows predicted correctly (before that batch's update, when training)
+    double row_weighted_loss = 0.0;  // sum of batch loss * batch rows (scikit-learn's accumulated_loss)
 };
 
-// Train on the rows x[order[0..samples)] (x is (rows, D), y one label per row of x) in batches of
-// batch_size (the last one may be smaller), updating the layers' parameters in place.
+// Train on the rows x[order[0..samples)] (x is (rows, D), y one target per row of x: labels (rows,) or
+// values (rows, K)) in batches of batch_size (the last one may be smaller), updating the layers'
+// parameters in place. weights: one sample weight per row of x, or nullptr (all 1).
 // sparse: nullptr (dense) or the non-zeros of the same x.
 template <typename T>
-EpochResult train_epoch(Network<T>& net, const T* x, const std::int64_t* y, const std::int64_t* order,
-                        index_t samples, index_t D, index_t batch_size, const SGDSettings& sgd,
-                        const SparseRows<T>* sparse = nullptr);
+EpochResult train_epoch(Network<T>& net, const T* x, const Targets<T>& y, const T* weights,
+                        const std::int64_t* order, index_t samples, index_t D, index_t batch_size,
+                        const StepSettings& step, const SparseRows<T>* sparse = nullptr);
 
-// Forward only over x (samples, D) in order, in batches of batch_size.
+// Forward only over x (samples, D) in order, in batches of batch_size (loss without any L2 term).
 template <typename T>
-EpochResult evaluate(const Network<T>& net, const T* x, const std::int64_t* y, index_t samples, index_t D,
-                     index_t batch_size, const SparseRows<T>* sparse = nullptr);
+EpochResult evaluate(const Network<T>& net, const T* x, const Targets<T>& y, const T* weights, index_t samples,
+                     index_t D, index_t batch_size, const SparseRows<T>* sparse = nullptr);
 
 }  // namespace fastmlp

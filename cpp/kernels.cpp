@@ -214,6 +214,35 @@ void sgd_update(T* param, const T* grad, T* velocity, index_t size, double lr, d
     }
 }
 
+template <typename T>
+void nesterov_update(T* param, const T* grad, T* velocity, index_t size, double lr, double reg, double momentum) {
+    const T lr_t = static_cast<T>(lr), reg_t = static_cast<T>(reg), momentum_t = static_cast<T>(momentum);
+    const bool regularise = reg != 0.0;
+    for (index_t i = 0; i < size; ++i) {
+        const T step = regularise ? grad[i] + reg_t * param[i] : grad[i];
+        const T v = momentum_t * velocity[i] - lr_t * step;
+        velocity[i] = v;
+        param[i] += momentum_t * v - lr_t * step;
+    }
+}
+
+template <typename T>
+void adam_update(T* param, const T* grad, T* m, T* v, index_t size, double step_size, double reg, double beta1,
+                 double beta2, double epsilon) {
+    const T step_t = static_cast<T>(step_size), reg_t = static_cast<T>(reg), eps_t = static_cast<T>(epsilon);
+    const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
+    const T one_minus_b1 = static_cast<T>(1.0 - beta1), one_minus_b2 = static_cast<T>(1.0 - beta2);
+    const bool regularise = reg != 0.0;
+    for (index_t i = 0; i < size; ++i) {
+        const T g = regularise ? grad[i] + reg_t * param[i] : grad[i];
+        const T mi = b1 * m[i] + one_minus_b1 * g;
+        const T vi = b2 * v[i] + one_minus_b2 * (g * g);
+        m[i] = mi;
+        v[i] = vi;
+        param[i] += (-step_t * mi) / (std::sqrt(vi) + eps_t);
+    }
+}
+
 void set_num_threads(int n) { Eigen::setNbThreads(n); }
 int get_num_threads() { return Eigen::nbThreads(); }
 
@@ -238,7 +267,9 @@ int get_num_threads() { return Eigen::nbThreads(); }
     template void weight_gradient<T>(const T*, index_t, const T*, T*, index_t, index_t, index_t);             \
     template void bias_gradient<T>(const T*, index_t, T*, index_t, index_t);                                  \
     template std::int64_t correct_count<T>(const T*, const std::int64_t*, index_t, index_t);                  \
-    template void sgd_update<T>(T*, const T*, T*, index_t, double, double, double);
+    template void sgd_update<T>(T*, const T*, T*, index_t, double, double, double);                           \
+    template void nesterov_update<T>(T*, const T*, T*, index_t, double, double, double);                      \
+    template void adam_update<T>(T*, const T*, T*, T*, index_t, double, double, double, double, double);
 
 FASTMLP_INSTANTIATE(float)
 FASTMLP_INSTANTIATE(double)

@@ -98,6 +98,18 @@ std::int64_t correct_count(const T* scores, const std::int64_t* y, index_t N, in
 template <typename T>
 void sgd_update(T* param, const T* grad, T* velocity, index_t size, double lr, double reg, double momentum);
 
+// One Nesterov momentum step in place (scikit-learn's SGDOptimizer with nesterov=True):
+// g = grad + reg * param; velocity = momentum * velocity - lr * g; param += momentum * velocity - lr * g.
+template <typename T>
+void nesterov_update(T* param, const T* grad, T* velocity, index_t size, double lr, double reg, double momentum);
+
+// One Adam step in place (Kingma and Ba's efficient form, as scikit-learn's AdamOptimizer):
+// g = grad + reg * param; m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2;
+// param -= step_size * m / (sqrt(v) + epsilon), step_size = lr sqrt(1 - beta2^t) / (1 - beta1^t) from the caller.
+template <typename T>
+void adam_update(T* param, const T* grad, T* m, T* v, index_t size, double step_size, double reg, double beta1,
+                 double beta2, double epsilon);
+
 // Threads used by Eigen's GEMM (only effective when built with OpenMP).
 void set_num_threads(int n);
 int get_num_threads();

@@ -117,11 +117,17 @@ void run(double tol) {
     // a native epoch runs over a ragged last batch and counts every batch
     fastmlp::Network<T> net;
     std::vector<T> w1(D * C, T(0.01)), b1(C, T(0));
-    net.layers.push_back({D, C, w1.data(), b1.data(), fastmlp::activation_code("relu"), nullptr, nullptr});
+    fastmlp::Layer<T> layer;
+    layer.fan_in = D, layer.fan_out = C, layer.w = w1.data(), layer.b = b1.data();
+    layer.activation = fastmlp::activation_code("relu");
+    net.layers.push_back(layer);
     std::vector<std::int64_t> labels(N), order(N);
     for (index_t n = 0; n < N; ++n) labels[n] = n % C, order[n] = N - 1 - n;
-    const auto result = fastmlp::train_epoch(net, x.data(), labels.data(), order.data(), N, D, 3,
-                                             fastmlp::SGDSettings{0.1, 0.0, 0.0});
+    fastmlp::StepSettings step;
+    step.learning_rate = 0.1;
+    const fastmlp::Targets<T> targets{labels.data(), nullptr};
+    const auto result =
+        fastmlp::train_epoch(net, x.data(), targets, static_cast<const T*>(nullptr), order.data(), N, D, 3, step);
     check(result.batches == 3 && std::isfinite(result.loss_sum), "train_epoch batches", double(result.batches));
 }
 

@@ -64,26 +64,40 @@ def test_compiled_epoch_refuses_a_malformed_description_with_value_error() -> No
     _cpp = _isa.load()
     weights, biases, codes, none = _bound()
     x, y = np.zeros((5, 4), np.float32), np.zeros(5, np.int64)
-    order, sgd = np.arange(5, dtype=np.int64), _cpp.SGD(0.1, 0.0, 0.0)
+    order = np.arange(5, dtype=np.int64)
+    sgd = _cpp.StepSettings(0, 0.1, 0.0, 0.0, 0.9, 0.999, 1e-8, False)
+    ce = _cpp.loss_codes["softmax_cross_entropy"]
+
+    def network(weights=weights, biases=biases, codes=codes, loss=ce):
+        return _cpp.Network(weights, biases, codes, none, none, none, none, loss, None)
+
     with pytest.raises(ValueError, match="activations"):
-        _cpp.Network(weights, biases, [2, len(_cpp.activation_codes)], none, none)  # one past the table
+        network(codes=[2, len(_cpp.activation_codes)])  # one past the table
+    with pytest.raises(ValueError, match="loss"):
+        network(loss=len(_cpp.loss_codes))
     with pytest.raises(ValueError, match="weights"):
-        _cpp.Network([weights[0], weights[0]], biases, codes, none, none)
+        network(weights=[weights[0], weights[0]])
     with pytest.raises(ValueError, match="one entry per layer"):
-        _cpp.Network(weights, biases[:1], codes, none, none)
-    net = _cpp.Network(weights, biases, codes, none, none)
+        network(biases=biases[:1])
+    with pytest.raises(ValueError, match="rule"):
+        _cpp.StepSettings(len(_cpp.rule_codes), 0.1, 0.0, 0.0, 0.9, 0.999, 1e-8, False)
+    net = network()
     with pytest.raises(ValueError, match="x must be"):
-        _cpp.train_epoch(np.zeros((5, 6), np.float32), y, order, net, sgd, 2, None)
+        _cpp.train_epoch(np.zeros((5, 6), np.float32), y, None, None, order, net, sgd, 2, None)
+    with pytest.raises(ValueError, match="y must be labels"):  # values for a loss on labels
+        _cpp.train_epoch(x, None, np.zeros((5, 2), np.float32), None, order, net, sgd, 2, None)
+    with pytest.raises(ValueError, match="sample_weight"):
+        _cpp.train_epoch(x, y, None, np.ones(4, np.float32), order, net, sgd, 2, None)
     with pytest.raises(ValueError, match="dtype"):  # float64 x against float32 weights
-        _cpp.evaluate(x.astype(np.float64), y, net, 2, None)
+        _cpp.evaluate(x.astype(np.float64), y, None, None, net, 2, None)
     no_values = np.zeros(0, np.float32)
     sparse = _cpp.SparseRows(np.zeros(4, np.int64), np.zeros(0, np.uint16), no_values, np.zeros(4, np.int64))
     with pytest.raises(ValueError, match="another shape"):  # an index of 3 rows for an x of 5
-        _cpp.train_epoch(x, y, order, net, sgd, 2, sparse)
+        _cpp.train_epoch(x, y, None, None, order, net, sgd, 2, sparse)
     wide = no_values.astype(np.float64)
     sparse = _cpp.SparseRows(np.zeros(6, np.int64), np.zeros(0, np.uint16), wide, np.zeros(4, np.int64))
     with pytest.raises(ValueError, match="values"):  # float64 values for a float32 x
-        _cpp.train_epoch(x, y, order, net, sgd, 2, sparse)
+        _cpp.train_epoch(x, y, None, None, order, net, sgd, 2, sparse)
     with pytest.raises(ValueError, match="indptr"):
         _cpp.SparseRows(np.array([0, 2], np.int64), np.zeros(1, np.uint16), no_values, np.zeros(4, np.int64))
-    assert _cpp.train_epoch(x, y, order, net, sgd, 2, None)[1] == 3  # the well-formed call runs
+    assert _cpp.train_epoch(x, y, None, None, order, net, sgd, 2, None)[1] == 3  # the well-formed call runs

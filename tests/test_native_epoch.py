@@ -61,7 +61,7 @@ def _params(widths, dtype, seed=1):
 def _net(weights, biases, activations=("sigmoid", "none"), lr=None, reg=0.0, momentum=0.0, **velocities):
     """The layer description the native epochs take; with SGD settings when ``lr`` is given."""
     sgd = None if lr is None else SGDSettings(lr, reg, momentum)
-    return layers(weights, biases, activations, sgd=sgd, **velocities)
+    return layers(weights, biases, activations, step=sgd, **velocities)
 
 
 def _zero_velocities(weights, biases, momentum):
@@ -127,7 +127,8 @@ def test_native_epoch_matches_the_kernel_by_kernel_reference(native, dtype, net,
     w, b = _params(widths, dtype)
     velocities = _zero_velocities(w, b, momentum)
     net = _net(w, b, activations, lr=0.2, reg=reg, momentum=momentum, **velocities)
-    loss, batches, correct = native.train_epoch(net, x, y, order, batch_size=32, sparse=sparse)
+    result = native.train_epoch(net, x, y, order, batch_size=32, sparse=sparse)
+    loss, batches, correct = result.loss_sum, result.batches, result.correct
     assert batches == ref_batches == 5
     assert correct == ref_correct
     assert_close(loss, ref_loss, dtype, scale=10.0)
@@ -162,7 +163,8 @@ def test_evaluate_matches_the_reference(native, dtype, sparse, threads):
     fastmlp.set_num_threads(threads)
     x, y = _data(dtype)
     w, b = _params((20, 16, 5), dtype)
-    loss, batches, correct = native.evaluate(_net(w, b), x, y, batch_size=64, sparse=sparse)
+    result = native.evaluate(_net(w, b), x, y, batch_size=64, sparse=sparse)
+    loss, batches, correct = result.loss_sum, result.batches, result.correct
     expected_loss, expected_correct = 0.0, 0
     for start in range(0, len(x), 64):
         xb, yb = x[start : start + 64], y[start : start + 64]
@@ -286,9 +288,8 @@ def test_sparse_epoch_with_batches_of_more_than_64_rows(native, threads):
         x, y, order, ref_w, ref_b, ("sigmoid", "none"), 130, 0.2, 1e-3, 0.0
     )
     w, b = _params((20, 16, 5), np.float64)
-    loss, batches, correct = native.train_epoch(
-        _net(w, b, lr=0.2, reg=1e-3), x, y, order, batch_size=130, sparse=True
-    )
+    result = native.train_epoch(_net(w, b, lr=0.2, reg=1e-3), x, y, order, batch_size=130, sparse=True)
+    loss, batches, correct = result.loss_sum, result.batches, result.correct
     assert (batches, correct) == (ref_batches, ref_correct) == (3, ref_correct)
     assert_close(loss, ref_loss, np.float64, scale=10.0)
     for got, want in zip(w + b, ref_w + ref_b, strict=True):
@@ -305,8 +306,8 @@ def test_inputs_wider_than_the_sparse_index_take_the_dense_path(native):
     y = np.array([0, 1, 0, 1])
     w, b = [np.zeros((columns, 2), np.float32)], [np.zeros(2, np.float32)]
     assert _sparse.choose(x, None, None) is None
-    loss, batches, _ = native.evaluate(_net(w, b, ["none"]), x, y, batch_size=2)
-    assert batches == 2 and loss == pytest.approx(2 * np.log(2), rel=1e-6)
+    result = native.evaluate(_net(w, b, ["none"]), x, y, batch_size=2)
+    assert result.batches == 2 and result.loss_sum == pytest.approx(2 * np.log(2), rel=1e-6)
     with pytest.raises(ValueError, match="at most 65536 columns"):
         native.evaluate(_net(w, b, ["none"]), x, y, batch_size=2, sparse=True)
 

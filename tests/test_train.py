@@ -95,7 +95,7 @@ def test_the_model_description_is_built_once_per_run():
     assert net.weights[0] is model.params["W1"] and net.weight_velocities is not None
     assert net.weight_velocities[0] is optimizer.velocities["W1"]
     assert [row.name for row in net.activations] == ["sigmoid", "identity"]
-    assert model.describe() is not net and model.describe().sgd is None
+    assert model.describe() is not net and model.describe().step is None
     assert model.describe(SGD(0.1)) is not net  # another optimizer, another description
 
 

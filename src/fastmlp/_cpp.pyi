@@ -29,10 +29,29 @@ def softmax_cross_entropy(scores: _F, y: _I, probs: _F) -> float: ...
 def softmax_cross_entropy_backward(probs: _F, y: _I, out: _F) -> None: ...
 def correct_count(scores: _F, y: _I) -> int: ...
 def sgd_update(param: _F, grad: _F, velocity: _F | None, lr: float, reg: float, momentum: float) -> None: ...
+def nesterov_update(param: _F, grad: _F, velocity: _F, lr: float, reg: float, momentum: float) -> None: ...
+def adam_update(
+    param: _F,
+    grad: _F,
+    m: _F,
+    v: _F,
+    step_size: float,
+    reg: float,
+    beta1: float,
+    beta2: float,
+    epsilon: float,
+) -> None: ...
+def output_loss(
+    loss: int, scores: _F, labels: _I | None, values: _F | None, weights: _F | None, out: _F
+) -> float: ...
+def loss_gradient(
+    out: _F, labels: _I | None, values: _F | None, weights: _F | None, dscores: _F, norm: float
+) -> None: ...
 
 class Network:
     """The layers of backends._epoch.Layers: per layer weights (fan_in, fan_out), bias (fan_out,) or
-    None, a backends.tables.ACTIVATIONS code, momentum buffers or None (updated in place)."""
+    None, a backends.tables.ACTIVATIONS code, the step's buffers or None (updated in place); the
+    loss row's code and the update count (1,) int64 or None."""
 
     def __init__(
         self,
@@ -41,29 +60,67 @@ class Network:
         activations: Sequence[int],
         weight_velocities: Sequence[_F | None],
         bias_velocities: Sequence[_F | None],
+        weight_seconds: Sequence[_F | None],
+        bias_seconds: Sequence[_F | None],
+        loss: int,
+        steps: _I | None,
     ) -> None: ...
 
-class SGD:
-    """One training step's settings (fastmlp.optim.SGDSettings)."""
+class StepSettings:
+    """One training step's settings (fastmlp.optim: SGDSettings, AdamSettings)."""
 
+    rule: int
     learning_rate: float
     reg: float
     momentum: float
-    def __init__(self, learning_rate: float, reg: float, momentum: float) -> None: ...
+    beta1: float
+    beta2: float
+    epsilon: float
+    reg_per_batch: bool
+    def __init__(
+        self,
+        rule: int,
+        learning_rate: float,
+        reg: float,
+        momentum: float,
+        beta1: float,
+        beta2: float,
+        epsilon: float,
+        reg_per_batch: bool,
+    ) -> None: ...
 
 class SparseRows:
-    """backends._sparse.SparseRows: indptr (N + 1,), indices (nnz,), values (nnz,), column_nnz (D,)."""
+    """backends._sparse.SparseRows: indptr (N + 1,), indices (nnz,), values (nnz,) or None (read x),
+    column_nnz (D,)."""
 
-    def __init__(self, indptr: _I, indices: npt.NDArray[np.uint16], values: _F, column_nnz: _I) -> None: ...
+    def __init__(
+        self, indptr: _I, indices: npt.NDArray[np.uint16], values: _F | None, column_nnz: _I
+    ) -> None: ...
 
 activation_codes: dict[str, int]  # cpp/activations.hpp's rows: name -> code (backends.tables)
+loss_codes: dict[str, int]  # cpp/losses.hpp's rows (backends.tables.LOSSES)
+rule_codes: dict[str, int]  # cpp/epoch.hpp's step rules (backends.tables.OPTIMIZERS)
 
 def train_epoch(
-    x: _F, y: _I, order: _I, net: Network, sgd: SGD, batch_size: int, sparse: SparseRows | None
-) -> tuple[float, int, int]: ...
+    x: _F,
+    labels: _I | None,
+    values: _F | None,
+    sample_weight: _F | None,
+    order: _I,
+    net: Network,
+    step: StepSettings,
+    batch_size: int,
+    sparse: SparseRows | None,
+) -> tuple[float, int, int, float]: ...
 def evaluate(
-    x: _F, y: _I, net: Network, batch_size: int, sparse: SparseRows | None
-) -> tuple[float, int, int]: ...
+    x: _F,
+    labels: _I | None,
+    values: _F | None,
+    sample_weight: _F | None,
+    net: Network,
+    batch_size: int,
+    sparse: SparseRows | None,
+) -> tuple[float, int, int, float]: ...
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...
 def build_info() -> dict[str, str | list[str]]:

@@ -219,3 +219,54 @@ def sgd_buffers(param: Any, grad: Any, momentum: float, velocity: Any) -> None:
             raise FastmlpValueError(f"velocity must be given when momentum is non-zero (momentum={momentum})")
         return
     writable_buffer("velocity", velocity, param.shape, param.dtype)
+
+
+def target_values(name: str, value: Any, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+    """Targets (N, K) of a loss on values (indicator or real): a C-contiguous finite array of the
+    scores' dtype and shape."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiub":
+        raise FastmlpTypeError(
+            f"{name} must be a numpy.ndarray of real targets (N, K), got {_describe(value)}"
+        )
+    if value.shape != shape:
+        raise FastmlpValueError(f"{name} must have shape {shape}, got {value.shape}")
+    result = np.ascontiguousarray(value, dtype=dtype)
+    if not np.all(np.isfinite(result)):
+        raise FastmlpValueError(f"{name} must be finite")
+    return result
+
+
+def sample_weight(name: str, value: Any, n: int, dtype: np.dtype) -> np.ndarray | None:
+    """Per-row weights (N,) >= 0 as a C-contiguous array of ``dtype``; None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu" or value.ndim != 1:
+        raise FastmlpTypeError(f"{name} must be a 1-D numpy.ndarray of real weights, got {_describe(value)}")
+    if value.shape[0] != n:
+        raise FastmlpValueError(f"{name} must have one weight per row ({n}), got {value.shape[0]}")
+    result = np.ascontiguousarray(value, dtype=dtype)
+    if not np.all(np.isfinite(result)) or np.any(result < 0):
+        raise FastmlpValueError(f"{name} must hold finite weights >= 0")
+    return result
+
+
+def adam_hyperparameters(
+    step_size: Any, reg: Any, beta1: Any, beta2: Any, epsilon: Any
+) -> tuple[float, float, float, float, float]:
+    step_size, reg, _ = sgd_hyperparameters(step_size, reg, 0.0)
+    betas = []
+    for name, beta in (("beta1", beta1), ("beta2", beta2)):
+        beta = real_number(name, beta, minimum=0.0)
+        if beta >= 1.0:
+            raise FastmlpValueError(f"{name} must be < 1, got {beta}")
+        betas.append(beta)
+    epsilon = real_number("epsilon", epsilon)
+    if epsilon <= 0:
+        raise FastmlpValueError(f"epsilon must be > 0, got {epsilon}")
+    return step_size, reg, betas[0], betas[1], epsilon
+
+
+def boolean(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise FastmlpTypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)

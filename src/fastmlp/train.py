@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 
 from . import _validate
+from .backends._epoch import PassResult
 from .errors import FastmlpTypeError, FastmlpValueError
 from .models import Network
-from .optim import SGD
+from .optim import Optimizer
 from .progress import progress_bar
 
 
@@ -75,9 +76,86 @@ class TrainResult:
         }
 
 
+def epoch_pass(
+    model: Network,
+    optimizer: Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    order: np.ndarray,
+    batch_size: int,
+    *,
+    sample_weight: np.ndarray | None = None,
+    native: bool = True,
+) -> PassResult:
+    """One training pass over ``x[order]`` in batches (the last may be shorter), updating the model.
+
+    x (N, D), y the targets of the model's loss row (labels (N,) or values (N, K)), order (S,) row
+    indices, sample_weight (N,) or None. A backend with ``NATIVE_EPOCH`` runs it in one call on the
+    model's description; ``native=False`` forces the kernel-by-kernel path (same arithmetic).
+    Per batch, with the sklearn L2 form the loss includes ``0.5 reg sum W^2 / n``.
+    """
+    if native and model.backend.NATIVE_EPOCH:
+        net = model.describe(optimizer)  # built once per run (and per learning-rate change), then reused
+        result: PassResult = model.backend.train_epoch(
+            net, x, y, order, batch_size=batch_size, sample_weight=sample_weight
+        )
+        return result
+    losses: list[float] = []
+    row_weighted, correct = 0.0, 0
+    settings = optimizer.settings
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        weights = None if sample_weight is None else sample_weight[rows]
+        penalty = 0.0
+        if settings.l2 == "sklearn" and settings.reg != 0.0:
+            squares = sum(
+                float(np.dot(p.ravel().astype(np.float64), p.ravel())) for p in _weight_matrices(model)
+            )
+            norm = float(len(rows)) if weights is None else float(np.sum(weights, dtype=np.float64))
+            penalty = 0.5 * settings.reg * squares / norm
+        loss, hits = model.forward(x[rows], y[rows], weights)
+        optimizer.step(model, model.backward(), model.batch_norm)
+        losses.append(loss + penalty)
+        row_weighted += (loss + penalty) * len(rows)
+        correct += hits
+    # summed as np.mean sums, so loss_sum / batches is the mean the assignment's loop took
+    return PassResult(float(np.sum(losses)), len(losses), correct, row_weighted)
+
+
+def _weight_matrices(model: Network) -> list[np.ndarray]:
+    return [param for param in model.params.values() if param.ndim == 2]
+
+
+def evaluation_pass(
+    model: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    *,
+    sample_weight: np.ndarray | None = None,
+    native: bool = True,
+) -> PassResult:
+    """The model's loss row over (x (N, D), y) in batches, in order; nothing is modified."""
+    if native and model.backend.NATIVE_EPOCH:
+        result: PassResult = model.backend.evaluate(
+            model.describe(), x, y, batch_size=batch_size, sample_weight=sample_weight
+        )
+        return result
+    losses: list[float] = []
+    row_weighted, correct = 0.0, 0
+    for start in range(0, len(x), batch_size):
+        rows = slice(start, start + batch_size)
+        weights = None if sample_weight is None else sample_weight[rows]
+        loss, hits = model.forward(x[rows], y[rows], weights)
+        losses.append(loss)
+        row_weighted += loss * len(x[rows])
+        correct += hits
+    return PassResult(float(np.sum(losses)), len(losses), correct, row_weighted)
+
+
 def train_epoch(
     model: Network,
-    optimizer: SGD,
+    optimizer: Optimizer,
     x: np.ndarray,
     y: np.ndarray,
     order: np.ndarray,
@@ -89,33 +167,16 @@ def train_epoch(
 
     x (N, D), y (N,), order (S,) row indices. ``native=False`` forces the kernel-by-kernel path.
     """
-    if native and model.backend.NATIVE_EPOCH:
-        net = model.describe(optimizer)  # built once per run, then reused
-        loss_sum, batches, correct = model.backend.train_epoch(net, x, y, order, batch_size=batch_size)
-        return loss_sum / batches, correct / len(order)
-    losses, correct = [], 0
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
-        loss, hits = model.forward(x[rows], y[rows])
-        optimizer.step(model, model.backward())
-        losses.append(loss)
-        correct += hits
-    return float(np.mean(losses)), correct / len(order)
+    result = epoch_pass(model, optimizer, x, y, order, batch_size, native=native)
+    return result.mean_loss, result.correct / len(order)
 
 
 def evaluate(
     model: Network, x: np.ndarray, y: np.ndarray, batch_size: int, *, native: bool = True
 ) -> tuple[float, float]:
     """Mean batch loss and accuracy of ``model`` on (x (N, D), y (N,)), in batches, in order."""
-    if native and model.backend.NATIVE_EPOCH:
-        loss_sum, batches, correct = model.backend.evaluate(model.describe(), x, y, batch_size=batch_size)
-        return loss_sum / batches, correct / len(x)
-    losses, correct = [], 0
-    for start in range(0, len(x), batch_size):
-        loss, hits = model.forward(x[start : start + batch_size], y[start : start + batch_size])
-        losses.append(loss)
-        correct += hits
-    return float(np.mean(losses)), correct / len(x)
+    result = evaluation_pass(model, x, y, batch_size, native=native)
+    return result.mean_loss, result.correct / len(x)
 
 
 def _check_data(data: Any, model: Network) -> None:
@@ -138,7 +199,7 @@ def _check_data(data: Any, model: Network) -> None:
 
 def train(
     model: Network,
-    optimizer: SGD,
+    optimizer: Optimizer,
     data: Any,
     *,
     epochs: int,

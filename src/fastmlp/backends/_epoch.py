@@ -8,17 +8,19 @@ backends._epoch").
 
 The contract
 ------------
-``train_epoch(net, x, y, order, *, batch_size, sparse=None, x_sparse=None)``
+``train_epoch(net, x, y, order, *, batch_size, sample_weight=None, sparse=None, x_sparse=None)``
     One epoch over ``x[order]`` in batches of ``batch_size`` (the last may be shorter).
-    net: a ``Layers`` (from ``layers(...)`` or ``Network.describe(optimizer)``) with SGD settings.
-    x (N, D) of net's dtype, y (N,) integer labels in [0, C), order (S,) row indices in [0, N).
-    Per batch: forward, mean softmax cross-entropy of the last layer's output, count of rows whose
-    arg-max score equals the label (before the update), backward, then per layer the step of
-    ``numpy_backend.sgd_update`` (``reg`` on weight matrices only; momentum with net's velocities).
-    Parameters and velocities are updated in place. Returns (sum of the batch mean losses,
-    number of batches, correct count).
-``evaluate(net, x, y, *, batch_size, sparse=None, x_sparse=None)``
-    The forward pass over x in order, in batches; same return triple; nothing is modified.
+    net: a ``Layers`` (from ``layers(...)`` or ``Network.describe(optimizer)``) with step settings.
+    x (N, D) of net's dtype; y the targets of net's loss row (``tables.LOSSES``): (N,) integer
+    labels in [0, K) or (N, K) values; sample_weight (N,) >= 0 or None; order (S,) row indices.
+    Per batch (n rows, norm = n or the batch's weight sum): forward; the loss row's output and
+    ``sum_n w_n loss_n / norm`` (plus ``0.5 reg sum W^2 / norm`` with ``l2="sklearn"``); the count
+    of rows predicted correctly (before the update); backward from ``(output - target) * w / norm``;
+    then per layer the step rule's update kernel (``tables.OPTIMIZERS``: ``reg`` on weight matrices
+    only, ``reg / norm`` with ``l2="sklearn"``; Adam's t counted in ``net.steps``). Parameters and
+    buffers are updated in place. Returns a ``PassResult``.
+``evaluate(net, x, y, *, batch_size, sample_weight=None, sparse=None, x_sparse=None)``
+    The forward pass over x in order, in batches; a ``PassResult`` (no L2 term); nothing is modified.
 ``sparse``, ``x_sparse``
     Layer 1 runs over x's non-zeros when ``sparse`` is True, densely when False, and when None
     (default) whenever under ``SPARSE_DENSITY`` of x is non-zero; the CSR is ``x_sparse`` if given
@@ -38,9 +40,10 @@ import numpy as np
 
 from .. import _validate
 from ..errors import FastmlpTypeError, FastmlpValueError
-from ..optim import SGDSettings
+from ..optim import AdamSettings, Settings, SGDSettings
+from . import tables
 from ._sparse import SparseRows, choose
-from .tables import ActivationRow, activation
+from .tables import ActivationRow, LossRow, activation
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,24 +51,47 @@ class Layers:
     """An MLP as the native epochs read it: built and checked once (by ``layers``), then trusted.
 
     Layer l: weights[l] (fan_in, fan_out), biases[l] (fan_out,) or None, activations[l] (a row of
-    ``tables.ACTIVATIONS``) applied to its output. ``sgd``: the training step's settings (None:
-    evaluation only); velocities, like the parameters (None for a bias-less layer), are present
-    exactly when ``sgd.momentum > 0``.
-    The arrays are the model's own, updated in place. ``native`` holds a backend's own form of the
-    description (Numba's typed lists), made on its first use.
+    ``tables.ACTIVATIONS``) applied to its output; ``loss`` (a row of ``tables.LOSSES``) after the
+    last layer. ``step``: the training step's settings (``optim.SGDSettings`` or ``AdamSettings``;
+    None: evaluation only). Per layer the step's buffers, like the parameters (None for a bias-less
+    layer): velocities (momentum, Nesterov; Adam's first moment m) and seconds (Adam's second
+    moment v), present exactly when the step needs them; ``steps`` (1,) int64 the updates done
+    (Adam's t). The arrays are the model's and optimizer's own, updated in place. ``native`` holds
+    a backend's own form of the description (Numba's typed lists), made on its first use.
     """
 
     weights: tuple[np.ndarray, ...]
     biases: tuple[np.ndarray | None, ...]
     activations: tuple[ActivationRow, ...]
-    sgd: SGDSettings | None = None
+    loss: LossRow
+    step: Settings | None = None
     weight_velocities: tuple[np.ndarray, ...] | None = None
     bias_velocities: tuple[np.ndarray | None, ...] | None = None
+    weight_seconds: tuple[np.ndarray, ...] | None = None
+    bias_seconds: tuple[np.ndarray | None, ...] | None = None
+    steps: np.ndarray | None = None
     native: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def dtype(self) -> np.dtype:
         return self.weights[0].dtype
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """What one native pass measured: ``loss_sum`` the sum of the batch losses, ``batches``,
+    ``correct`` rows predicted correctly, ``row_weighted_loss`` the sum of batch loss x batch rows
+    (scikit-learn's accumulated_loss: divided by the rows it is the estimator's ``loss_``)."""
+
+    loss_sum: float
+    batches: int
+    correct: int
+    row_weighted_loss: float
+
+    @property
+    def mean_loss(self) -> float:
+        """The mean of the batch losses (the assignment's training loss)."""
+        return self.loss_sum / self.batches
 
 
 def _per_layer(name: str, value: Any, count: int | None) -> list[Any]:
@@ -81,23 +107,31 @@ def layers(
     biases: Sequence[Any],
     activations: Sequence[str | ActivationRow | None],
     *,
-    sgd: SGDSettings | None = None,
+    loss: str | LossRow = "softmax_cross_entropy",
+    step: Settings | None = None,
     weight_velocities: Sequence[Any] | None = None,
     bias_velocities: Sequence[Any] | None = None,
+    weight_seconds: Sequence[Any] | None = None,
+    bias_seconds: Sequence[Any] | None = None,
+    steps: np.ndarray | None = None,
 ) -> Layers:
     """Check a layer stack and describe it: the one constructor of ``Layers``.
 
     weights[l] (fan_in, fan_out), chained; biases[l] (fan_out,) or None; activations[l] a name of
-    ``tables.ACTIVATIONS`` (an alias, or None for identity). Every array is used in place, so it
-    must be C-contiguous and writable, all of one dtype. Velocities are required when ``sgd.momentum > 0``.
+    ``tables.ACTIVATIONS`` (an alias, or None for identity); loss a name of ``tables.LOSSES``. Every
+    array is used in place, so it must be C-contiguous and writable, all of one dtype. The step's
+    buffers (``step.buffers``) are required: velocities for momentum or Nesterov, velocities (m)
+    and seconds (v) and ``steps`` for Adam.
     """
     weights = _per_layer("weights", weights, None)
     if not weights:
         raise FastmlpValueError("weights must hold at least one layer")
     biases = _per_layer("biases", biases, len(weights))
     activations = _per_layer("activations", activations, len(weights))
-    if sgd is not None and not isinstance(sgd, SGDSettings):
-        raise FastmlpTypeError(f"sgd must be fastmlp.optim.SGDSettings, got {type(sgd).__name__}")
+    if step is not None and not isinstance(step, (SGDSettings, AdamSettings)):
+        raise FastmlpTypeError(
+            f"step must be fastmlp.optim.SGDSettings or AdamSettings, got {type(step).__name__}"
+        )
     dtype = None
     for layer, (w, b) in enumerate(zip(weights, biases, strict=True)):
         if not isinstance(w, np.ndarray) or w.ndim != 2 or w.dtype not in _validate.FLOAT_DTYPES:
@@ -114,66 +148,91 @@ def layers(
         if b is not None:
             _validate.writable_buffer(f"biases[{layer}]", b, (w.shape[1],), dtype)
     rows = tuple(activation(a, f"activations[{layer}]") for layer, a in enumerate(activations))
-    w_vel, b_vel = _velocities(weight_velocities, bias_velocities, weights, biases, sgd)
-    return Layers(tuple(weights), tuple(biases), rows, sgd, w_vel, b_vel)
+    needed = () if step is None else step.buffers
+    w_vel, b_vel = _buffers("velocities", weight_velocities, bias_velocities, weights, biases, bool(needed))
+    w_sec, b_sec = _buffers("seconds", weight_seconds, bias_seconds, weights, biases, "v" in needed)
+    if "v" in needed:
+        if not isinstance(steps, np.ndarray) or steps.shape != (1,) or steps.dtype != np.int64:
+            raise FastmlpValueError("steps must be a (1,) int64 array (Adam's update count) for Adam")
+        _validate.writable_buffer("steps", steps, (1,), np.dtype(np.int64))
+    return Layers(
+        tuple(weights), tuple(biases), rows, tables.loss(loss), step, w_vel, b_vel, w_sec, b_sec, steps
+    )
 
 
-def _velocities(
-    weight_velocities: Sequence[Any] | None,
-    bias_velocities: Sequence[Any] | None,
+def _buffers(
+    kind: str,
+    weight_buffers: Sequence[Any] | None,
+    bias_buffers: Sequence[Any] | None,
     weights: list[np.ndarray],
     biases: list[np.ndarray | None],
-    sgd: SGDSettings | None,
+    required: bool,
 ) -> tuple[tuple[np.ndarray, ...] | None, tuple[np.ndarray | None, ...] | None]:
-    """Velocity buffers per layer (None for a bias-less layer), required when momentum > 0."""
-    if weight_velocities is None:
-        if sgd is not None and sgd.momentum != 0.0:
-            raise FastmlpValueError(
-                f"weight_velocities must be given when momentum is non-zero (momentum={sgd.momentum})"
-            )
+    """A step's buffers per layer (None for a bias-less layer), required when the step needs them."""
+    if weight_buffers is None:
+        if required:
+            raise FastmlpValueError(f"weight_{kind} must be given for this step (its buffers)")
         return None, None
-    w_vel = _per_layer("weight_velocities", weight_velocities, len(weights))
-    b_vel = [None] * len(weights) if bias_velocities is None else bias_velocities
-    b_vel = _per_layer("bias_velocities", b_vel, len(weights))
-    for layer, (w, b, vw, vb) in enumerate(zip(weights, biases, w_vel, b_vel, strict=True)):
-        _validate.writable_buffer(f"weight_velocities[{layer}]", vw, w.shape, w.dtype)
+    w_buf = _per_layer(f"weight_{kind}", weight_buffers, len(weights))
+    b_buf = [None] * len(weights) if bias_buffers is None else bias_buffers
+    b_buf = _per_layer(f"bias_{kind}", b_buf, len(weights))
+    for layer, (w, b, bw, bb) in enumerate(zip(weights, biases, w_buf, b_buf, strict=True)):
+        _validate.writable_buffer(f"weight_{kind}[{layer}]", bw, w.shape, w.dtype)
         if b is not None:
-            _validate.writable_buffer(f"bias_velocities[{layer}]", vb, b.shape, b.dtype)
-        elif vb is not None:
-            raise FastmlpValueError(f"bias_velocities[{layer}] must be None: layer {layer} has no bias")
-    return tuple(w_vel), tuple(b_vel)
+            _validate.writable_buffer(f"bias_{kind}[{layer}]", bb, b.shape, b.dtype)
+        elif bb is not None:
+            raise FastmlpValueError(f"bias_{kind}[{layer}] must be None: layer {layer} has no bias")
+    return tuple(w_buf), tuple(b_buf)
 
 
 @dataclass(frozen=True)
 class Pass:
-    """The checked data of one native call: x (N, D), y (N,) int64, order (S,) int64 (None when
-    evaluating: rows in order), the batch size and the CSR of x when layer 1 runs sparse."""
+    """The checked data of one native call: x (N, D), the targets (labels (N,) int64 or values
+    (N, K) of x's dtype, as net's loss row takes), sample_weight (N,) or None, order (S,) int64
+    (None when evaluating: rows in order), the batch size and the CSR of x when layer 1 runs sparse."""
 
     x: np.ndarray
-    y: np.ndarray
+    labels: np.ndarray | None
+    values: np.ndarray | None
+    sample_weight: np.ndarray | None
     order: np.ndarray | None
     batch_size: int
     rows: SparseRows | None
 
 
 def _pass(
-    net: Any, x: Any, y: Any, order: Any, batch_size: Any, sparse: Any, x_sparse: Any, training: bool
+    net: Any,
+    x: Any,
+    y: Any,
+    order: Any,
+    batch_size: Any,
+    sparse: Any,
+    x_sparse: Any,
+    training: bool,
+    sample_weight: Any = None,
 ) -> Pass:
     if not isinstance(net, Layers):
         raise FastmlpTypeError(f"net must be a Layers description (backends._epoch.layers), got {net!r:.60}")
-    if training and net.sgd is None:
-        raise FastmlpValueError("net must carry SGD settings to train (layers(..., sgd=SGDSettings(...)))")
+    if training and net.step is None:
+        raise FastmlpValueError("net must carry step settings to train (layers(..., step=SGDSettings(...)))")
     x = _validate.float_array("x", x, 2)
     _validate.same_dtype("weights[0]", net.weights[0], x=x)
     if x.shape[1] != net.weights[0].shape[0]:
         raise FastmlpValueError(
             f"x must have {net.weights[0].shape[0]} columns to match weights[0], got {x.shape}"
         )
-    y = _validate.labels("y", y, x.shape[0], net.weights[-1].shape[1])
+    outputs = net.weights[-1].shape[1]
+    labels = values = None
+    if net.loss.targets == "labels":
+        labels = _validate.labels("y", y, x.shape[0], outputs)
+    else:
+        values = _validate.target_values("y", y, (x.shape[0], outputs), x.dtype)
+    weights = _validate.sample_weight("sample_weight", sample_weight, x.shape[0], x.dtype)
     if order is not None:
         order = _order(order, x.shape[0])
     batch_size = _validate.positive_int("batch_size", batch_size)
-    return Pass(x, y, order, batch_size, choose(x, sparse, x_sparse, values=training))
+    rows = choose(x, sparse, x_sparse, values=training)
+    return Pass(x, labels, values, weights, order, batch_size, rows)
 
 
 def _order(value: Any, n: int) -> np.ndarray:
@@ -188,14 +247,14 @@ def _order(value: Any, n: int) -> np.ndarray:
 
 
 class NativeCall(Protocol):
-    """A backend's compiled pass: the checked description and data -> (loss sum, batches, correct)."""
+    """A backend's compiled pass: the checked description and data -> PassResult."""
 
-    def __call__(self, net: Layers, data: Pass) -> tuple[float, int, int]: ...
+    def __call__(self, net: Layers, data: Pass) -> PassResult: ...
 
 
 def entry_points(
     train: NativeCall, evaluate: NativeCall
-) -> tuple[Callable[..., tuple[float, int, int]], Callable[..., tuple[float, int, int]]]:
+) -> tuple[Callable[..., PassResult], Callable[..., PassResult]]:
     """A backend's public ``train_epoch`` and ``evaluate``: the contract above, around its calls."""
 
     def train_epoch(
@@ -205,16 +264,24 @@ def entry_points(
         order: Any,
         *,
         batch_size: int,
+        sample_weight: Any = None,
         sparse: bool | None = None,
         x_sparse: SparseRows | None = None,
-    ) -> tuple[float, int, int]:
-        data = _pass(net, x, y, order, batch_size, sparse, x_sparse, training=True)
+    ) -> PassResult:
+        data = _pass(net, x, y, order, batch_size, sparse, x_sparse, True, sample_weight)
         return train(net, data)
 
     def evaluate_pass(
-        net: Layers, x: Any, y: Any, *, batch_size: int, sparse: bool | None = None, x_sparse: Any = None
-    ) -> tuple[float, int, int]:
-        return evaluate(net, _pass(net, x, y, None, batch_size, sparse, x_sparse, training=False))
+        net: Layers,
+        x: Any,
+        y: Any,
+        *,
+        batch_size: int,
+        sample_weight: Any = None,
+        sparse: bool | None = None,
+        x_sparse: Any = None,
+    ) -> PassResult:
+        return evaluate(net, _pass(net, x, y, None, batch_size, sparse, x_sparse, False, sample_weight))
 
     train_epoch.__doc__ = "One training epoch in one native call: see fastmlp.backends._epoch."
     evaluate_pass.__doc__ = "One evaluation pass in one native call: see fastmlp.backends._epoch."

@@ -9,7 +9,11 @@ one per kernel, on validated C-contiguous arrays with the outputs passed in:
     softmax_forward(scores, out)              softmax_backward(dprobs, probs, out)
     cross_entropy_forward(probs, y) -> loss   softmax_cross_entropy(scores, y, probs) -> loss
     softmax_cross_entropy_backward(probs, y, out)
+    output_loss(code, scores, labels, values, weights, out) -> loss   (any row of tables.LOSSES)
+    loss_gradient(out, labels, values, weights, dscores, norm)        ((out - target) * w / norm)
     correct_count(scores, y) -> int           sgd_update(param, grad, velocity, lr, reg, momentum)
+    nesterov_update(param, grad, velocity, lr, reg, momentum)
+    adam_update(param, grad, m, v, step_size, reg, beta1, beta2, epsilon)
 
 and ``entry_points`` wraps them in the public functions: the same signatures as the reference,
 the argument checks of ``fastmlp._validate`` (so every backend says the same thing), outputs
@@ -25,23 +29,40 @@ import numpy as np
 
 from .. import _validate
 from .._memory import aligned_empty
-from .tables import ACTIVATIONS, activation_kernels
+from .tables import ACTIVATIONS, LOSSES, OPTIMIZERS, activation_kernels
 
 _FIXED_KERNELS = (
     "accuracy",
     "affine_backward",
     "affine_forward",
     "cross_entropy_forward",
-    "sgd_update",
     "softmax_backward",
-    "softmax_cross_entropy",
-    "softmax_cross_entropy_backward",
     "softmax_forward",
 )
-# The kernel interface of every backend: the fixed kernels and each activation row's pair, sorted.
-KERNELS = tuple(sorted((*_FIXED_KERNELS, *activation_kernels())))
-# The raw calls a compiled backend supplies (the kernels, with correct_count behind accuracy).
-CALLS = tuple(sorted({*KERNELS, "correct_count"} - {"accuracy"}))
+_LOSS_KERNELS = tuple(
+    kernel for row in LOSSES.values() for kernel in (row.forward_kernel, row.backward_kernel)
+)
+# The kernel interface of every backend, sorted: the fixed kernels, each activation row's pair,
+# each loss row's pair and each optimizer row's update.
+KERNELS = tuple(
+    sorted(
+        (*_FIXED_KERNELS, *activation_kernels(), *_LOSS_KERNELS, *(row.kernel for row in OPTIMIZERS.values()))
+    )
+)
+# The raw calls a compiled backend supplies: the kernels, with correct_count behind accuracy and the
+# generic output_loss / loss_gradient behind the loss rows other than today's softmax path.
+CALLS = tuple(
+    sorted(
+        {*KERNELS, "correct_count", "output_loss", "loss_gradient", "softmax_cross_entropy"}
+        - {
+            "accuracy",
+            "binary_cross_entropy",
+            "binary_cross_entropy_backward",
+            "squared_error",
+            "squared_error_backward",
+        }
+    )
+)
 
 
 def _same_shape(call: Callable[..., Any], out: Any, *named: tuple[str, Any]) -> np.ndarray:
@@ -96,16 +117,84 @@ def entry_points(calls: Mapping[str, Callable[..., Any]], module: str) -> dict[s
     def softmax_backward(dprobs: Any, probs: Any, *, out: Any = None) -> np.ndarray:
         return _same_shape(c["softmax_backward"], out, ("dprobs", dprobs), ("probs", probs))
 
-    def softmax_cross_entropy(scores: Any, y: Any) -> tuple[float, np.ndarray]:
+    def softmax_cross_entropy(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
         scores, y = _validate.scores_and_labels("scores", scores, y)
+        weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
         probs = aligned_empty(scores.shape, scores.dtype)
-        return float(c["softmax_cross_entropy"](scores, y, probs)), probs
+        if weights is None:
+            return float(c["softmax_cross_entropy"](scores, y, probs)), probs
+        code = LOSSES["softmax_cross_entropy"].code
+        return float(c["output_loss"](code, scores, y, None, weights, probs)), probs
 
-    def softmax_cross_entropy_backward(probs: Any, y: Any, *, out: Any = None) -> np.ndarray:
+    def softmax_cross_entropy_backward(
+        probs: Any, y: Any, sample_weight: Any = None, *, out: Any = None
+    ) -> np.ndarray:
         probs, y = _validate.scores_and_labels("probs", probs, y)
+        weights = _validate.sample_weight("sample_weight", sample_weight, probs.shape[0], probs.dtype)
         result = _validate.output("out", out, probs.shape, probs.dtype)
-        c["softmax_cross_entropy_backward"](probs, y, result)
+        if weights is None:
+            c["softmax_cross_entropy_backward"](probs, y, result)
+        else:
+            c["loss_gradient"](probs, y, None, weights, result, _norm(weights, len(probs)))
         return result
+
+    def binary_cross_entropy(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
+        return _values_loss("binary_cross_entropy", scores, y, sample_weight, copy=False)
+
+    def binary_cross_entropy_backward(
+        probs: Any, y: Any, sample_weight: Any = None, *, out: Any = None
+    ) -> np.ndarray:
+        return _values_gradient("probs", probs, y, sample_weight, out)
+
+    def squared_error(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
+        return _values_loss("squared_error", scores, y, sample_weight, copy=True)
+
+    def squared_error_backward(
+        scores: Any, y: Any, sample_weight: Any = None, *, out: Any = None
+    ) -> np.ndarray:
+        return _values_gradient("scores", scores, y, sample_weight, out)
+
+    def _values_loss(
+        name: str, scores: Any, y: Any, sample_weight: Any, copy: bool
+    ) -> tuple[float, np.ndarray]:
+        """A loss row on (N, K) targets; the identity output (copy) is the scores themselves."""
+        scores = _validate.float_array("scores", scores, 2)
+        y = _validate.target_values("y", y, scores.shape, scores.dtype)
+        weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
+        outputs = aligned_empty(scores.shape, scores.dtype)
+        loss = float(c["output_loss"](LOSSES[name].code, scores, None, y, weights, outputs))
+        return loss, scores if copy else outputs
+
+    def _values_gradient(first: str, outputs: Any, y: Any, sample_weight: Any, out: Any) -> np.ndarray:
+        outputs = _validate.float_array(first, outputs, 2)
+        y = _validate.target_values("y", y, outputs.shape, outputs.dtype)
+        weights = _validate.sample_weight("sample_weight", sample_weight, outputs.shape[0], outputs.dtype)
+        result = _validate.output("out", out, outputs.shape, outputs.dtype)
+        c["loss_gradient"](outputs, None, y, weights, result, _norm(weights, len(outputs)))
+        return result
+
+    def nesterov_update(
+        param: Any, grad: Any, lr: float, reg: float = 0.0, momentum: float = 0.0, velocity: Any = None
+    ) -> None:
+        lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
+        _validate.sgd_buffers(param, grad, 1.0, velocity)
+        c["nesterov_update"](param, np.ascontiguousarray(grad), velocity, lr, reg, momentum)
+
+    def adam_update(
+        param: Any,
+        grad: Any,
+        m: Any,
+        v: Any,
+        step_size: float,
+        reg: float = 0.0,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
+        hyper = _validate.adam_hyperparameters(step_size, reg, beta1, beta2, epsilon)
+        _validate.sgd_buffers(param, grad, 1.0, m)
+        _validate.sgd_buffers(param, grad, 1.0, v)
+        c["adam_update"](param, np.ascontiguousarray(grad), m, v, *hyper)
 
     def softmax_forward(scores: Any, *, out: Any = None) -> np.ndarray:
         return _same_shape(c["softmax_forward"], out, ("scores", scores))
@@ -117,6 +206,11 @@ def entry_points(calls: Mapping[str, Callable[..., Any]], module: str) -> dict[s
         function.__module__ = module
         function.__qualname__ = name
     return functions
+
+
+def _norm(weights: np.ndarray | None, n: int) -> float:
+    """A batch's norm: its rows, or its weights' sum (in float64, as numpy_backend divides)."""
+    return float(n) if weights is None else float(np.sum(weights, dtype=np.float64))
 
 
 def _forward(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
@@ -176,3 +270,11 @@ def exercise(kernels: Mapping[str, Callable[..., Any]]) -> None:
         kernels["accuracy"](x, y)
         kernels["sgd_update"](w.copy(), w, 0.1, 0.01)
         kernels["sgd_update"](w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
+        kernels["nesterov_update"](w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
+        kernels["adam_update"](w.copy(), w, np.zeros_like(w), np.zeros_like(w), 0.1, 0.01)
+        targets, weights = np.abs(x) > 0.5, np.ones(3, dtype)
+        for name in ("binary_cross_entropy", "squared_error"):
+            _, outputs = kernels[name](x, targets, weights)
+            kernels[f"{name}_backward"](outputs, targets, weights)
+        kernels["softmax_cross_entropy"](x, y, weights)
+        kernels["softmax_cross_entropy_backward"](probs, y, weights)

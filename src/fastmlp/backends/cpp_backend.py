@@ -25,11 +25,13 @@ from typing import Any
 
 from .. import _isa
 from .._memory import call_aligned
+from ..optim import AdamSettings
 from ..threads import get_num_threads
 from . import _epoch, _kernels
 from ._sparse import SPARSE_DENSITY as SPARSE_DENSITY  # re-exported
 from ._sparse import SparseRows as SparseRows
 from ._sparse import sparse_rows as sparse_rows
+from .tables import OPTIMIZERS
 
 # fastmlp._cpp, or the best fastmlp._cpp_vN of a portable build for this CPU ($FASTMLP_ISA forces one)
 _compiled = _isa.load()
@@ -59,38 +61,53 @@ globals().update(_kernels.entry_points({name: _compiled_call(name) for name in _
 
 def _compiled_pass(
     function: Any, net: _epoch.Layers, data: _epoch.Pass, *settings: Any, x_as_is: bool
-) -> tuple[float, int, int]:
+) -> _epoch.PassResult:
     """One compiled pass over ``data`` with ``net`` bound as one ``_cpp.Network`` and the CSR as one
     ``_cpp.SparseRows``. Their arrays go through ``call_aligned`` like any argument (the model's own
     are aligned already; a misaligned one is copied in and back), so the bound description is made
     inside, from the arrays the compiled code will really use."""
-    no_velocities = [None] * len(net.weights)
+    none = [None] * len(net.weights)
     codes = [row.code for row in net.activations]  # tables.ACTIVATIONS: the one definition
     sparse = None if data.rows is None else _compiled.SparseRows(*data.rows.arrays)
     order = () if data.order is None else (data.order,)
+    buffers = [
+        list(group or none)
+        for group in (net.weight_velocities, net.bias_velocities, net.weight_seconds, net.bias_seconds)
+    ]
 
-    def run(x: Any, y: Any, *arrays: Any) -> Any:
-        *order_or_nothing, weights, biases, w_vel, b_vel = arrays
-        network = _compiled.Network(weights, biases, codes, w_vel, b_vel)
-        return function(x, y, *order_or_nothing, network, *settings, data.batch_size, sparse)
+    def run(x: Any, *arrays: Any) -> Any:
+        *targets, weights, biases, w_vel, b_vel, w_sec, b_sec = arrays
+        labels, values, sample_weight, *order_or_nothing = targets
+        network = _compiled.Network(
+            weights, biases, codes, w_vel, b_vel, w_sec, b_sec, net.loss.code, net.steps
+        )
+        return function(
+            x, labels, values, sample_weight, *order_or_nothing, network, *settings, data.batch_size, sparse
+        )
 
     _use_thread_budget()
-    loss_sum, batches, correct = call_aligned(
-        run, data.x, data.y, *order, list(net.weights), list(net.biases),
-        list(net.weight_velocities or no_velocities), list(net.bias_velocities or no_velocities),
-        as_is=(0,) if x_as_is else (),
+    loss_sum, batches, correct, row_weighted = call_aligned(
+        run, data.x, data.labels, data.values, data.sample_weight, *order,
+        list(net.weights), list(net.biases), *buffers, as_is=(0,) if x_as_is else (),
     )  # fmt: skip
-    return float(loss_sum), int(batches), int(correct)
+    return _epoch.PassResult(float(loss_sum), int(batches), int(correct), float(row_weighted))
 
 
-def _train(net: _epoch.Layers, data: _epoch.Pass) -> tuple[float, int, int]:
-    assert net.sgd is not None  # checked by backends._epoch
-    sgd = _compiled.SGD(net.sgd.learning_rate, net.sgd.reg, net.sgd.momentum)
+def _train(net: _epoch.Layers, data: _epoch.Pass) -> _epoch.PassResult:
+    step = net.step
+    assert step is not None  # checked by backends._epoch
+    rule = OPTIMIZERS[step.rule].code
+    beta1, beta2, epsilon = (
+        (step.beta1, step.beta2, step.epsilon) if isinstance(step, AdamSettings) else (0.9, 0.999, 1e-8)
+    )
+    settings = _compiled.StepSettings(
+        rule, step.learning_rate, step.reg, step.momentum, beta1, beta2, epsilon, step.l2 == "sklearn"
+    )
     # x as is: its rows are copied into an aligned batch, or (sparse) it is not read at all
-    return _compiled_pass(_compiled.train_epoch, net, data, sgd, x_as_is=True)
+    return _compiled_pass(_compiled.train_epoch, net, data, settings, x_as_is=True)
 
 
-def _evaluate_pass(net: _epoch.Layers, data: _epoch.Pass) -> tuple[float, int, int]:
+def _evaluate_pass(net: _epoch.Layers, data: _epoch.Pass) -> _epoch.PassResult:
     # the dense evaluation runs Eigen's GEMM on x's own rows, so x must be aligned there
     return _compiled_pass(_compiled.evaluate, net, data, x_as_is=data.rows is not None)
 

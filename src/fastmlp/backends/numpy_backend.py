@@ -148,33 +148,117 @@ def cross_entropy_forward(probs: Any, y: Any) -> float:
     return float(-np.mean(np.log(np.maximum(picked, tiny))))
 
 
-def softmax_cross_entropy(scores: Any, y: Any) -> tuple[float, np.ndarray]:
+def _weighted_mean(row_losses: np.ndarray, weights: np.ndarray | None) -> float:
+    """``sum_n w_n l_n / sum_n w_n`` in float64 (the plain mean without weights)."""
+    rows = row_losses.astype(np.float64)
+    if weights is None:
+        return float(np.mean(rows))
+    w = weights.astype(np.float64)
+    return float(np.dot(w, rows) / np.sum(w))
+
+
+def _scaled_by_weights(result: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """``result * w_n / sum w`` row by row, in place (``/ N`` without weights)."""
+    if weights is None:
+        result /= result.shape[0]
+    else:
+        result *= weights[:, None]
+        result /= result.dtype.type(np.sum(weights, dtype=np.float64))
+    return result
+
+
+def softmax_cross_entropy(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
     """Fused softmax and mean cross-entropy, stable through log-sum-exp.
 
-    ``loss = mean_n (logsumexp_c s_nc - s_n,y_n)``, ``probs = softmax(scores)``.
-    scores (N, C), y (N,) -> (loss as Python float, probs (N, C)).
+    ``loss = mean_n (logsumexp_c s_nc - s_n,y_n)`` (``sum_n w_n loss_n / sum_n w_n`` with
+    sample weights w), ``probs = softmax(scores)``.
+    scores (N, C), y (N,), sample_weight (N,) or None -> (loss as Python float, probs (N, C)).
     """
     scores, y = _validate.scores_and_labels("scores", scores, y)
+    weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
     shifted = scores - scores.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     sums = e.sum(axis=1, keepdims=True)
     log_norm = np.log(sums)
-    loss = float(np.mean(log_norm[:, 0] - shifted[np.arange(scores.shape[0]), y]))
+    row_losses = log_norm[:, 0] - shifted[np.arange(scores.shape[0]), y]
+    loss = float(np.mean(row_losses)) if weights is None else _weighted_mean(row_losses, weights)
     return loss, e / sums
 
 
-def softmax_cross_entropy_backward(probs: Any, y: Any, *, out: Any = None) -> np.ndarray:
-    """Gradient of the mean cross-entropy w.r.t. the scores: ``ds = (probs - onehot(y)) / N``.
+def softmax_cross_entropy_backward(
+    probs: Any, y: Any, sample_weight: Any = None, *, out: Any = None
+) -> np.ndarray:
+    """Gradient of the mean cross-entropy w.r.t. the scores: ``ds = (probs - onehot(y)) / N``
+    (``(probs - onehot(y)) * w_n / sum w`` with sample weights).
 
-    probs (N, C), y (N,) -> dscores (N, C).
+    probs (N, C), y (N,), sample_weight (N,) or None -> dscores (N, C).
     """
     probs, y = _validate.scores_and_labels("probs", probs, y)
+    weights = _validate.sample_weight("sample_weight", sample_weight, probs.shape[0], probs.dtype)
     n = probs.shape[0]
     result = _validate.output("out", out, probs.shape, probs.dtype)
     np.copyto(result, probs)
     result[np.arange(n), y] -= 1
-    result /= n
-    return result
+    return _scaled_by_weights(result, weights)
+
+
+def binary_cross_entropy(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
+    """Logistic outputs and their binary cross-entropy, summed over the K outputs (scikit-learn's
+    binary_log_loss): ``p = sigmoid(s)``, ``loss_n = -sum_k y log p + (1 - y) log(1 - p)`` with p
+    clipped to [eps, 1 - eps] of the dtype; ``loss = sum_n w_n loss_n / sum_n w_n`` (w = 1 without
+    weights). scores (N, K), y (N, K) indicator (0 or 1; any real in [0, 1] is accepted),
+    sample_weight (N,) or None -> (loss as Python float, probs (N, K)).
+    """
+    scores = _validate.float_array("scores", scores, 2)
+    y = _validate.target_values("y", y, scores.shape, scores.dtype)
+    weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
+    probs = sigmoid_forward(scores)
+    eps = np.finfo(scores.dtype).eps
+    p = np.clip(probs, eps, 1 - eps).astype(np.float64)
+    y64 = y.astype(np.float64)
+    row_losses = -(y64 * np.log(p) + (1 - y64) * np.log(1 - p)).sum(axis=1)
+    return _weighted_mean(row_losses, weights), probs
+
+
+def binary_cross_entropy_backward(
+    probs: Any, y: Any, sample_weight: Any = None, *, out: Any = None
+) -> np.ndarray:
+    """Gradient of binary_cross_entropy w.r.t. the scores: ``ds = (probs - y) * w_n / sum w``
+    (``/ N`` without weights).  probs (N, K), y (N, K), sample_weight (N,) or None -> dscores (N, K).
+    """
+    probs = _validate.float_array("probs", probs, 2)
+    y = _validate.target_values("y", y, probs.shape, probs.dtype)
+    weights = _validate.sample_weight("sample_weight", sample_weight, probs.shape[0], probs.dtype)
+    result = _validate.output("out", out, probs.shape, probs.dtype)
+    np.subtract(probs, y, out=result)
+    return _scaled_by_weights(result, weights)
+
+
+def squared_error(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
+    """Half the mean squared error of identity outputs (scikit-learn's squared_loss):
+    ``loss_n = 0.5 mean_k (s_nk - y_nk)^2``, ``loss = sum_n w_n loss_n / sum_n w_n``.
+
+    scores (N, K), y (N, K) real, sample_weight (N,) or None -> (loss, outputs = scores (N, K)).
+    The gradient (squared_error_backward) is scikit-learn's ``(s - y) / N``: that of K * loss.
+    """
+    scores = _validate.float_array("scores", scores, 2)
+    y = _validate.target_values("y", y, scores.shape, scores.dtype)
+    weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
+    difference = scores.astype(np.float64) - y.astype(np.float64)
+    return _weighted_mean(0.5 * np.mean(difference * difference, axis=1), weights), scores
+
+
+def squared_error_backward(scores: Any, y: Any, sample_weight: Any = None, *, out: Any = None) -> np.ndarray:
+    """``ds = (scores - y) * w_n / sum w`` (``/ N`` without weights), scikit-learn's delta.
+
+    scores (N, K), y (N, K), sample_weight (N,) or None -> dscores (N, K).
+    """
+    scores = _validate.float_array("scores", scores, 2)
+    y = _validate.target_values("y", y, scores.shape, scores.dtype)
+    weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
+    result = _validate.output("out", out, scores.shape, scores.dtype)
+    np.subtract(scores, y, out=result)
+    return _scaled_by_weights(result, weights)
 
 
 def accuracy(scores: Any, y: Any) -> float:
@@ -205,3 +289,49 @@ def sgd_update(
     velocity *= momentum
     velocity -= lr * step
     param += velocity
+
+
+def nesterov_update(
+    param: Any, grad: Any, lr: float, reg: float = 0.0, momentum: float = 0.0, velocity: Any = None
+) -> None:
+    """One Nesterov momentum step, in place (scikit-learn's SGDOptimizer, nesterov=True):
+    ``g = grad + reg * param; velocity = momentum * velocity - lr * g;
+    param += momentum * velocity - lr * g``. velocity is required.
+    param, grad, velocity: any shape, all the same shape and dtype. Returns None.
+    """
+    lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
+    _validate.sgd_buffers(param, grad, 1.0, velocity)
+    step = grad + reg * param if reg != 0.0 else grad
+    velocity *= momentum
+    velocity -= lr * step
+    param += momentum * velocity - lr * step
+
+
+def adam_update(
+    param: Any,
+    grad: Any,
+    m: Any,
+    v: Any,
+    step_size: float,
+    reg: float = 0.0,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    epsilon: float = 1e-8,
+) -> None:
+    """One Adam step, in place (Kingma and Ba's efficient form, as scikit-learn's AdamOptimizer):
+    ``g = grad + reg * param; m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2;
+    param -= step_size * m / (sqrt(v) + epsilon)``, the caller's
+    ``step_size = lr * sqrt(1 - beta2^t) / (1 - beta1^t)`` at update t = 1, 2, ...
+    param, grad, m, v: any shape, all the same shape and dtype. Returns None.
+    """
+    step_size, reg, beta1, beta2, epsilon = _validate.adam_hyperparameters(
+        step_size, reg, beta1, beta2, epsilon
+    )
+    _validate.sgd_buffers(param, grad, 1.0, m)
+    _validate.sgd_buffers(param, grad, 1.0, v)
+    g = grad + reg * param if reg != 0.0 else grad
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * (g * g)
+    param += (-step_size * m) / (np.sqrt(v) + epsilon)

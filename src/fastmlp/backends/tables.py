@@ -76,3 +76,90 @@ def activation_kernels() -> tuple[str, ...]:
         if row.has_kernels
         for kernel in (row.forward_kernel, row.backward_kernel)
     )
+
+
+@dataclass(frozen=True)
+class LossRow:
+    """One output layer and its loss: ``output`` (the activation applied to the last layer's
+    scores), ``targets`` (``"labels"`` (N,) int64 in [0, K), ``"indicator"`` (N, K) of 0 and 1,
+    ``"values"`` (N, K) real), ``formula`` (the row loss; every row's gradient w.r.t. the scores is
+    ``(output - target) * w / norm``, the canonical link), ``aliases``: scikit-learn's names."""
+
+    name: str
+    code: int
+    output: str
+    targets: Literal["labels", "indicator", "values"]
+    formula: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def forward_kernel(self) -> str:
+        return self.name
+
+    @property
+    def backward_kernel(self) -> str:
+        return f"{self.name}_backward"
+
+
+LOSSES: dict[str, LossRow] = {
+    row.name: row
+    for row in (
+        LossRow(
+            "softmax_cross_entropy", 0, "softmax", "labels",
+            "loss_n = logsumexp(s_n) - s_n,y_n", ("log_loss",),
+        ),
+        LossRow(
+            "binary_cross_entropy", 1, "logistic", "indicator",
+            "loss_n = -sum_k y log p + (1 - y) log(1 - p), p = sigmoid(s) clipped to [eps, 1 - eps]",
+            ("binary_log_loss",),
+        ),
+        LossRow(
+            "squared_error", 2, "identity", "values",
+            "loss_n = 0.5 mean_k (s_nk - y_nk)^2 (gradient s - y, scikit-learn's convention)",
+        ),
+    )
+}  # fmt: skip
+_LOSS_BY_NAME = {alias: row for row in LOSSES.values() for alias in (row.name, *row.aliases)}
+
+
+def loss(name: str | LossRow, argument: str = "loss") -> LossRow:
+    """The loss row called ``name`` (or one of its aliases)."""
+    if isinstance(name, LossRow):
+        return name
+    if not isinstance(name, str):
+        raise FastmlpTypeError(f"{argument} must be a loss name (str), got {type(name).__name__}")
+    if name not in _LOSS_BY_NAME:
+        raise FastmlpValueError(f"{argument} must be one of {', '.join(_LOSS_BY_NAME)}, got {name!r}")
+    return _LOSS_BY_NAME[name]
+
+
+@dataclass(frozen=True)
+class OptimizerRow:
+    """One step rule: ``code`` (compiled code's number), ``kernel`` (its update kernel in every
+    backend), ``buffers`` (the state it keeps per parameter), ``formula``."""
+
+    name: str
+    code: int
+    kernel: str
+    buffers: tuple[str, ...]
+    formula: str
+
+
+OPTIMIZERS: dict[str, OptimizerRow] = {
+    row.name: row
+    for row in (
+        OptimizerRow(
+            "sgd", 0, "sgd_update", ("velocity",),
+            "g = grad + reg p; p -= lr g, or v = momentum v - lr g; p += v",
+        ),
+        OptimizerRow(
+            "nesterov", 1, "nesterov_update", ("velocity",),
+            "g = grad + reg p; v = momentum v - lr g; p += momentum v - lr g",
+        ),
+        OptimizerRow(
+            "adam", 2, "adam_update", ("m", "v"),
+            "g = grad + reg p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; "
+            "p -= lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)",
+        ),
+    )
+}  # fmt: skip

@@ -72,7 +72,8 @@ class TwoLayerNet(Network):
 
 
 class MLP(Network):
-    """Any depth: affine + ``activation`` for each hidden size, then affine -> softmax cross-entropy."""
+    """Any depth: affine + ``activation`` for each hidden size, then affine -> ``loss`` (a row of
+    ``backends.tables.LOSSES``: softmax cross-entropy by default)."""
 
     def __init__(
         self,
@@ -85,6 +86,7 @@ class MLP(Network):
         backend: str | ModuleType | None = None,
         init: str = "he",
         seed: int = 1024,
+        loss: str = "softmax_cross_entropy",
     ) -> None:
         if activation not in ACTIVATIONS:
             raise FastmlpValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
@@ -98,7 +100,7 @@ class MLP(Network):
             for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes))
         ]
         self.activation = activation
-        super().__init__(layers, dtype=dtype, backend=backend, init=init, seed=seed)
+        super().__init__(layers, dtype=dtype, backend=backend, init=init, seed=seed, loss=loss)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -107,6 +109,7 @@ class MLP(Network):
             "hidden_sizes": [layer.fan_out for layer in self.layer_specs[:-1]],
             "num_classes": self.num_classes,
             "activation": self.activation,
+            **({} if self.loss.name == "softmax_cross_entropy" else {"loss": self.loss.name}),
         }
 
 

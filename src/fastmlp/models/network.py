@@ -1,6 +1,7 @@
 """A feed-forward network as a stack of affine layers, computed only through backend kernels.
 
-Each layer is ``z = a_in @ W + b`` followed by an optional activation; softmax cross-entropy
+Each layer is ``z = a_in @ W + b`` followed by an optional activation; the loss row
+(``backends.tables.LOSSES``: softmax cross-entropy by default, binary cross-entropy, squared error)
 follows the last layer. The network owns its parameters and the caches of the last forward pass
 (kernels are stateless); any backend with the reference's kernel interface computes it.
 """
@@ -18,10 +19,11 @@ from .._memory import aligned, aligned_zeros
 from ..backends import get_backend
 from ..backends._epoch import Layers, layers
 from ..backends.tables import HIDDEN_ACTIVATIONS, activation
+from ..backends.tables import loss as loss_row
 from ..errors import FastmlpTypeError, FastmlpValueError
 
 if TYPE_CHECKING:
-    from ..optim import SGD
+    from ..optim import Optimizer
 
 ACTIVATIONS = HIDDEN_ACTIVATIONS  # the names accepted after a hidden layer (tables.ACTIVATIONS, aliases)
 INITS = ("assignment", "he", "xavier")
@@ -34,6 +36,7 @@ class NetworkOptions(TypedDict, total=False):
     backend: str | ModuleType | None
     init: str
     seed: int
+    loss: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class Network:
     dtype : float32 or float64 for every parameter and computation.
     backend : backend name or module; None means the current default backend.
     init, seed : weight initialisation (see ``initial_weight``); biases start at zero.
+    loss : a row of ``backends.tables.LOSSES`` after the last layer (or a scikit-learn alias):
+        ``softmax_cross_entropy`` on labels (N,), ``binary_cross_entropy`` on an (N, K) indicator,
+        ``squared_error`` on (N, K) values.
     """
 
     def __init__(
@@ -78,6 +84,7 @@ class Network:
         backend: str | ModuleType | None = None,
         init: str = "assignment",
         seed: int = 1024,
+        loss: str = "softmax_cross_entropy",
     ) -> None:
         try:
             self.dtype = np.dtype(dtype)
@@ -90,6 +97,7 @@ class Network:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise FastmlpTypeError(f"seed must be an int, got {type(seed).__name__}")
         self.backend = backend if isinstance(backend, ModuleType) else get_backend(backend)
+        self.loss = loss_row(loss)
         self.layer_specs = layers
         self.init, self.seed = init, int(seed)
         self.params: dict[str, np.ndarray] = {}
@@ -99,7 +107,7 @@ class Network:
             if layer.has_bias:
                 self.params[f"b{i}"] = aligned_zeros(layer.fan_out, self.dtype)
         self._cache: dict[str, Any] = {}
-        self._descriptions: dict[int, tuple[SGD | None, Layers]] = {}
+        self._descriptions: dict[int, tuple[Optimizer | None, Layers]] = {}
 
     # --- description -------------------------------------------------------------------
 
@@ -118,7 +126,7 @@ class Network:
             for i, layer in enumerate(self.layer_specs, start=1)
         ]
 
-    def describe(self, optimizer: SGD | None = None) -> Layers:
+    def describe(self, optimizer: Optimizer | None = None) -> Layers:
         """This model as the native epochs read it (``backends._epoch.Layers``): its own arrays,
         with ``optimizer``'s settings and velocities (None: for evaluation only).
 
@@ -130,22 +138,25 @@ class Network:
         if found is not None:
             net = found[1]
             current = [array for pair in zip(net.weights, net.biases, strict=True) for array in pair]
-            same_settings = optimizer is None or net.sgd is optimizer.settings
+            same_settings = optimizer is None or net.step is optimizer.settings
             if same_settings and all(a is b for a, b in zip(arrays, current, strict=True)):
                 return net
         weights, biases, activations = zip(*self.layers(), strict=True)
-        velocities: dict[str, list[Any]] = {}
-        if optimizer is not None and optimizer.momentum:
+        buffers: dict[str, Any] = {}
+        if optimizer is not None:
             names = [(f"W{i}", f"b{i}") for i in range(1, len(weights) + 1)]
-            velocities["weight_velocities"] = [
-                optimizer.velocity(w, W) for (w, _), W in zip(names, weights, strict=True)
-            ]
-            velocities["bias_velocities"] = [
-                None if b is None else optimizer.velocity(name, b)
-                for (_, name), b in zip(names, biases, strict=True)
-            ]
-        sgd = None if optimizer is None else optimizer.settings
-        net = layers(list(weights), list(biases), list(activations), sgd=sgd, **velocities)
+            # the step's buffers by kind: velocity (or Adam's m) first, Adam's v second
+            for kind, slot in zip(optimizer.settings.buffers, ("velocities", "seconds"), strict=False):
+                buffers[f"weight_{slot}"] = [
+                    optimizer.buffer(kind, w, W) for (w, _), W in zip(names, weights, strict=True)
+                ]
+                buffers[f"bias_{slot}"] = [
+                    None if b is None else optimizer.buffer(kind, name, b)
+                    for (_, name), b in zip(names, biases, strict=True)
+                ]
+            buffers["steps"] = optimizer.steps
+        step = None if optimizer is None else optimizer.settings
+        net = layers(list(weights), list(biases), list(activations), loss=self.loss, step=step, **buffers)
         self._descriptions[id(optimizer)] = (optimizer, net)  # holding optimizer keeps its id unique
         return net
 
@@ -163,8 +174,11 @@ class Network:
             raise FastmlpValueError(
                 f"x must have {self.input_size} columns (input_size), got shape {x.shape}"
             )
-        labels = None if y is None else _validate.labels("y", y, x.shape[0], self.num_classes)
-        return x, labels
+        if y is None:
+            return x, None
+        if self.loss.targets == "labels":
+            return x, _validate.labels("y", y, x.shape[0], self.num_classes)
+        return x, _validate.target_values("y", y, (x.shape[0], self.num_classes), self.dtype)
 
     def scores(self, x: Any) -> np.ndarray:
         """The last layer's output (after its activation, if any), (N, C)."""
@@ -191,26 +205,42 @@ class Network:
             self._cache = {"inputs": inputs, "outputs": outputs}
         return a
 
-    def forward(self, x: Any, y: Any) -> tuple[float, int]:
-        """Mean cross-entropy loss and the number of correct predictions on (x (N, D), y (N,)).
+    def forward(self, x: Any, y: Any, sample_weight: Any = None) -> tuple[float, int]:
+        """The loss row's loss (``sum_n w_n loss_n / sum_n w_n``) and the number of correct
+        predictions on x (N, D) and its targets y (labels (N,) or values (N, K), as the loss row
+        takes), with optional sample weights (N,).
 
         Keeps what ``backward`` needs; the loss excludes any regularisation term.
         """
-        x, labels = self._check_batch(x, y)
-        assert labels is not None
+        x, targets = self._check_batch(x, y)
+        assert targets is not None
+        weights = _validate.sample_weight("sample_weight", sample_weight, x.shape[0], self.dtype)
         scores = self._forward_layers(x, keep=True)
-        loss, probs = self.backend.softmax_cross_entropy(scores, labels)
-        self._cache.update(probs=probs, y=labels)
-        correct = int(np.count_nonzero(np.argmax(scores, axis=1) == labels))
+        loss, outputs = getattr(self.backend, self.loss.forward_kernel)(scores, targets, weights)
+        norm = float(x.shape[0]) if weights is None else float(np.sum(weights, dtype=np.float64))
+        self._cache.update(probs=outputs, y=targets, sample_weight=weights, norm=norm)
+        if self.loss.targets == "labels":
+            correct = int(np.count_nonzero(np.argmax(scores, axis=1) == targets))
+        elif self.loss.targets == "indicator":
+            correct = int(np.count_nonzero(np.all((outputs > 0.5) == (targets > 0.5), axis=1)))
+        else:
+            correct = 0  # regression: no prediction is "correct"
         return loss, correct
 
+    @property
+    def batch_norm(self) -> float:
+        """The last forward batch's rows, or its sample-weight sum (the sklearn L2 form's n)."""
+        return float(self._cache["norm"])
+
     def backward(self) -> dict[str, np.ndarray]:
-        """Gradients of the last forward's mean loss, keyed like ``params``."""
+        """Gradients of the last forward's loss, keyed like ``params``."""
         if "probs" not in self._cache:
             raise RuntimeError("backward() needs a forward(x, y) first")
         k = self.backend
         grads: dict[str, np.ndarray] = {}
-        d = k.softmax_cross_entropy_backward(self._cache["probs"], self._cache["y"])
+        d = getattr(k, self.loss.backward_kernel)(
+            self._cache["probs"], self._cache["y"], self._cache["sample_weight"]
+        )
         for i in range(len(self.layer_specs), 0, -1):
             W, b, name = self.layers()[i - 1]
             row = activation(name)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import _epoch, _kernels
+from .. import tables as _tables
 from . import _epoch_loops
 from . import _kernel_loops as _k
 from ._blas import HAVE_BLAS as HAVE_BLAS  # re-exported: True when the GEMMs use BLAS
@@ -44,7 +45,55 @@ def _sgd_update(param: Any, grad: Any, velocity: Any, lr: float, reg: float, mom
     )
 
 
-_CALLS = {name: getattr(_k, name) for name in _kernels.CALLS} | {"sgd_update": _sgd_update}
+def _nesterov_update(param: Any, grad: Any, velocity: Any, lr: float, reg: float, momentum: float) -> None:
+    scalar = param.dtype.type
+    _k.nesterov_update(
+        param.reshape(-1), grad.reshape(-1), scalar(lr), scalar(reg), scalar(momentum), velocity.reshape(-1)
+    )
+
+
+def _adam_update(
+    param: Any,
+    grad: Any,
+    m: Any,
+    v: Any,
+    step_size: float,
+    reg: float,
+    beta1: float,
+    beta2: float,
+    epsilon: float,
+) -> None:
+    """The hyper-parameters (and 1 - beta) rounded to param's dtype, as NumPy rounds them."""
+    s = param.dtype.type
+    hyper = (s(step_size), s(reg), s(beta1), s(beta2), s(epsilon), s(1 - beta1), s(1 - beta2))
+    _k.adam_update(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), *hyper)
+
+
+def _stand_ins(code: int, labels: Any, values: Any, weights: Any, dtype: Any) -> tuple[Any, Any, Any, bool]:
+    """The compiled loss calls take every array (None has no type to compile for): empty stand-ins,
+    never read, for the target form the loss row does not use and for absent weights."""
+    labels = np.zeros(0, np.int64) if labels is None else labels
+    values = np.zeros((0, 0), dtype) if values is None else values
+    has_weights = weights is not None
+    return labels, values, weights if has_weights else np.zeros(0, dtype), has_weights
+
+
+def _output_loss(code: int, scores: Any, labels: Any, values: Any, weights: Any, out: Any) -> float:
+    return float(_k.output_loss(code, scores, *_stand_ins(code, labels, values, weights, scores.dtype), out))
+
+
+def _loss_gradient(out: Any, labels: Any, values: Any, weights: Any, dscores: Any, norm: float) -> None:
+    code = _tables.LOSSES["softmax_cross_entropy" if labels is not None else "squared_error"].code
+    _k.loss_gradient(code, out, *_stand_ins(code, labels, values, weights, out.dtype), dscores, norm)
+
+
+_CALLS = {name: getattr(_k, name) for name in _kernels.CALLS} | {
+    "output_loss": _output_loss,
+    "loss_gradient": _loss_gradient,
+    "sgd_update": _sgd_update,
+    "nesterov_update": _nesterov_update,
+    "adam_update": _adam_update,
+}
 globals().update(_kernels.entry_points(_CALLS, __name__))
 train_epoch, evaluate = _epoch.entry_points(_epoch_loops.train, _epoch_loops.evaluate)
 
@@ -63,7 +112,7 @@ def warmup_epoch() -> None:
         x = np.linspace(-1, 1, 6, dtype=dtype).reshape(3, 2)
         weights = [np.ones((2, 2), dtype), np.ones((2, 2), dtype)]
         net = _epoch.layers(
-            weights, [np.zeros(2, dtype), None], ["sigmoid", "relu"], sgd=SGDSettings(0.1, 0.01)
+            weights, [np.zeros(2, dtype), None], ["sigmoid", "relu"], step=SGDSettings(0.1, 0.01)
         )
         train_epoch(net, x, y, np.arange(3), batch_size=2)
         evaluate(net, x, y, batch_size=2)

@@ -20,7 +20,9 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from .._epoch import Layers, Pass
+from ...optim import AdamSettings
+from .._epoch import Layers, Pass, PassResult
+from ..tables import OPTIMIZERS
 from . import _kernel_loops as _k
 from . import _sparse_loops as _sparse
 
@@ -90,30 +92,69 @@ def _max_row_nnz(indptr: Any) -> int:
 
 
 @njit(cache=True)
+def _squared_weights(weights: Any) -> float:
+    """sum of the squares of every weight matrix, in float64 (scikit-learn's L2 penalty)."""
+    total = 0.0
+    for layer in range(len(weights)):
+        w = weights[layer].reshape(-1)
+        for i in range(w.shape[0]):
+            total += float(w[i]) * float(w[i])
+    return total
+
+
+@njit(cache=True)
+def _batch_loss(
+    code: int, scores: Any, labels: Any, values: Any, weights: Any, has_weights: bool, probs: Any, norm: float
+) -> float:
+    """sum_n w_n loss_n / norm over the batch's rows (each row as the batch kernel adds it up)."""
+    total = 0.0
+    for i in range(scores.shape[0]):
+        loss = _k.row_loss(code, scores, labels, values, probs, i)
+        total += float(weights[i]) * loss if has_weights else loss
+    result: float = total / norm
+    return result
+
+
+@njit(cache=True)
 def train_epoch_kernel(
     weights: Any,
     biases: Any,
     has_bias: Any,
     acts: Any,
-    w_velocity: Any,
-    b_velocity: Any,
-    use_velocity: bool,
+    loss_code: int,
+    firsts: Any,
+    b_firsts: Any,
+    seconds: Any,
+    b_seconds: Any,
+    use_first: bool,
     x: Any,
-    y: Any,
+    labels: Any,
+    values: Any,
+    sample_weight: Any,
+    has_weights: bool,
     order: Any,
     B: int,
-    lr: Any,
-    reg: Any,
+    rule: int,
+    lr: float,
+    reg: float,
     momentum: Any,
+    adam: Any,
+    reg_per_batch: bool,
+    updates_before: int,
     use_sparse: bool,
     csr: Any,
     has_values: bool,
-) -> tuple[float, int, int]:
-    """One epoch over x[order] in batches of B; returns (sum of batch losses, batches, correct).
+) -> tuple[float, int, int, float]:
+    """One epoch over x[order] in batches of B; returns (sum of batch losses, batches, correct,
+    sum of batch loss x batch rows).
 
-    weights[l] (fan_in, fan_out), biases[l] (fan_out,) (ignored where not has_bias[l]), acts[l] codes,
-    velocities like the parameters (ignored unless use_velocity), x (N, D), y (N,) int64,
-    order (S,) int64 indices into x. lr, reg, momentum are scalars of the weights' dtype.
+    weights[l] (fan_in, fan_out), biases[l] (fan_out,) (ignored where not has_bias[l]), acts[l]
+    codes; loss_code a row of tables.LOSSES with its targets labels (N,) int64 or values (N, K)
+    (the other an empty stand-in); sample_weight (N,) read when has_weights; x (N, D), order (S,)
+    int64 indices into x. The step: rule (tables.OPTIMIZERS), lr and reg in float64 (reg / norm per
+    batch when reg_per_batch; Adam's step size from lr and the update count), momentum and adam =
+    (beta1, beta2, epsilon, 1 - beta1, 1 - beta2) in the weights' dtype; firsts / seconds (and
+    b_ for biases) the step's buffers like the parameters (read only when use_first / by Adam).
     With use_sparse, layer 0 runs over x's non-zeros, csr = (indptr, indices, values)
     (``backends._sparse.SparseRows``), and x is not read when has_values; layer 0's weights are
     then updated row by row as their gradient is formed.
@@ -123,8 +164,12 @@ def train_epoch_kernel(
     D = x.shape[1]
     C = weights[L - 1].shape[1]
     dtype = x.dtype
+    scalar = dtype.type
+    on_labels = loss_code == _k.SOFTMAX_CROSS_ENTROPY
     xb = np.empty((0 if use_sparse else B, D), dtype)
-    yb = np.empty(B, np.int64)
+    yb = np.empty(B if on_labels else 0, np.int64)
+    yv = np.empty((0 if on_labels else B, C), dtype)
+    wb = np.empty(B if has_weights else 0, dtype)
     probs = np.empty((B, C), dtype)
     z, h = _batch_buffers(weights, B), _batch_buffers(weights, B)
     dh, dz = _batch_buffers(weights, B), _batch_buffers(weights, B)
@@ -134,27 +179,51 @@ def train_epoch_kernel(
     col_start, col_fill = np.empty(D + 1, np.int64), np.empty(D, np.int64)
     col_rows, col_scales = np.empty(capacity, np.int64), np.empty(capacity, dtype)
     dw_row = np.empty(weights[0].shape[1], dtype)
-    zero = dtype.type(0)
+    zero = scalar(0)
     loss_sum = 0.0
+    row_weighted = 0.0
     batches = 0
     correct = 0
     for start in range(0, S, B):
         nb = min(B, S - start)
         batch_rows = order[start : start + nb]
+        norm = 0.0
         for i in range(nb):
             row = batch_rows[i]
-            yb[i] = y[row]
+            if on_labels:
+                yb[i] = labels[row]
+            else:
+                for c in range(C):
+                    yv[i, c] = values[row, c]
+            if has_weights:
+                wb[i] = sample_weight[row]
+                norm += float(sample_weight[row])
             if not use_sparse:
                 for d in range(D):
                     xb[i, d] = x[row, d]
-        ybn = yb[:nb]
+        if not has_weights:
+            norm = float(nb)
+        ybn, yvn, wbn = (
+            yb[: nb if on_labels else 0],
+            yv[: 0 if on_labels else nb],
+            wb[: nb if has_weights else 0],
+        )
+        step = lr
+        if rule == _k.ADAM:
+            t = float(updates_before + batches + 1)
+            step = lr * np.sqrt(1.0 - float(adam[1]) ** t) / (1.0 - float(adam[0]) ** t)
+        batch_reg = scalar(reg / norm if reg_per_batch else reg)
+        penalty = 0.5 * reg * _squared_weights(weights) / norm if reg_per_batch and reg != 0.0 else 0.0
         scores = _forward(
             weights, biases, has_bias, acts, z, h, xb, nb, use_sparse, x, csr, has_values, batch_rows
         )
-        loss_sum += _k.softmax_cross_entropy(scores, ybn, probs[:nb])
-        correct += _k.correct_count(scores, ybn)
+        batch_loss = _batch_loss(loss_code, scores, ybn, yvn, wbn, has_weights, probs[:nb], norm) + penalty
+        loss_sum += batch_loss
+        row_weighted += batch_loss * nb
+        correct += _k.output_correct(loss_code, scores, probs[:nb], ybn, yvn)
         batches += 1
-        _k.softmax_cross_entropy_backward(probs[:nb], ybn, dh[L - 1][:nb])
+        _k.loss_gradient(loss_code, probs[:nb], ybn, yvn, wbn, has_weights, dh[L - 1][:nb], norm)
+        step_t = scalar(step)
         for layer in range(L - 1, -1, -1):
             upstream = dh[layer][:nb]
             grad_z = upstream
@@ -177,7 +246,7 @@ def train_epoch_kernel(
                 )
                 _sparse.weight_update(
                     col_start, col_rows, col_scales, grad_z, weights[0], dw_row,
-                    lr, reg, momentum, w_velocity[0], use_velocity,
+                    rule, step_t, batch_reg, momentum, firsts[0], seconds[0], use_first, adam,
                 )  # fmt: skip
                 if has_bias[0]:
                     _k.column_sums(grad_z, db[0])
@@ -193,18 +262,16 @@ def train_epoch_kernel(
             )
         for layer in range(L):
             if not (layer == 0 and use_sparse):
-                w_flat = weights[layer].reshape(-1)
-                g_flat = dw[layer].reshape(-1)
-                if use_velocity:
-                    _k.sgd_update(w_flat, g_flat, lr, reg, momentum, w_velocity[layer].reshape(-1))
-                else:
-                    _k.sgd_update(w_flat, g_flat, lr, reg, momentum, None)
+                _k.apply_step(
+                    rule, weights[layer].reshape(-1), dw[layer].reshape(-1), step_t, batch_reg, momentum,
+                    firsts[layer].reshape(-1), seconds[layer].reshape(-1), use_first, adam,
+                )  # fmt: skip
             if has_bias[layer]:
-                if use_velocity:
-                    _k.sgd_update(biases[layer], db[layer], lr, zero, momentum, b_velocity[layer])
-                else:
-                    _k.sgd_update(biases[layer], db[layer], lr, zero, momentum, None)
-    return loss_sum, batches, correct
+                _k.apply_step(
+                    rule, biases[layer], db[layer], step_t, zero, momentum, b_firsts[layer], b_seconds[layer],
+                    use_first, adam,
+                )  # fmt: skip
+    return loss_sum, batches, correct, row_weighted
 
 
 @njit(cache=True)
@@ -213,39 +280,55 @@ def evaluate_kernel(
     biases: Any,
     has_bias: Any,
     acts: Any,
+    loss_code: int,
     x: Any,
-    y: Any,
+    labels: Any,
+    values: Any,
+    sample_weight: Any,
+    has_weights: bool,
     B: int,
     use_sparse: bool,
     csr: Any,
     has_values: bool,
-) -> tuple[float, int]:
-    """Forward over x in order, batches of B; returns (sum of batch losses, correct count)."""
+) -> tuple[float, int, float]:
+    """Forward over x in order, batches of B; returns (sum of batch losses, correct count, sum of
+    batch loss x batch rows). Targets and weights as train_epoch_kernel takes them."""
     N = x.shape[0]
     C = weights[len(weights) - 1].shape[1]
+    on_labels = loss_code == _k.SOFTMAX_CROSS_ENTROPY
     probs = np.empty((B, C), x.dtype)
     z, h = _batch_buffers(weights, B), _batch_buffers(weights, B)
     every_row = np.arange(N)
     loss_sum = 0.0
+    row_weighted = 0.0
     correct = 0
     for start in range(0, N, B):
         nb = min(B, N - start)
-        yb = y[start : start + nb]
+        ybn = labels[start : start + nb] if on_labels else labels[:0]
+        yvn = values[:0] if on_labels else values[start : start + nb]
+        wbn = sample_weight[start : start + nb] if has_weights else sample_weight[:0]
+        norm = float(nb)
+        if has_weights:
+            norm = 0.0
+            for i in range(nb):
+                norm += float(wbn[i])
         scores = _forward(
             weights, biases, has_bias, acts, z, h, x[start : start + nb], nb, use_sparse, x, csr,
             has_values, every_row[start : start + nb],
         )  # fmt: skip
-        loss_sum += _k.softmax_cross_entropy(scores, yb, probs[:nb])
-        correct += _k.correct_count(scores, yb)
-    return loss_sum, correct
+        batch_loss = _batch_loss(loss_code, scores, ybn, yvn, wbn, has_weights, probs[:nb], norm)
+        loss_sum += batch_loss
+        row_weighted += batch_loss * nb
+        correct += _k.output_correct(loss_code, scores, probs[:nb], ybn, yvn)
+    return loss_sum, correct, row_weighted
 
 
 # --- Python boundary: the checked description as Numba typed lists -------------------------
 
 
 def _typed(net: Layers) -> tuple[Any, ...]:
-    """(weights, biases, has_bias, activation codes, weight velocities, bias velocities,
-    use_velocity) as the compiled loops take them, made once per description."""
+    """(weights, biases, has_bias, activation codes, firsts, bias firsts, seconds, bias seconds,
+    use_first) as the compiled loops take them, made once per description."""
     cached: tuple[Any, ...] | None = net.native.get("numba")
     if cached is not None:
         return cached
@@ -255,15 +338,21 @@ def _typed(net: Layers) -> tuple[Any, ...]:
     for w, b in zip(net.weights, net.biases, strict=True):
         w_list.append(w)
         b_list.append(np.zeros(w.shape[1], w.dtype) if b is None else b)  # a placeholder is never read
-    use_velocity = net.weight_velocities is not None
-    # without momentum the kernel never reads the velocity lists; pass the parameters as stand-ins
-    wv_list, bv_list = w_list, b_list
-    if net.weight_velocities is not None and net.bias_velocities is not None:
-        wv_list, bv_list = List(), List()
-        for vw, vb, b in zip(net.weight_velocities, net.bias_velocities, b_list, strict=True):
-            wv_list.append(vw)
-            bv_list.append(b if vb is None else vb)  # a bias-less layer's placeholder is never read
-    typed = (w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity)
+    use_first = net.weight_velocities is not None
+
+    def buffers(weight_buffers: Any, bias_buffers: Any) -> tuple[Any, Any]:
+        # without the buffer the kernel never reads it; the parameters stand in
+        if weight_buffers is None or bias_buffers is None:
+            return w_list, b_list
+        w_buf, b_buf = List(), List()
+        for bw, bb, b in zip(weight_buffers, bias_buffers, b_list, strict=True):
+            w_buf.append(bw)
+            b_buf.append(b if bb is None else bb)  # a bias-less layer's placeholder is never read
+        return w_buf, b_buf
+
+    firsts, b_firsts = buffers(net.weight_velocities, net.bias_velocities)
+    seconds, b_seconds = buffers(net.weight_seconds, net.bias_seconds)
+    typed = (w_list, b_list, has_bias, acts, firsts, b_firsts, seconds, b_seconds, use_first)
     net.native["numba"] = typed
     return typed
 
@@ -282,27 +371,45 @@ def _csr(data: Pass) -> tuple[bool, tuple[np.ndarray, np.ndarray, np.ndarray], b
     )
 
 
-def train(net: Layers, data: Pass) -> tuple[float, int, int]:
+def _targets(data: Pass) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(labels, values, sample_weight, has_weights), empty stand-ins for what the pass has not."""
+    dtype = data.x.dtype
+    labels = np.zeros(0, np.int64) if data.labels is None else data.labels
+    values = np.zeros((0, 0), dtype) if data.values is None else data.values
+    weights = np.zeros(0, dtype) if data.sample_weight is None else data.sample_weight
+    return labels, values, weights, data.sample_weight is not None
+
+
+def train(net: Layers, data: Pass) -> PassResult:
     """The compiled training epoch on a checked description (``backends._epoch`` contract)."""
-    assert net.sgd is not None and data.order is not None  # checked by backends._epoch
-    w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity = _typed(net)
+    step = net.step
+    assert step is not None and data.order is not None  # checked by backends._epoch
+    *arrays, use_first = _typed(net)
     use_sparse, csr, has_values = _csr(data)
-    scalar = data.x.dtype.type  # hyper-parameters in the weights' dtype, as NumPy rounds them
-    sgd = net.sgd
-    loss_sum, batches, correct = train_epoch_kernel(
-        w_list, b_list, has_bias, acts, wv_list, bv_list, use_velocity,
-        data.x, data.y, data.order, data.batch_size,
-        scalar(sgd.learning_rate), scalar(sgd.reg), scalar(sgd.momentum), use_sparse, csr, has_values,
+    s = data.x.dtype.type  # hyper-parameters in the weights' dtype, as NumPy rounds them
+    beta1, beta2, epsilon = (
+        (step.beta1, step.beta2, step.epsilon) if isinstance(step, AdamSettings) else (0.9, 0.999, 1e-8)
+    )
+    adam = np.array([beta1, beta2, epsilon, 1 - beta1, 1 - beta2], dtype=data.x.dtype)
+    before = 0 if net.steps is None else int(net.steps[0])
+    w_list, b_list, has_bias, acts, firsts, b_firsts, seconds, b_seconds = arrays
+    loss_sum, batches, correct, row_weighted = train_epoch_kernel(
+        w_list, b_list, has_bias, acts, net.loss.code, firsts, b_firsts, seconds, b_seconds, use_first,
+        data.x, *_targets(data), data.order, data.batch_size,
+        OPTIMIZERS[step.rule].code, step.learning_rate, step.reg, s(step.momentum), adam,
+        step.l2 == "sklearn", before, use_sparse, csr, has_values,
     )  # fmt: skip
-    return float(loss_sum), int(batches), int(correct)
+    if net.steps is not None:
+        net.steps[0] += batches
+    return PassResult(float(loss_sum), int(batches), int(correct), float(row_weighted))
 
 
-def evaluate(net: Layers, data: Pass) -> tuple[float, int, int]:
+def evaluate(net: Layers, data: Pass) -> PassResult:
     """The compiled evaluation pass on a checked description (``backends._epoch`` contract)."""
     w_list, b_list, has_bias, acts = _typed(net)[:4]
     use_sparse, csr, has_values = _csr(data)
     B = data.batch_size
-    loss_sum, correct = evaluate_kernel(
-        w_list, b_list, has_bias, acts, data.x, data.y, B, use_sparse, csr, has_values
+    loss_sum, correct, row_weighted = evaluate_kernel(
+        w_list, b_list, has_bias, acts, net.loss.code, data.x, *_targets(data), B, use_sparse, csr, has_values
     )
-    return float(loss_sum), -(-data.x.shape[0] // B), int(correct)
+    return PassResult(float(loss_sum), -(-data.x.shape[0] // B), int(correct), float(row_weighted))

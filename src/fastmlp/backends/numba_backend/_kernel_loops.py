@@ -17,11 +17,16 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from ..tables import ACTIVATIONS
+from ..tables import ACTIVATIONS, LOSSES, OPTIMIZERS
 from ._blas import gemm
 
 # The activation rows' codes, as plain ints that compiled code takes as constants.
 IDENTITY, RELU, SIGMOID, TANH = (ACTIVATIONS[name].code for name in ("identity", "relu", "sigmoid", "tanh"))
+# The loss rows' codes (softmax cross-entropy is the row on labels, told apart by its labels).
+SOFTMAX_CROSS_ENTROPY, BINARY_CROSS_ENTROPY = (
+    LOSSES[name].code for name in ("softmax_cross_entropy", "binary_cross_entropy")
+)
+SGD, NESTEROV, ADAM = (OPTIMIZERS[name].code for name in ("sgd", "nesterov", "adam"))
 
 
 @njit(cache=True)
@@ -328,3 +333,181 @@ def sgd_update(param: Any, grad: Any, lr: Any, reg: Any, momentum: Any, velocity
             v -= lr * g
             velocity[i] = v
             param[i] += v
+
+
+@njit(cache=True)
+def nesterov_update(param: Any, grad: Any, lr: Any, reg: Any, momentum: Any, velocity: Any) -> None:
+    """In place: g = grad + reg * param; v = momentum * v - lr * g; param += momentum * v - lr * g.
+
+    param, grad, velocity: 1-D views of the same length; lr, reg, momentum: scalars of their dtype.
+    """
+    zero = param.dtype.type(0)
+    for i in range(param.shape[0]):
+        g = grad[i] + reg * param[i] if reg != zero else grad[i]
+        v = momentum * velocity[i] - lr * g
+        velocity[i] = v
+        param[i] += momentum * v - lr * g
+
+
+@njit(cache=True)
+def adam_update(
+    param: Any,
+    grad: Any,
+    m: Any,
+    v: Any,
+    step_size: Any,
+    reg: Any,
+    beta1: Any,
+    beta2: Any,
+    epsilon: Any,
+    one_minus_b1: Any,
+    one_minus_b2: Any,
+) -> None:
+    """In place: g = grad + reg * param; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+    param -= step_size * m / (sqrt(v) + epsilon).
+
+    param, grad, m, v: 1-D views of the same length; the rest scalars of their dtype, 1 - b1 and
+    1 - b2 rounded from the exact differences (as NumPy rounds ``(1 - beta1) * g``).
+    """
+    zero = param.dtype.type(0)
+    for i in range(param.shape[0]):
+        g = grad[i] + reg * param[i] if reg != zero else grad[i]
+        mi = beta1 * m[i] + one_minus_b1 * g
+        vi = beta2 * v[i] + one_minus_b2 * (g * g)
+        m[i] = mi
+        v[i] = vi
+        param[i] += (-step_size * mi) / (np.sqrt(vi) + epsilon)
+
+
+@njit(cache=True)
+def _labels_row_loss(scores: Any, labels: Any, out: Any, n: int) -> float:
+    """Row n's softmax cross-entropy, exactly as softmax_cross_entropy adds it up; out[n] its softmax."""
+    top, norm = _softmax_row(scores, out, n)
+    loss: float = np.log(norm) - (scores[n, labels[n]] - top)
+    return loss
+
+
+@njit(cache=True)
+def _values_row_loss(code: int, scores: Any, values: Any, out: Any, n: int) -> float:
+    """Row n's loss for the loss row ``code`` on values (losses in float64); its outputs to out[n]."""
+    K = scores.shape[1]
+    total = 0.0
+    if code == BINARY_CROSS_ENTROPY:
+        sigmoid_forward(scores[n : n + 1], out[n : n + 1])
+        eps = np.finfo(scores.dtype).eps
+        for k in range(K):
+            p = float(min(max(out[n, k], eps), scores.dtype.type(1) - eps))
+            y = float(values[n, k])
+            total -= y * np.log(p) + (1.0 - y) * np.log(1.0 - p)
+        return total
+    for k in range(K):  # squared error
+        out[n, k] = scores[n, k]
+        d = float(scores[n, k]) - float(values[n, k])
+        total += d * d
+    squared: float = 0.5 * total / K
+    return squared
+
+
+@njit(cache=True)
+def row_loss(code: int, scores: Any, labels: Any, values: Any, out: Any, n: int) -> float:
+    """Row n's loss for the loss row ``code``, its outputs to out[n]: labels (N,) int64 for softmax
+    cross-entropy, values (N, K) for the others (the unused one is an empty stand-in)."""
+    if code == SOFTMAX_CROSS_ENTROPY:
+        return _labels_row_loss(scores, labels, out, n)
+    return _values_row_loss(code, scores, values, out, n)
+
+
+@njit(cache=True)
+def output_loss(
+    code: int, scores: Any, labels: Any, values: Any, weights: Any, has_weights: bool, out: Any
+) -> float:
+    """sum_n w_n loss_n / sum_n w_n (w = 1 unless has_weights) for the loss row ``code``.
+
+    scores, out (N, K); labels (N,) int64 or values (N, K) as row_loss takes them; weights (N,).
+    """
+    total, weight_sum = 0.0, 0.0
+    for n in range(scores.shape[0]):
+        loss = row_loss(code, scores, labels, values, out, n)
+        if has_weights:
+            w = float(weights[n])
+            total += w * loss
+            weight_sum += w
+        else:
+            total += loss
+            weight_sum += 1.0
+    result: float = total / weight_sum
+    return result
+
+
+@njit(cache=True)
+def loss_gradient(
+    code: int, out: Any, labels: Any, values: Any, weights: Any, has_weights: bool, dscores: Any, norm: float
+) -> None:
+    """dscores = (out - target) * w / norm, target onehot(labels) (softmax cross-entropy) or values.
+
+    out, dscores (N, K); labels, values as row_loss takes them; weights (N,) read when has_weights.
+    """
+    N, K = out.shape
+    one = out.dtype.type(1)
+    scale = out.dtype.type(norm)
+    on_labels = code == SOFTMAX_CROSS_ENTROPY
+    for n in range(N):
+        for k in range(K):
+            d = out[n, k]
+            if on_labels:
+                if k == labels[n]:
+                    d -= one
+            else:
+                d -= values[n, k]
+            if has_weights:
+                dscores[n, k] = (d * weights[n]) / scale
+            else:
+                dscores[n, k] = d / scale
+
+
+@njit(cache=True)
+def output_correct(code: int, scores: Any, out: Any, labels: Any, values: Any) -> int:
+    """Rows whose prediction matches the target: first arg-max = label (softmax); every output
+    > 0.5 exactly where the indicator is (binary cross-entropy); none for squared error."""
+    if code == SOFTMAX_CROSS_ENTROPY:
+        hits: int = correct_count(scores, labels)
+        return hits
+    if code != BINARY_CROSS_ENTROPY:
+        return 0
+    N, K = out.shape
+    half = out.dtype.type(0.5)
+    correct = 0
+    for n in range(N):
+        hit = True
+        for k in range(K):
+            if (out[n, k] > half) != (values[n, k] > half):
+                hit = False
+        if hit:
+            correct += 1
+    return correct
+
+
+@njit(cache=True)
+def apply_step(
+    rule: int,
+    param: Any,
+    grad: Any,
+    step: Any,
+    reg: Any,
+    momentum: Any,
+    first: Any,
+    second: Any,
+    use_first: bool,
+    adam: Any,
+) -> None:
+    """One update of the 1-D param from grad by the step rule ``rule`` (tables.OPTIMIZERS): step is
+    lr (sgd, nesterov) or Adam's step size; first the velocity (or Adam's m, read when use_first),
+    second Adam's v; adam = (beta1, beta2, epsilon, 1 - beta1, 1 - beta2); scalars of param's dtype."""
+    if rule == NESTEROV:
+        nesterov_update(param, grad, step, reg, momentum, first)
+    elif rule == ADAM:
+        adam_update(param, grad, first, second, step, reg, adam[0], adam[1], adam[2], adam[3], adam[4])
+    elif use_first:
+        sgd_update(param, grad, step, reg, momentum, first)
+    else:
+        sgd_update(param, grad, step, reg, momentum, None)

@@ -172,26 +172,27 @@ def weight_update(
     dz: Any,
     w: Any,
     dw_row: Any,
-    lr: Any,
+    rule: int,
+    step: Any,
     reg: Any,
     momentum: Any,
-    velocity: Any,
-    use_velocity: bool,
+    first: Any,
+    second: Any,
+    use_first: bool,
+    adam: Any,
 ) -> None:
-    """For every row d of w (D, M): dW[d] = x[:, d]^T dz from the batch columns, then the SGD step.
+    """For every row d of w (D, M): dW[d] = x[:, d]^T dz from the batch columns, then the step rule.
 
     Row by row, so a dW row is used while it is still in cache: dw_row (M,) is the only buffer.
-    start / rows / scales from ``batch_columns``; dz (n, M); velocity like w (read only when
-    use_velocity). A row with no non-zero in the batch has dW[d] = 0: plain SGD leaves it as it is.
+    start / rows / scales from ``batch_columns``; dz (n, M); rule, step, first, second, adam as
+    ``_kernel_loops.apply_step`` takes them (first, second like w). A row with no non-zero in the
+    batch has dW[d] = 0: plain SGD leaves it as it is.
     """
-    touch_all = reg != 0 or use_velocity
+    touch_all = reg != 0 or use_first or rule != _k.SGD
     for d in range(w.shape[0]):
         k0, k1 = start[d], start[d + 1]
         if k0 == k1 and not touch_all:
             continue
         dw_row[:] = 0
         gather_rows_axpy(dz, rows, scales, k0, k1, dw_row)
-        if use_velocity:
-            _k.sgd_update(w[d], dw_row, lr, reg, momentum, velocity[d])
-        else:
-            _k.sgd_update(w[d], dw_row, lr, reg, momentum, None)
+        _k.apply_step(rule, w[d], dw_row, step, reg, momentum, first[d], second[d], use_first, adam)

@@ -1,0 +1,124 @@
+// The loss rows of losses.hpp: one row at a time, losses in double.
+#include "losses.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace fastmlp {
+
+template <typename T>
+double softmax_cross_entropy_row(const T* scores, std::int64_t label, const T* /*values*/, T* out, index_t K) {
+    return softmax_cross_entropy(scores, &label, out, 1, K);  // the batch kernel on one row: same bits
+}
+
+template <typename T>
+bool softmax_cross_entropy_correct(const T* scores, const T* /*out*/, std::int64_t label, const T* /*values*/,
+                                   index_t K) {
+    return correct_count(scores, &label, 1, K) == 1;
+}
+
+template <typename T>
+double binary_cross_entropy_row(const T* scores, std::int64_t /*label*/, const T* values, T* out, index_t K) {
+    sigmoid_forward(scores, out, K);
+    // scikit-learn's binary_log_loss: p clipped to [eps, 1 - eps] of the dtype, summed over outputs.
+    const T eps = std::numeric_limits<T>::epsilon();
+    double total = 0.0;
+    for (index_t k = 0; k < K; ++k) {
+        const double p = std::clamp(out[k], eps, T(1) - eps), y = values[k];
+        total -= y * std::log(p) + (1.0 - y) * std::log(1.0 - p);
+    }
+    return total;
+}
+
+template <typename T>
+bool binary_cross_entropy_correct(const T* /*scores*/, const T* out, std::int64_t /*label*/, const T* values,
+                                  index_t K) {
+    for (index_t k = 0; k < K; ++k) {
+        if ((out[k] > T(0.5)) != (values[k] > T(0.5))) return false;
+    }
+    return true;
+}
+
+template <typename T>
+double squared_error_row(const T* scores, std::int64_t /*label*/, const T* values, T* out, index_t K) {
+    // scikit-learn's squared_loss: half the mean over outputs of the squared difference.
+    double total = 0.0;
+    for (index_t k = 0; k < K; ++k) {
+        out[k] = scores[k];
+        const double d = static_cast<double>(scores[k]) - static_cast<double>(values[k]);
+        total += d * d;
+    }
+    return 0.5 * total / static_cast<double>(K);
+}
+
+template <typename T>
+bool squared_error_correct(const T* /*scores*/, const T* /*out*/, std::int64_t /*label*/, const T* /*values*/,
+                           index_t /*K*/) {
+    return false;
+}
+
+template <typename T>
+double output_loss(int loss, const T* scores, const Targets<T>& y, const T* weights, T* out, index_t N,
+                   index_t K) {
+    const LossKernels<T>& row = loss_table<T>[loss];
+    double total = 0.0, weight_sum = 0.0;
+    for (index_t n = 0; n < N; ++n) {
+        const double l = row.row_loss(scores + n * K, y.labels ? y.labels[n] : 0,
+                                      y.values ? y.values + n * K : nullptr, out + n * K, K);
+        const double w = weights ? static_cast<double>(weights[n]) : 1.0;
+        total += weights ? w * l : l;
+        weight_sum += w;
+    }
+    return total / weight_sum;
+}
+
+template <typename T>
+void loss_gradient(const T* out, const Targets<T>& y, const T* weights, T* dscores, index_t N, index_t K,
+                   double norm) {
+    if (y.labels != nullptr && weights == nullptr) {
+        softmax_cross_entropy_backward_rows(out, y.labels, dscores, N, K, static_cast<index_t>(norm));
+        return;
+    }
+    const T scale = static_cast<T>(norm);
+    for (index_t n = 0; n < N; ++n) {
+        for (index_t k = 0; k < K; ++k) {
+            T d = out[n * K + k];
+            if (y.labels != nullptr) {
+                if (k == y.labels[n]) d -= T(1);
+            } else {
+                d -= y.values[n * K + k];
+            }
+            dscores[n * K + k] = weights ? (d * weights[n]) / scale : d / scale;
+        }
+    }
+}
+
+template <typename T>
+std::int64_t output_correct(int loss, const T* scores, const T* out, const Targets<T>& y, index_t N, index_t K) {
+    const LossKernels<T>& row = loss_table<T>[loss];
+    std::int64_t correct = 0;
+    for (index_t n = 0; n < N; ++n) {
+        correct += row.row_correct(scores + n * K, out + n * K, y.labels ? y.labels[n] : 0,
+                                   y.values ? y.values + n * K : nullptr, K);
+    }
+    return correct;
+}
+
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type here, which cannot be parenthesised
+#define FASTMLP_INSTANTIATE(T)                                                                           \
+    template double softmax_cross_entropy_row<T>(const T*, std::int64_t, const T*, T*, index_t);         \
+    template bool softmax_cross_entropy_correct<T>(const T*, const T*, std::int64_t, const T*, index_t); \
+    template double binary_cross_entropy_row<T>(const T*, std::int64_t, const T*, T*, index_t);          \
+    template bool binary_cross_entropy_correct<T>(const T*, const T*, std::int64_t, const T*, index_t);  \
+    template double squared_error_row<T>(const T*, std::int64_t, const T*, T*, index_t);                 \
+    template bool squared_error_correct<T>(const T*, const T*, std::int64_t, const T*, index_t);         \
+    template double output_loss<T>(int, const T*, const Targets<T>&, const T*, T*, index_t, index_t);    \
+    template void loss_gradient<T>(const T*, const Targets<T>&, const T*, T*, index_t, index_t, double); \
+    template std::int64_t output_correct<T>(int, const T*, const T*, const Targets<T>&, index_t, index_t);
+FASTMLP_INSTANTIATE(float)
+FASTMLP_INSTANTIATE(double)
+#undef FASTMLP_INSTANTIATE
+// NOLINTEND(bugprone-macro-parentheses)
+
+}  // namespace fastmlp
