@@ -1,28 +1,26 @@
-"""The estimators' one door into fastmlp's engine: scikit-learn's layers in, fastmlp's kernels run.
+"""The estimators' one door into fastmlp's engine: scikit-learn's layers in, fastmlp's rows run.
 
 The estimators (``_estimators``) own everything scikit-learn defines: parameters, input checks,
 the random stream, the epoch loop, early stopping. They reach the computation only through this
-module, which maps scikit-learn's names onto the engine's rows and runs:
+module, which maps scikit-learn's names onto the engine's table rows (``backends.tables``) and runs:
 
 - ``Model``: the fitted layers, ``coefs_[l]`` (fan_in, fan_out) and ``intercepts_[l]`` (fan_out,),
-  as one ``fastmlp.models.network.Network`` whose parameter arrays *are* the estimator's;
-- ``Model.output(X)``: the forward pass with the output activation, (N, K), X dense or sparse;
-- ``Model.loss_and_gradients(X, labels, alpha)``: scikit-learn's full-batch objective and its
-  gradient (for L-BFGS): mean loss + alpha/2 * sum ||W||^2 / N, gradients (sum + alpha * W) / N;
-- ``Model.sgd_epoch(...)``: one epoch of minibatch SGD in scikit-learn's batch order, with its
-  loss, either in one native call (``train_epoch`` of the cpp / numba backends) or batch by batch
-  through the backend's kernels.
+  as one engine ``Network`` whose parameter arrays *are* the estimator's, with the loss row of
+  scikit-learn's output layer (``OUTPUT_LOSSES``);
+- ``Model.output(X)``: the forward pass and the output activation, (N, K), X dense or sparse;
+- ``Model.loss_and_gradients(X, targets, sample_weight, alpha)``: scikit-learn's full-batch
+  objective and its gradient (for L-BFGS);
+- ``optimizer(...)``: the engine's SGD (plain, momentum, Nesterov; scikit-learn's schedules) or
+  Adam, with scikit-learn's L2 form;
+- ``sgd_epoch(...)``: one epoch in scikit-learn's batch order, in one native call (cpp, numba)
+  when X is dense, batch by batch when it is sparse.
 
-What the engine can train is read from its tables (hidden activations) and ``OUTPUTS`` below, and
-``unsupported`` names any parameter outside it. The rows scikit-learn has and the engine did not
-have when this was written: the logistic (binary, multi-label) and identity
-(regression) outputs with their losses, Nesterov momentum, Adam, per-row sample weights.
+``unsupported`` names any parameter the engine has no row for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,61 +28,44 @@ import scipy.sparse as sp
 
 from .._memory import aligned
 from ..backends import get_backend
-from ..backends._epoch import layers
-from ..backends.tables import ActivationRow
 from ..backends.tables import activation as activation_row
 from ..errors import FastmlpValueError
 from ..models.network import Layer, Network
-from ..optim import SGD
+from ..optim import SGD, Adam, Optimizer
+from ..train import epoch_pass
 
-# scikit-learn's hidden activations are looked up in the engine's table (``backends.tables``,
-# which accepts scikit-learn's names: "logistic" is its sigmoid row).
-SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 # scikit-learn's output activation (``out_activation_``) -> the engine's output-and-loss row.
-OUTPUTS = {"softmax": "softmax_cross_entropy"}
-# Rows of a sparse X densified at a time on the kernel-by-kernel path (a batch, or a chunk of the
-# full batch for L-BFGS): X itself is never densified.
+OUTPUT_LOSSES = {
+    "softmax": "softmax_cross_entropy",  # multiclass
+    "logistic": "binary_cross_entropy",  # binary (one output) and multi-label
+    "identity": "squared_error",  # regression
+}
+SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+# Rows of a sparse X densified at a time (a batch, or a chunk of the full batch for L-BFGS and
+# prediction's later layers are dense anyway): X itself is never densified.
 DENSE_CHUNK_ROWS = 4096
 
 
-def unsupported(
-    *,
-    activation: str,
-    out_activation: str | None,
-    solver: str,
-    momentum: float,
-    nesterovs_momentum: bool,
-    sample_weight: Any,
-) -> str | None:
+def hidden_row_exists(name: str) -> bool:
+    """Whether the engine's activation table has scikit-learn's activation ``name``."""
+    try:
+        activation_row(name)
+    except FastmlpValueError:
+        return False
+    return True
+
+
+def unsupported(*, activation: str, out_activation: str | None) -> str | None:
     """Why the engine cannot train this configuration (a message naming the parameter), or None."""
-    if hidden_row(activation) is None:
-        have = [name for name in SKLEARN_ACTIVATIONS if hidden_row(name) is not None]
-        return f"activation={activation!r} is not in fastmlp's engine yet (it has {have})"
-    if solver == "adam":
-        return "solver='adam' is not in fastmlp's engine yet (it has 'sgd' and 'lbfgs')"
-    if solver == "sgd" and nesterovs_momentum and momentum > 0:
+    if not hidden_row_exists(activation):
+        have = [name for name in SKLEARN_ACTIVATIONS if hidden_row_exists(name)]
+        return f"activation={activation!r} is not in fastmlp's engine (it has {have})"
+    if out_activation is not None and out_activation not in OUTPUT_LOSSES:
         return (
-            "nesterovs_momentum=True is not in fastmlp's engine yet: pass nesterovs_momentum=False "
-            "(classical momentum) or momentum=0"
-        )
-    if sample_weight is not None:
-        return "sample_weight is not in fastmlp's engine yet"
-    if out_activation is not None and out_activation not in OUTPUTS:
-        task = {"logistic": "binary and multi-label targets", "identity": "regression"}
-        what = task.get(out_activation, f"the {out_activation!r} output")
-        return (
-            f"{what} need the {out_activation!r} output layer, not in fastmlp's engine yet "
-            f"(it has {sorted(OUTPUTS)}: multiclass targets)"
+            f"the {out_activation!r} output layer (loss='poisson') is not in fastmlp's engine "
+            f"(it has {sorted(OUTPUT_LOSSES)})"
         )
     return None
-
-
-def hidden_row(name: str) -> ActivationRow | None:
-    """The engine's row for scikit-learn's activation ``name``, None when it has none."""
-    try:
-        return activation_row(name)
-    except FastmlpValueError:
-        return None
 
 
 def check_supported(**configuration: Any) -> None:
@@ -94,12 +75,27 @@ def check_supported(**configuration: Any) -> None:
         raise FastmlpValueError(reason)
 
 
-@dataclass
-class EpochResult:
-    """One epoch: ``loss_sum`` = sum over batches of (batch loss * batch rows), as scikit-learn
-    accumulates it (divide by the rows for ``loss_``)."""
+def optimizer(estimator: Any) -> Optimizer:
+    """The engine's optimizer for scikit-learn's ``solver`` and its parameters, with scikit-learn's
+    L2 form (gradients (sum + alpha W) / n, the loss + alpha/2 ||W||^2 / n per batch)."""
+    e = estimator
+    if e.solver == "adam":
+        return Adam(e.learning_rate_init, e.alpha, e.beta_1, e.beta_2, e.epsilon, l2="sklearn")
+    return SGD(
+        e.learning_rate_init,
+        e.alpha,
+        e.momentum,
+        # scikit-learn's Nesterov step with momentum 0 is the plain step
+        nesterov=bool(e.nesterovs_momentum and e.momentum > 0),
+        l2="sklearn",
+        schedule=e.learning_rate,
+        power_t=e.power_t,
+    )
 
-    loss_sum: float
+
+def adaptive_schedule(opt: Optimizer) -> bool:
+    """Whether ``opt`` divides its step size at a plateau instead of stopping (SGD, "adaptive")."""
+    return isinstance(opt, SGD) and opt.schedule == "adaptive"
 
 
 class Model:
@@ -107,18 +103,30 @@ class Model:
     ``intercepts`` are the network's (64-byte aligned) arrays, updated in place by training.
 
     coefs[l] (fan_in, fan_out), intercepts[l] (fan_out,), all of one float dtype; ``activation``
-    is scikit-learn's hidden activation name; ``backend`` a backend name or None (the default).
+    is scikit-learn's hidden activation name, ``out_activation`` its output (``OUTPUT_LOSSES``);
+    ``backend`` a backend name or None (the default).
     """
 
     def __init__(
-        self, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], activation: str, backend: Any
+        self,
+        coefs: Sequence[np.ndarray],
+        intercepts: Sequence[np.ndarray],
+        activation: str,
+        out_activation: str,
+        backend: Any,
     ) -> None:
         last, hidden = len(coefs) - 1, activation_row(activation).name
         layers = [
             Layer(int(w.shape[0]), int(w.shape[1]), True, None if i == last else hidden)
             for i, w in enumerate(coefs)
         ]
-        self.network = Network(layers, dtype=coefs[0].dtype, backend=get_backend(backend))
+        self.out_activation = out_activation
+        self.network = Network(
+            layers,
+            dtype=coefs[0].dtype,
+            backend=get_backend(backend),
+            loss=OUTPUT_LOSSES.get(out_activation, "squared_error"),  # exp: never trained (unsupported)
+        )
         self.set_parameters(coefs, intercepts)
 
     @property
@@ -129,15 +137,33 @@ class Model:
     def intercepts(self) -> list[np.ndarray]:
         return [self.network.params[f"b{i}"] for i in range(1, len(self.network.layer_specs) + 1)]
 
+    @property
+    def dtype(self) -> np.dtype:
+        dtype: np.dtype = self.network.dtype
+        return dtype
+
     def set_parameters(self, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray]) -> None:
         """Copy values in (L-BFGS hands a new packed vector at each evaluation)."""
         for i, (w, b) in enumerate(zip(coefs, intercepts, strict=True), start=1):
             for name, value in ((f"W{i}", w), (f"b{i}", b)):
                 held = self.network.params.get(name)
-                if held is not None and held is not value and held.shape == value.shape:
+                if held is value:
+                    continue
+                if held is not None and held.shape == value.shape:
                     np.copyto(held, value)
-                elif held is not value:
-                    self.network.params[name] = aligned(np.asarray(value, dtype=self.network.dtype))
+                else:
+                    self.network.params[name] = aligned(np.asarray(value, dtype=self.dtype))
+
+    def targets(self, y: np.ndarray) -> np.ndarray:
+        """scikit-learn's internal y (one-hot or indicator (N, K), or values) as the loss row takes
+        it: the class index for softmax, else (N, K) of the model's dtype."""
+        if self.network.loss.targets == "labels":
+            return np.ascontiguousarray(np.argmax(y, axis=1), dtype=np.int64)
+        values = y.reshape(y.shape[0], -1)
+        return np.ascontiguousarray(values, dtype=self.dtype)
+
+    def weights(self, sample_weight: Any) -> np.ndarray | None:
+        return None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=self.dtype)
 
     # --- forward -----------------------------------------------------------------------
 
@@ -146,158 +172,109 @@ class Model:
         sparse X's layer 1 is scipy's sparse product (X is never densified)."""
         k = self.network.backend
         a = X
-        for i, (w, b, activation) in enumerate(self.network.layers()):
+        for i, (w, b, name) in enumerate(self.network.layers()):
             if i == 0 and sp.issparse(a):
                 a = aligned(np.asarray(a @ w, dtype=w.dtype))
                 a += b
             else:
                 a = k.affine_forward(np.ascontiguousarray(a), w, b)
-            row = activation_row(activation)
+            row = activation_row(name)
             if row.has_kernels:
                 a = getattr(k, row.forward_kernel)(a)
         result: np.ndarray = a
         return result
 
-    def output(self, X: Any, out_activation: str) -> np.ndarray:
+    def output(self, X: Any) -> np.ndarray:
         """The network's prediction (N, K) after scikit-learn's output activation."""
         scores = self.scores(X)
         k = self.network.backend
-        if out_activation == "softmax":
+        if self.out_activation == "softmax":
             probabilities: np.ndarray = k.softmax_forward(scores)
             return probabilities
-        if out_activation == "logistic":
+        if self.out_activation == "logistic":
             logistic: np.ndarray = k.sigmoid_forward(scores)
             return logistic
         return scores  # identity
 
     # --- loss and gradients -------------------------------------------------------------
 
-    def _chunk_loss_gradients(self, X: Any, labels: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
-        """Mean cross-entropy and its mean gradients over one chunk, densified if sparse."""
+    def _chunk(
+        self, X: Any, targets: np.ndarray, weights: np.ndarray | None
+    ) -> tuple[float, dict[str, Any], float]:
+        """(loss, gradients, norm) of one chunk: its (weighted) mean loss, gradients normalised by
+        its norm (rows, or weight sum), a sparse chunk densified."""
         dense = X.toarray() if sp.issparse(X) else X
-        loss, _ = self.network.forward(np.ascontiguousarray(dense), labels)
-        return loss, self.network.backward()
+        loss, _ = self.network.forward(np.ascontiguousarray(dense), targets, weights)
+        return loss, self.network.backward(), self.network.batch_norm
 
-    def data_loss_gradients(self, X: Any, labels: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
-        """Mean loss over X's rows and the mean gradients (keyed ``W1, b1, ...``), without L2;
-        a sparse X goes in chunks of DENSE_CHUNK_ROWS rows, combined by their row counts."""
+    def data_loss_gradients(
+        self, X: Any, targets: np.ndarray, weights: np.ndarray | None
+    ) -> tuple[float, dict[str, np.ndarray], float]:
+        """The loss row's loss over X, its gradients (keyed ``W1, b1, ...``, without L2) and the
+        norm n (rows or weight sum); a sparse X goes in chunks of DENSE_CHUNK_ROWS rows, combined
+        by their norms."""
         n = X.shape[0]
         if not sp.issparse(X) or n <= DENSE_CHUNK_ROWS:
-            return self._chunk_loss_gradients(X, labels)
-        loss_sum, sums = 0.0, None
+            return self._chunk(X, targets, weights)
+        loss_sum, norm_sum, sums = 0.0, 0.0, None
         for start in range(0, n, DENSE_CHUNK_ROWS):
             rows = slice(start, min(n, start + DENSE_CHUNK_ROWS))
-            loss, grads = self._chunk_loss_gradients(X[rows], labels[rows])
-            count = rows.stop - rows.start
-            loss_sum += loss * count
+            loss, grads, norm = self._chunk(
+                X[rows], targets[rows], None if weights is None else weights[rows]
+            )
+            loss_sum += loss * norm
+            norm_sum += norm
             if sums is None:
-                sums = {name: g * count for name, g in grads.items()}
+                sums = {name: g * norm for name, g in grads.items()}
             else:
                 for name, g in grads.items():
-                    sums[name] += g * count
+                    sums[name] += g * norm
         assert sums is not None
-        return loss_sum / n, {name: aligned(s / n) for name, s in sums.items()}
-
-    def penalty(self, alpha: float, n: float) -> float:
-        """scikit-learn's L2 term of the loss, alpha/2 * sum over weight matrices of ||W||^2 / n."""
-        squares = sum(float(np.dot(w.ravel(), w.ravel())) for w in self.coefs)
-        return 0.5 * alpha * squares / n
+        return loss_sum / norm_sum, {name: aligned(s / norm_sum) for name, s in sums.items()}, norm_sum
 
     def loss_and_gradients(
-        self, X: Any, labels: np.ndarray, alpha: float
+        self, X: Any, targets: np.ndarray, weights: np.ndarray | None, alpha: float
     ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
-        """scikit-learn's full-batch objective on (X, labels) and its gradients, per layer:
-        loss = mean CE + alpha/2 sum ||W||^2 / N; dW = (sum_n dW_n + alpha W) / N, db = mean."""
-        n = X.shape[0]
-        loss, grads = self.data_loss_gradients(X, labels)
+        """scikit-learn's full-batch objective and gradients, per layer (``_backprop``):
+        loss = data loss + alpha/2 sum ||W||^2 / n; dW = (sum_n dW_n + alpha W) / n, db = sum / n,
+        n the rows or the weight sum."""
+        loss, grads, norm = self.data_loss_gradients(X, targets, weights)
         layers = range(1, len(self.network.layer_specs) + 1)
-        coef_grads = [grads[f"W{i}"] + (alpha / n) * self.network.params[f"W{i}"] for i in layers]
+        coefs = [self.network.params[f"W{i}"] for i in layers]
+        squares = sum(float(np.dot(w.ravel(), w.ravel())) for w in coefs)
+        coef_grads = [grads[f"W{i}"] + (alpha / norm) * w for i, w in zip(layers, coefs, strict=True)]
         intercept_grads = [grads[f"b{i}"] for i in layers]
-        return loss + self.penalty(alpha, n), coef_grads, intercept_grads
-
-    # --- training ---------------------------------------------------------------------
-
-    def native_epoch_applies(self, X: Any, alpha: float) -> bool:
-        """Whether the backend's native epoch computes scikit-learn's epoch exactly: dense X, and
-        no L2 term (the native epoch returns the data loss only, not alpha/2 ||W||^2 per batch)."""
-        return bool(self.network.backend.NATIVE_EPOCH) and not sp.issparse(X) and alpha == 0
-
-
-class SGDState:
-    """Classical-momentum SGD's velocities across epochs and ``partial_fit`` calls (one per
-    parameter, zeros at first, as scikit-learn's SGDOptimizer)."""
-
-    def __init__(self, momentum: float) -> None:
-        self.momentum = momentum
-        self.velocities: dict[str, np.ndarray] = {}
-
-    def optimizer(self, learning_rate: float, reg: float) -> SGD:
-        """The engine's SGD for one step size and L2 (alpha / batch rows), sharing the velocities."""
-        sgd = SGD(learning_rate, reg=reg, momentum=self.momentum)
-        sgd.velocities = self.velocities
-        return sgd
+        return loss + 0.5 * alpha * squares / norm, coef_grads, intercept_grads
 
 
 def sgd_epoch(
     model: Model,
-    state: SGDState,
+    opt: Optimizer,
     X: Any,
-    labels: np.ndarray,
+    targets: np.ndarray,
+    weights: np.ndarray | None,
     order: np.ndarray,
     *,
     batch_size: int,
-    learning_rate: float,
-    alpha: float,
-) -> EpochResult:
-    """One epoch over ``X[order]`` in batches of ``batch_size`` (the last may be shorter), each:
-    loss (mean CE + alpha/2 ||W||^2 / n before the step), then the engine's SGD step with
-    gradients (sum + alpha W) / n, n the batch's rows: reg = alpha / n on weight matrices."""
-    n = order.shape[0]
-    full = (n // batch_size) * batch_size
-    if model.native_epoch_applies(X, alpha):
-        return _native_epoch(model, state, X, labels, order, full, batch_size, learning_rate)
-    loss_sum = 0.0
-    for start in range(0, n, batch_size):
+) -> float:
+    """One epoch over ``X[order]`` in batches of ``batch_size`` (the last may be shorter), each a
+    loss (with the L2 term, before the step) and the optimizer's step; returns scikit-learn's
+    accumulated loss, the sum of batch loss x batch rows (``loss_`` once divided by the rows).
+
+    Dense X: the engine's ``epoch_pass`` (one native call on cpp and numba). Sparse X: one
+    ``epoch_pass`` per batch on that batch's rows densified (the engine's native epoch needs a
+    dense x beside its own compressed rows)."""
+    if not sp.issparse(X):
+        return epoch_pass(
+            model.network, opt, X, targets, order, batch_size, sample_weight=weights
+        ).row_weighted_loss
+    accumulated = 0.0
+    for start in range(0, order.shape[0], batch_size):
         rows = order[start : start + batch_size]
-        count = rows.shape[0]
-        loss = model.penalty(alpha, count)
-        data_loss, grads = model.data_loss_gradients(X[rows], labels[rows])
-        state.optimizer(learning_rate, alpha / count).step(model.network, grads)
-        loss_sum += (data_loss + loss) * count
-    return EpochResult(loss_sum)
-
-
-def _native_epoch(
-    model: Model,
-    state: SGDState,
-    X: np.ndarray,
-    labels: np.ndarray,
-    order: np.ndarray,
-    full: int,
-    batch_size: int,
-    learning_rate: float,
-) -> EpochResult:
-    """The full batches in one native call, the shorter last batch in a second (its mean is over
-    fewer rows); the native epoch returns the sum of its batch means."""
-    backend = model.network.backend
-    weights, biases, activations = zip(*model.network.layers(), strict=True)
-    loss_sum = 0.0
-    parts = [(order[:full], batch_size), (order[full:], order.shape[0] - full)]
-    x = np.ascontiguousarray(X)
-    for rows, size in parts:
-        if rows.shape[0] == 0:
-            continue
-        sgd = state.optimizer(learning_rate, 0.0)
-        velocities: dict[str, Any] = {}
-        if sgd.momentum:
-            names = range(1, len(weights) + 1)
-            velocities["weight_velocities"] = [
-                sgd.velocity(f"W{i}", w) for i, w in zip(names, weights, strict=True)
-            ]
-            velocities["bias_velocities"] = [
-                sgd.velocity(f"b{i}", b) for i, b in zip(names, biases, strict=True)
-            ]
-        net = layers(list(weights), list(biases), list(activations), sgd=sgd.settings, **velocities)
-        mean_sum, _, _ = backend.train_epoch(net, x, labels, rows, batch_size=size)
-        loss_sum += mean_sum * size
-    return EpochResult(loss_sum)
+        batch = np.ascontiguousarray(X[rows].toarray())
+        batch_weights = None if weights is None else np.ascontiguousarray(weights[rows])
+        within = np.arange(rows.shape[0], dtype=np.int64)
+        accumulated += epoch_pass(
+            model.network, opt, batch, targets[rows], within, rows.shape[0], sample_weight=batch_weights
+        ).row_weighted_loss
+    return accumulated

@@ -58,37 +58,6 @@ def _thread_budget(n_threads: int | None) -> Iterator[None]:
         threads.set_num_threads(before)
 
 
-class _LearningRate:
-    """scikit-learn's step-size schedules, advanced at each epoch's end: ``constant``;
-    ``invscaling``, learning_rate_init / (t + 1) ** power_t with t the samples seen; ``adaptive``,
-    divided by 5 when the loss or score stalls, stopping below 1e-6. Holds SGD's velocities too,
-    kept across ``partial_fit`` calls as scikit-learn keeps its optimizer."""
-
-    def __init__(self, init: float, schedule: str, power_t: float, momentum: float) -> None:
-        self.learning_rate_init = self.learning_rate = float(init)
-        self.schedule, self.power_t = schedule, power_t
-        self.state = _engine.SGDState(momentum)
-
-    def iteration_ends(self, samples_seen: int) -> None:
-        if self.schedule == "invscaling":
-            self.learning_rate = self.learning_rate_init / (samples_seen + 1) ** self.power_t
-
-    def trigger_stopping(self, message: str, verbose: bool) -> bool:
-        """True to stop; scikit-learn's verbose lines."""
-        if self.schedule != "adaptive":
-            if verbose:
-                print(message + " Stopping.")
-            return True
-        if self.learning_rate <= 1e-6:
-            if verbose:
-                print(message + " Learning rate too small. Stopping.")
-            return True
-        self.learning_rate /= 5.0
-        if verbose:
-            print(message + f" Setting learning rate to {self.learning_rate:f}")
-        return False
-
-
 class _EngineMixin:
     """The overrides shared by both estimators (placed before scikit-learn's class in the MRO)."""
 
@@ -116,29 +85,28 @@ class _EngineMixin:
         model = models.get(key)
         shapes = [c.shape for c in coefs]
         if model is None or [c.shape for c in model.coefs] != shapes:
-            model = models[key] = _engine.Model(coefs, intercepts, self.activation, self.backend)  # type: ignore[attr-defined]
+            model = models[key] = _engine.Model(
+                coefs,
+                intercepts,
+                self.activation,  # type: ignore[attr-defined]
+                self.out_activation_,  # type: ignore[attr-defined]
+                self.backend,
+            )
         else:
             model.set_parameters(coefs, intercepts)
         return model
 
-    def _check_engine(self, sample_weight: Any, out_activation: str | None) -> None:
-        _engine.check_supported(
-            activation=self.activation,  # type: ignore[attr-defined]
-            out_activation=out_activation,
-            solver=self.solver,  # type: ignore[attr-defined]
-            momentum=self.momentum,  # type: ignore[attr-defined]
-            nesterovs_momentum=self.nesterovs_momentum,  # type: ignore[attr-defined]
-            sample_weight=sample_weight,
-        )
+    def _check_engine(self, out_activation: str | None) -> None:
+        _engine.check_supported(activation=self.activation, out_activation=out_activation)  # type: ignore[attr-defined]
 
     def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False) -> Any:
-        self._check_engine(sample_weight, None)  # the task's output is checked in _validate_input
+        self._check_engine(None)  # the task's output is checked in _validate_input
         with _thread_budget(self.n_threads):
             return super()._fit(X, y, sample_weight=sample_weight, incremental=incremental)  # type: ignore[misc]
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, Any]:
         X, y = super()._validate_input(X, y, incremental, reset)  # type: ignore[misc]
-        self._check_engine(None, self._output_activation())
+        self._check_engine(self._output_activation())
         return X, y
 
     def _forward_pass_fast(self, X: Any, check_input: bool = True) -> np.ndarray:
@@ -149,11 +117,7 @@ class _EngineMixin:
         if X.dtype != dtype:
             X = X.astype(dtype)
         with _thread_budget(self.n_threads):
-            return self._fastmlp_model(dtype).output(X, self.out_activation_)  # type: ignore[attr-defined]
-
-    def _engine_labels(self, y: np.ndarray) -> np.ndarray:
-        """The engine's targets: the class index of each one-hot row (softmax output)."""
-        return np.ascontiguousarray(np.argmax(y, axis=1), dtype=np.int64)
+            return self._fastmlp_model(dtype).output(X)
 
     def _backprop(
         self,
@@ -167,7 +131,8 @@ class _EngineMixin:
     ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
         """scikit-learn's full-batch loss and gradients (what L-BFGS minimises), by the engine."""
         model = self._fastmlp_model(X.dtype)
-        return model.loss_and_gradients(X, self._engine_labels(y), self.alpha)  # type: ignore[attr-defined]
+        weights = model.weights(sample_weight)
+        return model.loss_and_gradients(X, model.targets(y), weights, self.alpha)  # type: ignore[attr-defined]
 
     def _fit_stochastic(
         self,
@@ -185,19 +150,21 @@ class _EngineMixin:
         model = self._fastmlp_model(X.dtype)
         est.coefs_, est.intercepts_ = model.coefs, model.intercepts  # trained in place from here on
         if not incremental or not hasattr(est, "_optimizer"):
-            est._optimizer = _LearningRate(
-                est.learning_rate_init, est.learning_rate, est.power_t, est.momentum
-            )
+            est._optimizer = _engine.optimizer(est)
         if est.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = est.early_stopping
-        X_val = y_val = None
+        X_val = y_val = weights_val = None
         if early_stopping:
             # scikit-learn stratifies single-output classification only
             stratify = y if is_classifier(est) and est.n_outputs_ == 1 else None
-            X, X_val, y, y_val = train_test_split(
-                X, y, random_state=est._random_state, test_size=est.validation_fraction, stratify=stratify
+            arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+            split = train_test_split(
+                *arrays, random_state=est._random_state, test_size=est.validation_fraction, stratify=stratify
             )
+            X, X_val, y, y_val = split[:4]
+            if sample_weight is not None:
+                sample_weight, weights_val = split[4:]
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small. Increase 'validation_fraction' "
@@ -205,8 +172,8 @@ class _EngineMixin:
                 )
             if is_classifier(est):
                 y_val = est._label_binarizer.inverse_transform(y_val)
-        if sp.issparse(X):
-            X = X.tocsr()  # rows are taken per batch
+        # the engine reads C-contiguous rows of its dtype (sparse: CSR rows, one batch at a time)
+        X = X.tocsr() if sp.issparse(X) else np.ascontiguousarray(X)
         n_samples = X.shape[0]
         order = np.arange(n_samples, dtype=np.int64)
         if est.batch_size == "auto":
@@ -218,38 +185,29 @@ class _EngineMixin:
                     stacklevel=3,
                 )
             batch_size = int(np.clip(est.batch_size, 1, n_samples))
-        labels = self._engine_labels(y)
-        schedule: _LearningRate = est._optimizer
+        targets, weights = model.targets(y), model.weights(sample_weight)
+        opt = est._optimizer
         try:
             est.n_iter_ = 0
             for _ in range(est.max_iter):
                 if est.shuffle:
                     order = shuffle(order, random_state=est._random_state)
-                epoch = _engine.sgd_epoch(
-                    model,
-                    schedule.state,
-                    X,
-                    labels,
-                    order,
-                    batch_size=batch_size,
-                    learning_rate=schedule.learning_rate,
-                    alpha=est.alpha,
-                )
+                accumulated = _engine.sgd_epoch(model, opt, X, targets, weights, order, batch_size=batch_size)
                 est.n_iter_ += 1
-                est.loss_ = epoch.loss_sum / n_samples
+                est.loss_ = accumulated / n_samples
                 est.t_ += n_samples
                 est.loss_curve_.append(est.loss_)
                 if est.verbose:
                     print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
-                est._update_no_improvement_count(early_stopping, X_val, y_val, None)
-                schedule.iteration_ends(est.t_)
+                est._update_no_improvement_count(early_stopping, X_val, y_val, weights_val)
+                opt.epoch_ended(est.t_)
                 if est._no_improvement_count > est.n_iter_no_change:
                     what = "Validation score" if early_stopping else "Training loss"
                     message = (
                         f"{what} did not improve more than tol={est.tol:f} "
                         f"for {est.n_iter_no_change} consecutive epochs."
                     )
-                    if schedule.trigger_stopping(message, est.verbose):
+                    if _plateau(opt, message, est.verbose):
                         break
                     est._no_improvement_count = 0
                 if incremental:
@@ -265,6 +223,21 @@ class _EngineMixin:
             warnings.warn("Training interrupted by user.", stacklevel=3)
         if early_stopping:
             est.coefs_, est.intercepts_ = est._best_coefs, est._best_intercepts
+
+
+def _plateau(opt: Any, message: str, verbose: bool) -> bool:
+    """The optimizer's answer to a plateau (True: stop), with scikit-learn's verbose lines."""
+    adaptive = _engine.adaptive_schedule(opt)
+    too_small = opt.learning_rate <= 1e-6
+    stop: bool = opt.plateau()
+    if verbose:
+        if not adaptive:
+            print(message + " Stopping.")
+        elif too_small:
+            print(message + " Learning rate too small. Stopping.")
+        else:
+            print(message + f" Setting learning rate to {opt.learning_rate:f}")
+    return stop
 
 
 class MLPClassifier(_EngineMixin, _SklearnMLPClassifier):
