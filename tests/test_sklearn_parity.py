@@ -23,7 +23,7 @@ from sklearn.neural_network import MLPClassifier as SklearnClassifier
 from sklearn.neural_network import MLPRegressor as SklearnRegressor
 
 from fastmlp.errors import FastmlpValueError
-from fastmlp.sklearn import MLPClassifier, MLPRegressor
+from fastmlp.sklearn import MLPClassifier, MLPRegressor, _engine
 
 # float64 runs agree to about 1e-13 relative after a few epochs (the same arithmetic in another
 # order: GEMM blocking, fused updates); float32 to its own rounding, amplified by training.
@@ -175,7 +175,10 @@ def test_float32_stays_float32_and_equals_sklearn(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("layout", ["csr", "csc"])
 @pytest.mark.parametrize("solver", sorted(SOLVERS))
-def test_sparse_input_equals_sklearn_and_dense(backend, layout, solver):
+@pytest.mark.parametrize("chunk_batches", [64, 4])
+def test_sparse_input_equals_sklearn_and_dense(backend, layout, solver, chunk_batches, monkeypatch):
+    """4 batches of 32 a native call: 300 rows in calls of 128, 128 and 44 rows (a short batch)."""
+    monkeypatch.setattr(_engine, "SPARSE_CHUNK_BATCHES", chunk_batches)
     X, y = multiclass()
     X[np.abs(X) < 1.0] = 0.0  # about 70% zeros
     Xs = sp.csr_matrix(X) if layout == "csr" else sp.csc_matrix(X)
@@ -236,3 +239,15 @@ def test_poisson_loss_fails_by_name():
     with pytest.raises(FastmlpValueError, match="poisson"):
         model.fit(X, np.abs(y[:, 0]))
     assert not hasattr(model, "coefs_")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_sparse_input_with_sample_weight_equals_sklearn(backend, task, monkeypatch):
+    monkeypatch.setattr(_engine, "SPARSE_CHUNK_BATCHES", 3)  # several native calls per epoch
+    X, y = task_data(task)
+    X[np.abs(X) < 1.0] = 0.0
+    weights = np.random.default_rng(2).uniform(0.0, 3.0, len(X))
+    params = dict(hidden_layer_sizes=(16,), batch_size=20, max_iter=5, random_state=6, early_stopping=True)
+    ours, theirs = fit_both(sp.csr_matrix(X), y, sample_weight=weights, backend=backend, **params)
+    assert_same_fit(ours, theirs, sp.csr_matrix(X), RTOL[np.float64])

@@ -28,6 +28,8 @@ import scipy.sparse as sp
 
 from .._memory import aligned
 from ..backends import get_backend
+from ..backends._epoch import PassResult
+from ..backends._sparse import MAX_COLUMNS, SparseRows
 from ..backends.tables import activation as activation_row
 from ..errors import FastmlpValueError
 from ..models.network import Layer, Network
@@ -247,6 +249,12 @@ class Model:
         return loss + 0.5 * alpha * squares / norm, coef_grads, intercept_grads
 
 
+# Rows per native call on a sparse X: a multiple of every batch size up to it, so that batches
+# never straddle two calls; a dense copy of this many rows is what the engine's native epoch needs
+# beside the compressed rows (it does not read it on the sparse path).
+SPARSE_CHUNK_BATCHES = 64
+
+
 def sgd_epoch(
     model: Model,
     opt: Optimizer,
@@ -261,20 +269,68 @@ def sgd_epoch(
     loss (with the L2 term, before the step) and the optimizer's step; returns scikit-learn's
     accumulated loss, the sum of batch loss x batch rows (``loss_`` once divided by the rows).
 
-    Dense X: the engine's ``epoch_pass`` (one native call on cpp and numba). Sparse X: one
-    ``epoch_pass`` per batch on that batch's rows densified (the engine's native epoch needs a
-    dense x beside its own compressed rows)."""
+    The layout of X is the layout the engine runs. Dense X: the dense layer 1 (scanning X for
+    its zeros costs more than an epoch, which a short fit never earns back), in one native call on
+    cpp and numba. Sparse X (CSR): the epoch's rows in chunks of SPARSE_CHUNK_BATCHES batches, each
+    one native call whose layer 1 runs over the chunk's compressed rows, taken from X's own CSR
+    arrays; the whole X is never densified. The numpy backend runs the same arithmetic kernel by
+    kernel (``epoch_pass``)."""
+    network = model.network
+    native = bool(network.backend.NATIVE_EPOCH)
     if not sp.issparse(X):
-        return epoch_pass(
-            model.network, opt, X, targets, order, batch_size, sample_weight=weights
-        ).row_weighted_loss
+        if not native:
+            return epoch_pass(
+                network, opt, X, targets, order, batch_size, sample_weight=weights
+            ).row_weighted_loss
+        result: PassResult = network.backend.train_epoch(
+            network.describe(opt),
+            X,
+            targets,
+            order,
+            batch_size=batch_size,
+            sample_weight=weights,
+            sparse=False,
+        )
+        return result.row_weighted_loss
     accumulated = 0.0
-    for start in range(0, order.shape[0], batch_size):
-        rows = order[start : start + batch_size]
-        batch = np.ascontiguousarray(X[rows].toarray())
-        batch_weights = None if weights is None else np.ascontiguousarray(weights[rows])
+    step = batch_size * SPARSE_CHUNK_BATCHES
+    for start in range(0, order.shape[0], step):
+        rows = order[start : start + step]
+        chunk = X[rows]
+        dense = np.ascontiguousarray(chunk.toarray())
+        chunk_weights = None if weights is None else np.ascontiguousarray(weights[rows])
         within = np.arange(rows.shape[0], dtype=np.int64)
-        accumulated += epoch_pass(
-            model.network, opt, batch, targets[rows], within, rows.shape[0], sample_weight=batch_weights
-        ).row_weighted_loss
+        if native:
+            compressed = X.shape[1] <= MAX_COLUMNS
+            result = network.backend.train_epoch(
+                network.describe(opt),
+                dense,
+                targets[rows],
+                within,
+                batch_size=batch_size,
+                sample_weight=chunk_weights,
+                sparse=compressed,
+                x_sparse=compressed_rows(chunk) if compressed else None,
+            )
+        else:
+            result = epoch_pass(
+                network, opt, dense, targets[rows], within, batch_size, sample_weight=chunk_weights
+            )
+        accumulated += result.row_weighted_loss
     return accumulated
+
+
+def compressed_rows(X: Any) -> SparseRows:
+    """The engine's ``SparseRows`` of a scipy CSR matrix (N, D), from its own arrays: indptr as
+    int64, column numbers as uint16, a copy of the values, non-zeros per column."""
+    csr = sp.csr_matrix(X, copy=True)
+    csr.sum_duplicates()  # also sorts each row's columns, as SparseRows expects
+    indices = csr.indices.astype(np.uint16)
+    return SparseRows(
+        (int(csr.shape[0]), int(csr.shape[1])),
+        aligned(csr.indptr.astype(np.int64)),
+        aligned(indices),
+        aligned(np.ascontiguousarray(csr.data)),
+        aligned(np.bincount(indices, minlength=csr.shape[1]).astype(np.int64)),
+        csr.nnz / max(1, csr.shape[0] * csr.shape[1]),
+    )
