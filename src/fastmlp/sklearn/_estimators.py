@@ -9,7 +9,8 @@ driver (scipy's L-BFGS-B) are scikit-learn's, unchanged. What they override is t
   (every prediction and validation score) run through ``_engine.Model``;
 - ``_fit_stochastic``, the epoch loop, is written here against the engine: it consumes the random
   stream in scikit-learn's order (``train_test_split`` for early stopping, then one ``shuffle`` of
-  the row indices per epoch) and hands each epoch to ``_engine.sgd_epoch``.
+  the row indices per epoch), hands each epoch to ``_engine.sgd_epoch`` and the end-of-epoch and
+  plateau steps to the engine's optimizer (scikit-learn's schedules).
 
 Two parameters are added at the end: ``backend`` (a fastmlp backend name, None for the default)
 and ``n_threads`` (the compute threads during fit and predict, None for fastmlp's budget).
