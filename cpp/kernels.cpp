@@ -232,8 +232,28 @@ void adam_update(T* param, const T* grad, T* m, T* v, index_t size, double step_
     const T step_t = static_cast<T>(step_size), reg_t = static_cast<T>(reg), eps_t = static_cast<T>(epsilon);
     const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
     const T one_minus_b1 = static_cast<T>(1.0 - beta1), one_minus_b2 = static_cast<T>(1.0 - beta2);
+    // One pass in Eigen's packets (the vectorised sqrt and division: a scalar loop cost Adam 2.4x the
+    // SGD epoch, and one Eigen expression per buffer three passes over memory), the tail in scalars;
+    // both do the same IEEE operations in the same order, so every element rounds the same way.
+    using Packet = typename Eigen::internal::packet_traits<T>::type;
+    constexpr index_t lanes = Eigen::internal::unpacket_traits<Packet>::size;
+    namespace ei = Eigen::internal;
+    const Packet p_step = ei::pset1<Packet>(-step_t), p_reg = ei::pset1<Packet>(reg_t);
+    const Packet p_b1 = ei::pset1<Packet>(b1), p_b2 = ei::pset1<Packet>(b2), p_eps = ei::pset1<Packet>(eps_t);
+    const Packet p_1b1 = ei::pset1<Packet>(one_minus_b1), p_1b2 = ei::pset1<Packet>(one_minus_b2);
     const bool regularise = reg != 0.0;
-    for (index_t i = 0; i < size; ++i) {
+    index_t i = 0;
+    for (; i + lanes <= size; i += lanes) {
+        const Packet p = ei::ploadu<Packet>(param + i);
+        Packet g = ei::ploadu<Packet>(grad + i);
+        if (regularise) g = ei::padd(g, ei::pmul(p_reg, p));
+        const Packet mi = ei::padd(ei::pmul(p_b1, ei::ploadu<Packet>(m + i)), ei::pmul(p_1b1, g));
+        const Packet vi = ei::padd(ei::pmul(p_b2, ei::ploadu<Packet>(v + i)), ei::pmul(p_1b2, ei::pmul(g, g)));
+        ei::pstoreu(m + i, mi);
+        ei::pstoreu(v + i, vi);
+        ei::pstoreu(param + i, ei::padd(p, ei::pdiv(ei::pmul(p_step, mi), ei::padd(ei::psqrt(vi), p_eps))));
+    }
+    for (; i < size; ++i) {
         const T g = regularise ? grad[i] + reg_t * param[i] : grad[i];
         const T mi = b1 * m[i] + one_minus_b1 * g;
         const T vi = b2 * v[i] + one_minus_b2 * (g * g);

@@ -209,7 +209,7 @@ def test_reference_adam_steps_are_scikit_learns():
     settings = AdamSettings(0.01)
     for t in range(1, 6):
         grad = rng.standard_normal(ours.shape)
-        numpy_backend.adam_update(ours, grad, m, v, settings.step_size(t))
+        numpy_backend.adam_update(ours, grad, m, v, settings.step_size(t), 0.0, 0.9, 0.999, 1e-8)
         reference.update_params(theirs, [grad])
     np.testing.assert_allclose(ours, theirs[0], rtol=1e-13, atol=1e-15)
 

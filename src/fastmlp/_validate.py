@@ -236,6 +236,16 @@ def target_values(name: str, value: Any, shape: tuple[int, int], dtype: np.dtype
     return result
 
 
+def values_loss(
+    first: str, outputs: Any, y: Any, weights: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The arguments of a loss on (N, K) targets: outputs (scores or probabilities) (N, K), y of
+    their shape, sample weights (N,) or None."""
+    outputs = float_array(first, outputs, 2)
+    y = target_values("y", y, outputs.shape, outputs.dtype)
+    return outputs, y, sample_weight("sample_weight", weights, outputs.shape[0], outputs.dtype)
+
+
 def sample_weight(name: str, value: Any, n: int, dtype: np.dtype) -> np.ndarray | None:
     """Per-row weights (N,) >= 0 as a C-contiguous array of ``dtype``; None stays None."""
     if value is None:
@@ -248,6 +258,15 @@ def sample_weight(name: str, value: Any, n: int, dtype: np.dtype) -> np.ndarray 
     if not np.all(np.isfinite(result)) or np.any(result < 0):
         raise FastmlpValueError(f"{name} must hold finite weights >= 0")
     return result
+
+
+def adam_update(
+    param: Any, grad: Any, m: Any, v: Any, step_size: Any, reg: Any, b1: Any, b2: Any, eps: Any
+) -> tuple[float, float, float, float, float]:
+    """The arguments of every backend's adam_update: the buffers, then (step_size, reg, b1, b2, eps)."""
+    sgd_buffers(param, grad, 1.0, m)
+    sgd_buffers(param, grad, 1.0, v)
+    return adam_hyperparameters(step_size, reg, b1, b2, eps)
 
 
 def adam_hyperparameters(

@@ -161,9 +161,8 @@ class Optimizer:
             if isinstance(settings, AdamSettings):
                 m, v = self.buffer("m", name, param), self.buffer("v", name, param)
                 step_size = settings.step_size(int(self.steps[0]))
-                k.adam_update(
-                    param, grad, m, v, step_size, param_reg, settings.beta1, settings.beta2, settings.epsilon
-                )
+                betas = (settings.beta1, settings.beta2)
+                k.adam_update(param, grad, m, v, step_size, param_reg, *betas, settings.epsilon)
             elif settings.nesterov:
                 velocity = self.velocity(name, param)
                 k.nesterov_update(param, grad, settings.learning_rate, param_reg, settings.momentum, velocity)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ from .errors import FastmlpTypeError, FastmlpValueError
 from .models import Network
 from .optim import Optimizer
 from .progress import progress_bar
+
+Array = np.ndarray
 
 
 @dataclass
@@ -100,39 +102,52 @@ def epoch_pass(
             net, x, y, order, batch_size=batch_size, sample_weight=sample_weight
         )
         return result
+    batches = (order[start : start + batch_size] for start in range(0, len(order), batch_size))
+    return _kernel_pass(model, x, y, batches, sample_weight, optimizer)
+
+
+def _kernel_pass(
+    model: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    batches: Iterable[np.ndarray | slice],
+    sample_weight: np.ndarray | None,
+    optimizer: Optimizer | None,
+) -> PassResult:
+    """The batches (row indices or slices of x) kernel by kernel: forward, and with an optimizer
+    backward and its step (the loss then includes the sklearn L2 form's ``0.5 reg sum W^2 / n``)."""
     losses: list[float] = []
     row_weighted, correct = 0.0, 0
-    settings = optimizer.settings
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
+    for rows in batches:
         weights = None if sample_weight is None else sample_weight[rows]
-        penalty = 0.0
-        if settings.l2 == "sklearn" and settings.reg != 0.0:
-            squares = sum(
-                float(np.dot(p.ravel().astype(np.float64), p.ravel())) for p in _weight_matrices(model)
-            )
-            norm = float(len(rows)) if weights is None else float(np.sum(weights, dtype=np.float64))
-            penalty = 0.5 * settings.reg * squares / norm
         loss, hits = model.forward(x[rows], y[rows], weights)
-        optimizer.step(model, model.backward(), model.batch_norm)
-        losses.append(loss + penalty)
-        row_weighted += (loss + penalty) * len(rows)
+        count = len(x[rows]) if isinstance(rows, slice) else len(rows)
+        if optimizer is not None:
+            loss += _l2_penalty(model, optimizer, model.batch_norm)
+            optimizer.step(model, model.backward(), model.batch_norm)
+        losses.append(loss)
+        row_weighted += loss * count
         correct += hits
     # summed as np.mean sums, so loss_sum / batches is the mean the assignment's loop took
     return PassResult(float(np.sum(losses)), len(losses), correct, row_weighted)
 
 
-def _weight_matrices(model: Network) -> list[np.ndarray]:
-    return [param for param in model.params.values() if param.ndim == 2]
+def _l2_penalty(model: Network, optimizer: Optimizer, norm: float) -> float:
+    """scikit-learn's ``0.5 alpha sum W^2 / n`` with ``l2="sklearn"`` (0 otherwise), in float64."""
+    settings = optimizer.settings
+    if settings.l2 != "sklearn" or settings.reg == 0.0:
+        return 0.0
+    weights = [p.ravel().astype(np.float64) for p in model.params.values() if p.ndim == 2]
+    return 0.5 * settings.reg * sum(float(np.dot(w, w)) for w in weights) / norm
 
 
 def evaluation_pass(
     model: Network,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: Array,
+    y: Array,
     batch_size: int,
     *,
-    sample_weight: np.ndarray | None = None,
+    sample_weight: Array | None = None,
     native: bool = True,
 ) -> PassResult:
     """The model's loss row over (x (N, D), y) in batches, in order; nothing is modified."""
@@ -141,41 +156,22 @@ def evaluation_pass(
             model.describe(), x, y, batch_size=batch_size, sample_weight=sample_weight
         )
         return result
-    losses: list[float] = []
-    row_weighted, correct = 0.0, 0
-    for start in range(0, len(x), batch_size):
-        rows = slice(start, start + batch_size)
-        weights = None if sample_weight is None else sample_weight[rows]
-        loss, hits = model.forward(x[rows], y[rows], weights)
-        losses.append(loss)
-        row_weighted += loss * len(x[rows])
-        correct += hits
-    return PassResult(float(np.sum(losses)), len(losses), correct, row_weighted)
+    batches = (slice(start, start + batch_size) for start in range(0, len(x), batch_size))
+    return _kernel_pass(model, x, y, batches, sample_weight, None)
 
 
 def train_epoch(
-    model: Network,
-    optimizer: Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
-    order: np.ndarray,
-    batch_size: int,
-    *,
-    native: bool = True,
+    model: Network, optimizer: Optimizer, x: Array, y: Array, order: Array, batch_size: int, **options: Any
 ) -> tuple[float, float]:
-    """One pass over ``x[order]`` in batches; returns (mean batch loss, accuracy before updates).
-
-    x (N, D), y (N,), order (S,) row indices. ``native=False`` forces the kernel-by-kernel path.
-    """
-    result = epoch_pass(model, optimizer, x, y, order, batch_size, native=native)
+    """``epoch_pass`` (its options: sample_weight, native) as the assignment measures an epoch:
+    (mean batch loss, accuracy before the updates)."""
+    result = epoch_pass(model, optimizer, x, y, order, batch_size, **options)
     return result.mean_loss, result.correct / len(order)
 
 
-def evaluate(
-    model: Network, x: np.ndarray, y: np.ndarray, batch_size: int, *, native: bool = True
-) -> tuple[float, float]:
-    """Mean batch loss and accuracy of ``model`` on (x (N, D), y (N,)), in batches, in order."""
-    result = evaluation_pass(model, x, y, batch_size, native=native)
+def evaluate(model: Network, x: Array, y: Array, batch_size: int, **options: Any) -> tuple[float, float]:
+    """``evaluation_pass`` (options: sample_weight, native) as (mean batch loss, accuracy), in order."""
+    result = evaluation_pass(model, x, y, batch_size, **options)
     return result.mean_loss, result.correct / len(x)
 
 

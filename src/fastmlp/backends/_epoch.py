@@ -206,11 +206,13 @@ def _pass(
     y: Any,
     order: Any,
     batch_size: Any,
-    sparse: Any,
-    x_sparse: Any,
     training: bool,
+    *,
     sample_weight: Any = None,
+    sparse: bool | None = None,
+    x_sparse: SparseRows | None = None,
 ) -> Pass:
+    """The checked pass: the options (sample_weight, sparse, x_sparse) are the contract's."""
     if not isinstance(net, Layers):
         raise FastmlpTypeError(f"net must be a Layers description (backends._epoch.layers), got {net!r:.60}")
     if training and net.step is None:
@@ -258,30 +260,12 @@ def entry_points(
     """A backend's public ``train_epoch`` and ``evaluate``: the contract above, around its calls."""
 
     def train_epoch(
-        net: Layers,
-        x: Any,
-        y: Any,
-        order: Any,
-        *,
-        batch_size: int,
-        sample_weight: Any = None,
-        sparse: bool | None = None,
-        x_sparse: SparseRows | None = None,
+        net: Layers, x: Any, y: Any, order: Any, *, batch_size: int, **options: Any
     ) -> PassResult:
-        data = _pass(net, x, y, order, batch_size, sparse, x_sparse, True, sample_weight)
-        return train(net, data)
+        return train(net, _pass(net, x, y, order, batch_size, True, **options))
 
-    def evaluate_pass(
-        net: Layers,
-        x: Any,
-        y: Any,
-        *,
-        batch_size: int,
-        sample_weight: Any = None,
-        sparse: bool | None = None,
-        x_sparse: Any = None,
-    ) -> PassResult:
-        return evaluate(net, _pass(net, x, y, None, batch_size, sparse, x_sparse, False, sample_weight))
+    def evaluate_pass(net: Layers, x: Any, y: Any, *, batch_size: int, **options: Any) -> PassResult:
+        return evaluate(net, _pass(net, x, y, None, batch_size, False, **options))
 
     train_epoch.__doc__ = "One training epoch in one native call: see fastmlp.backends._epoch."
     evaluate_pass.__doc__ = "One evaluation pass in one native call: see fastmlp.backends._epoch."

@@ -13,7 +13,7 @@ one per kernel, on validated C-contiguous arrays with the outputs passed in:
     loss_gradient(out, labels, values, weights, dscores, norm)        ((out - target) * w / norm)
     correct_count(scores, y) -> int           sgd_update(param, grad, velocity, lr, reg, momentum)
     nesterov_update(param, grad, velocity, lr, reg, momentum)
-    adam_update(param, grad, m, v, step_size, reg, beta1, beta2, epsilon)
+    adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
 
 and ``entry_points`` wraps them in the public functions: the same signatures as the reference,
 the argument checks of ``fastmlp._validate`` (so every backend says the same thing), outputs
@@ -138,41 +138,6 @@ def entry_points(calls: Mapping[str, Callable[..., Any]], module: str) -> dict[s
             c["loss_gradient"](probs, y, None, weights, result, _norm(weights, len(probs)))
         return result
 
-    def binary_cross_entropy(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
-        return _values_loss("binary_cross_entropy", scores, y, sample_weight, copy=False)
-
-    def binary_cross_entropy_backward(
-        probs: Any, y: Any, sample_weight: Any = None, *, out: Any = None
-    ) -> np.ndarray:
-        return _values_gradient("probs", probs, y, sample_weight, out)
-
-    def squared_error(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
-        return _values_loss("squared_error", scores, y, sample_weight, copy=True)
-
-    def squared_error_backward(
-        scores: Any, y: Any, sample_weight: Any = None, *, out: Any = None
-    ) -> np.ndarray:
-        return _values_gradient("scores", scores, y, sample_weight, out)
-
-    def _values_loss(
-        name: str, scores: Any, y: Any, sample_weight: Any, copy: bool
-    ) -> tuple[float, np.ndarray]:
-        """A loss row on (N, K) targets; the identity output (copy) is the scores themselves."""
-        scores = _validate.float_array("scores", scores, 2)
-        y = _validate.target_values("y", y, scores.shape, scores.dtype)
-        weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
-        outputs = aligned_empty(scores.shape, scores.dtype)
-        loss = float(c["output_loss"](LOSSES[name].code, scores, None, y, weights, outputs))
-        return loss, scores if copy else outputs
-
-    def _values_gradient(first: str, outputs: Any, y: Any, sample_weight: Any, out: Any) -> np.ndarray:
-        outputs = _validate.float_array(first, outputs, 2)
-        y = _validate.target_values("y", y, outputs.shape, outputs.dtype)
-        weights = _validate.sample_weight("sample_weight", sample_weight, outputs.shape[0], outputs.dtype)
-        result = _validate.output("out", out, outputs.shape, outputs.dtype)
-        c["loss_gradient"](outputs, None, y, weights, result, _norm(weights, len(outputs)))
-        return result
-
     def nesterov_update(
         param: Any, grad: Any, lr: float, reg: float = 0.0, momentum: float = 0.0, velocity: Any = None
     ) -> None:
@@ -181,25 +146,15 @@ def entry_points(calls: Mapping[str, Callable[..., Any]], module: str) -> dict[s
         c["nesterov_update"](param, np.ascontiguousarray(grad), velocity, lr, reg, momentum)
 
     def adam_update(
-        param: Any,
-        grad: Any,
-        m: Any,
-        v: Any,
-        step_size: float,
-        reg: float = 0.0,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        epsilon: float = 1e-8,
+        param: Any, grad: Any, m: Any, v: Any, step_size: float, reg: float, b1: float, b2: float, eps: float
     ) -> None:
-        hyper = _validate.adam_hyperparameters(step_size, reg, beta1, beta2, epsilon)
-        _validate.sgd_buffers(param, grad, 1.0, m)
-        _validate.sgd_buffers(param, grad, 1.0, v)
+        hyper = _validate.adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
         c["adam_update"](param, np.ascontiguousarray(grad), m, v, *hyper)
 
     def softmax_forward(scores: Any, *, out: Any = None) -> np.ndarray:
         return _same_shape(c["softmax_forward"], out, ("scores", scores))
 
-    defined = locals() | _activation_entry_points(c)
+    defined = locals() | _activation_entry_points(c) | _values_loss_entry_points(c)
     functions: dict[str, Callable[..., Any]] = {name: defined[name] for name in KERNELS}
     for name, function in functions.items():
         function.__doc__ = f"Same contract as numpy_backend.{name}; implementation notes: {module}."
@@ -237,6 +192,39 @@ def _backward_reading_a(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
 _BACKWARD = {"z": _backward_reading_z, "a": _backward_reading_a}  # by a row's backward_reads
 
 
+def _values_loss_entry_points(c: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+    """Each loss row on (N, K) targets: ``<loss>(scores, y, sample_weight=None) -> (loss, outputs)``
+    and ``<loss>_backward(outputs, y, sample_weight=None, *, out=None)``, through the generic calls."""
+    functions: dict[str, Callable[..., Any]] = {}
+    for row in LOSSES.values():
+        if row.targets != "labels":
+            functions[row.forward_kernel] = _values_loss(c["output_loss"], row.code, row.output == "identity")
+            functions[row.backward_kernel] = _values_gradient(c["loss_gradient"])
+    return functions
+
+
+def _values_loss(
+    call: Callable[..., Any], code: int, identity: bool
+) -> Callable[..., tuple[float, np.ndarray]]:
+    def loss(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
+        scores, y, weights = _validate.values_loss("scores", scores, y, sample_weight)
+        outputs = aligned_empty(scores.shape, scores.dtype)
+        value = float(call(code, scores, None, y, weights, outputs))
+        return value, scores if identity else outputs  # an identity output is the scores themselves
+
+    return loss
+
+
+def _values_gradient(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    def backward(outputs: Any, y: Any, sample_weight: Any = None, *, out: Any = None) -> np.ndarray:
+        outputs, y, weights = _validate.values_loss("outputs", outputs, y, sample_weight)
+        result = _validate.output("out", out, outputs.shape, outputs.dtype)
+        call(outputs, None, y, weights, result, _norm(weights, len(outputs)))
+        return result
+
+    return backward
+
+
 def _activation_entry_points(c: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
     """Each activation row's public pair: ``<act>_forward(z, *, out=None)`` and
     ``<act>_backward(dout, z or a, *, out=None)`` (the argument its row's backward_reads names)."""
@@ -271,7 +259,7 @@ def exercise(kernels: Mapping[str, Callable[..., Any]]) -> None:
         kernels["sgd_update"](w.copy(), w, 0.1, 0.01)
         kernels["sgd_update"](w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
         kernels["nesterov_update"](w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
-        kernels["adam_update"](w.copy(), w, np.zeros_like(w), np.zeros_like(w), 0.1, 0.01)
+        kernels["adam_update"](w.copy(), w, np.zeros_like(w), np.zeros_like(w), 0.1, 0.01, 0.9, 0.999, 1e-8)
         targets, weights = np.abs(x) > 0.5, np.ones(3, dtype)
         for name in ("binary_cross_entropy", "squared_error"):
             _, outputs = kernels[name](x, targets, weights)

@@ -209,9 +209,7 @@ def binary_cross_entropy(scores: Any, y: Any, sample_weight: Any = None) -> tupl
     weights). scores (N, K), y (N, K) indicator (0 or 1; any real in [0, 1] is accepted),
     sample_weight (N,) or None -> (loss as Python float, probs (N, K)).
     """
-    scores = _validate.float_array("scores", scores, 2)
-    y = _validate.target_values("y", y, scores.shape, scores.dtype)
-    weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
+    scores, y, weights = _validate.values_loss("scores", scores, y, sample_weight)
     probs = sigmoid_forward(scores)
     eps = np.finfo(scores.dtype).eps
     p = np.clip(probs, eps, 1 - eps).astype(np.float64)
@@ -221,16 +219,20 @@ def binary_cross_entropy(scores: Any, y: Any, sample_weight: Any = None) -> tupl
 
 
 def binary_cross_entropy_backward(
-    probs: Any, y: Any, sample_weight: Any = None, *, out: Any = None
+    outputs: Any, y: Any, sample_weight: Any = None, *, out: Any = None
 ) -> np.ndarray:
-    """Gradient of binary_cross_entropy w.r.t. the scores: ``ds = (probs - y) * w_n / sum w``
-    (``/ N`` without weights).  probs (N, K), y (N, K), sample_weight (N,) or None -> dscores (N, K).
+    """Gradient of binary_cross_entropy w.r.t. the scores: ``ds = (p - y) * w_n / sum w``
+    (``/ N`` without weights).  outputs p (N, K) (the probabilities), y (N, K), sample_weight (N,)
+    or None -> dscores (N, K).
     """
-    probs = _validate.float_array("probs", probs, 2)
-    y = _validate.target_values("y", y, probs.shape, probs.dtype)
-    weights = _validate.sample_weight("sample_weight", sample_weight, probs.shape[0], probs.dtype)
-    result = _validate.output("out", out, probs.shape, probs.dtype)
-    np.subtract(probs, y, out=result)
+    return _values_gradient(outputs, y, sample_weight, out)
+
+
+def _values_gradient(outputs: Any, y: Any, sample_weight: Any, out: Any) -> np.ndarray:
+    """``(outputs - y) * w_n / sum w``: the gradient of every loss row on (N, K) targets."""
+    outputs, y, weights = _validate.values_loss("outputs", outputs, y, sample_weight)
+    result = _validate.output("out", out, outputs.shape, outputs.dtype)
+    np.subtract(outputs, y, out=result)
     return _scaled_by_weights(result, weights)
 
 
@@ -241,24 +243,18 @@ def squared_error(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float
     scores (N, K), y (N, K) real, sample_weight (N,) or None -> (loss, outputs = scores (N, K)).
     The gradient (squared_error_backward) is scikit-learn's ``(s - y) / N``: that of K * loss.
     """
-    scores = _validate.float_array("scores", scores, 2)
-    y = _validate.target_values("y", y, scores.shape, scores.dtype)
-    weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
+    scores, y, weights = _validate.values_loss("scores", scores, y, sample_weight)
     difference = scores.astype(np.float64) - y.astype(np.float64)
     return _weighted_mean(0.5 * np.mean(difference * difference, axis=1), weights), scores
 
 
-def squared_error_backward(scores: Any, y: Any, sample_weight: Any = None, *, out: Any = None) -> np.ndarray:
-    """``ds = (scores - y) * w_n / sum w`` (``/ N`` without weights), scikit-learn's delta.
+def squared_error_backward(outputs: Any, y: Any, sample_weight: Any = None, *, out: Any = None) -> np.ndarray:
+    """``ds = (s - y) * w_n / sum w`` (``/ N`` without weights), scikit-learn's delta.
 
-    scores (N, K), y (N, K), sample_weight (N,) or None -> dscores (N, K).
+    outputs s (N, K) (the scores: the identity output), y (N, K), sample_weight (N,) or None
+    -> dscores (N, K).
     """
-    scores = _validate.float_array("scores", scores, 2)
-    y = _validate.target_values("y", y, scores.shape, scores.dtype)
-    weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
-    result = _validate.output("out", out, scores.shape, scores.dtype)
-    np.subtract(scores, y, out=result)
-    return _scaled_by_weights(result, weights)
+    return _values_gradient(outputs, y, sample_weight, out)
 
 
 def accuracy(scores: Any, y: Any) -> float:
@@ -308,30 +304,18 @@ def nesterov_update(
 
 
 def adam_update(
-    param: Any,
-    grad: Any,
-    m: Any,
-    v: Any,
-    step_size: float,
-    reg: float = 0.0,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    epsilon: float = 1e-8,
+    param: Any, grad: Any, m: Any, v: Any, step_size: float, reg: float, b1: float, b2: float, eps: float
 ) -> None:
     """One Adam step, in place (Kingma and Ba's efficient form, as scikit-learn's AdamOptimizer):
-    ``g = grad + reg * param; m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2;
-    param -= step_size * m / (sqrt(v) + epsilon)``, the caller's
-    ``step_size = lr * sqrt(1 - beta2^t) / (1 - beta1^t)`` at update t = 1, 2, ...
+    ``g = grad + reg * param; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+    param -= step_size * m / (sqrt(v) + eps)``, the caller's ``step_size = lr * sqrt(1 - b2^t) /
+    (1 - b1^t)`` at update t = 1, 2, ... (``optim.AdamSettings.step_size``).
     param, grad, m, v: any shape, all the same shape and dtype. Returns None.
     """
-    step_size, reg, beta1, beta2, epsilon = _validate.adam_hyperparameters(
-        step_size, reg, beta1, beta2, epsilon
-    )
-    _validate.sgd_buffers(param, grad, 1.0, m)
-    _validate.sgd_buffers(param, grad, 1.0, v)
+    step_size, reg, b1, b2, eps = _validate.adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
     g = grad + reg * param if reg != 0.0 else grad
-    m *= beta1
-    m += (1 - beta1) * g
-    v *= beta2
-    v += (1 - beta2) * (g * g)
-    param += (-step_size * m) / (np.sqrt(v) + epsilon)
+    m *= b1
+    m += (1 - b1) * g
+    v *= b2
+    v += (1 - b2) * (g * g)
+    param += (-step_size * m) / (np.sqrt(v) + eps)

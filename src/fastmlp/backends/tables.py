@@ -17,14 +17,25 @@ from ..errors import FastmlpTypeError, FastmlpValueError
 
 
 @dataclass(frozen=True)
-class ActivationRow:
+class _Row:
+    """What every row has: its canonical ``name`` and ``code`` (compiled code's number); its
+    backward kernel is ``<name>_backward``."""
+
+    name: str
+    code: int
+
+    @property
+    def backward_kernel(self) -> str:
+        return self.name + "_backward"  # takes the upstream gradient back through the row
+
+
+@dataclass(frozen=True)
+class ActivationRow(_Row):
     """One activation: ``name`` (canonical), ``code`` (compiled code's number), ``backward_reads``
     (what its backward kernel takes besides dout: ``"z"`` the input, ``"a"`` the output; None for
     identity, which has no kernels), ``aliases`` (other accepted names), ``formula`` (forward and
     derivative in one line)."""
 
-    name: str
-    code: int
     backward_reads: Literal["z", "a"] | None
     formula: str
     aliases: tuple[str, ...] = ()
@@ -36,10 +47,6 @@ class ActivationRow:
     @property
     def forward_kernel(self) -> str:
         return f"{self.name}_forward"
-
-    @property
-    def backward_kernel(self) -> str:
-        return f"{self.name}_backward"
 
 
 ACTIVATIONS: dict[str, ActivationRow] = {
@@ -79,14 +86,12 @@ def activation_kernels() -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class LossRow:
+class LossRow(_Row):
     """One output layer and its loss: ``output`` (the activation applied to the last layer's
     scores), ``targets`` (``"labels"`` (N,) int64 in [0, K), ``"indicator"`` (N, K) of 0 and 1,
     ``"values"`` (N, K) real), ``formula`` (the row loss; every row's gradient w.r.t. the scores is
     ``(output - target) * w / norm``, the canonical link), ``aliases``: scikit-learn's names."""
 
-    name: str
-    code: int
     output: str
     targets: Literal["labels", "indicator", "values"]
     formula: str
@@ -94,11 +99,7 @@ class LossRow:
 
     @property
     def forward_kernel(self) -> str:
-        return self.name
-
-    @property
-    def backward_kernel(self) -> str:
-        return f"{self.name}_backward"
+        return self.name  # the loss and its outputs: softmax_cross_entropy(scores, y) etc.
 
 
 LOSSES: dict[str, LossRow] = {

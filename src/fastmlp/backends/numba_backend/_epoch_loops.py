@@ -223,7 +223,8 @@ def train_epoch_kernel(
         correct += _k.output_correct(loss_code, scores, probs[:nb], ybn, yvn)
         batches += 1
         _k.loss_gradient(loss_code, probs[:nb], ybn, yvn, wbn, has_weights, dh[L - 1][:nb], norm)
-        step_t = scalar(step)
+        weight_step = (rule, scalar(step), batch_reg, momentum, use_first, adam)
+        bias_step = (rule, scalar(step), zero, momentum, use_first, adam)  # biases: no L2
         for layer in range(L - 1, -1, -1):
             upstream = dh[layer][:nb]
             grad_z = upstream
@@ -245,9 +246,16 @@ def train_epoch_kernel(
                     col_scales,
                 )
                 _sparse.weight_update(
-                    col_start, col_rows, col_scales, grad_z, weights[0], dw_row,
-                    rule, step_t, batch_reg, momentum, firsts[0], seconds[0], use_first, adam,
-                )  # fmt: skip
+                    col_start,
+                    col_rows,
+                    col_scales,
+                    grad_z,
+                    weights[0],
+                    dw_row,
+                    firsts[0],
+                    seconds[0],
+                    weight_step,
+                )
                 if has_bias[0]:
                     _k.column_sums(grad_z, db[0])
                 continue
@@ -262,15 +270,11 @@ def train_epoch_kernel(
             )
         for layer in range(L):
             if not (layer == 0 and use_sparse):
-                _k.apply_step(
-                    rule, weights[layer].reshape(-1), dw[layer].reshape(-1), step_t, batch_reg, momentum,
-                    firsts[layer].reshape(-1), seconds[layer].reshape(-1), use_first, adam,
-                )  # fmt: skip
+                w_flat, g_flat = weights[layer].reshape(-1), dw[layer].reshape(-1)
+                first, second = firsts[layer].reshape(-1), seconds[layer].reshape(-1)
+                _k.apply_step(w_flat, g_flat, first, second, weight_step)
             if has_bias[layer]:
-                _k.apply_step(
-                    rule, biases[layer], db[layer], step_t, zero, momentum, b_firsts[layer], b_seconds[layer],
-                    use_first, adam,
-                )  # fmt: skip
+                _k.apply_step(biases[layer], db[layer], b_firsts[layer], b_seconds[layer], bias_step)
     return loss_sum, batches, correct, row_weighted
 
 

@@ -176,21 +176,16 @@ def sigmoid_backward(dout: Any, a: Any, out: Any) -> None:
 @njit(cache=True)
 def tanh_forward(z: Any, out: Any) -> None:
     """out = tanh(z).  z, out (N, M)."""
-    N, M = z.shape
-    for n in range(N):
-        for m in range(M):
-            out[n, m] = np.tanh(z[n, m])
+    np.tanh(z, out)
 
 
 @njit(cache=True)
 def tanh_backward(dout: Any, a: Any, out: Any) -> None:
     """out = dout * (1 - a^2).  dout, a, out (N, M)."""
-    N, M = a.shape
     one = a.dtype.type(1)
-    for n in range(N):
-        for m in range(M):
-            v = a[n, m]
-            out[n, m] = dout[n, m] * (one - v * v)
+    for n in range(a.shape[0]):
+        for m in range(a.shape[1]):
+            out[n, m] = dout[n, m] * (one - a[n, m] * a[n, m])
 
 
 @njit(cache=True)
@@ -349,7 +344,8 @@ def nesterov_update(param: Any, grad: Any, lr: Any, reg: Any, momentum: Any, vel
         param[i] += momentum * v - lr * g
 
 
-@njit(cache=True)
+# sqrt(v) + epsilon > 0: no zero-division check, which kept LLVM from vectorising the loop (10x slower)
+@njit(cache=True, error_model="numpy")
 def adam_update(
     param: Any,
     grad: Any,
@@ -488,26 +484,17 @@ def output_correct(code: int, scores: Any, out: Any, labels: Any, values: Any) -
 
 
 @njit(cache=True)
-def apply_step(
-    rule: int,
-    param: Any,
-    grad: Any,
-    step: Any,
-    reg: Any,
-    momentum: Any,
-    first: Any,
-    second: Any,
-    use_first: bool,
-    adam: Any,
-) -> None:
-    """One update of the 1-D param from grad by the step rule ``rule`` (tables.OPTIMIZERS): step is
-    lr (sgd, nesterov) or Adam's step size; first the velocity (or Adam's m, read when use_first),
-    second Adam's v; adam = (beta1, beta2, epsilon, 1 - beta1, 1 - beta2); scalars of param's dtype."""
+def apply_step(param: Any, grad: Any, first: Any, second: Any, step: Any) -> None:
+    """One update of the 1-D param from grad by a step rule of tables.OPTIMIZERS, with its buffers
+    first (the velocity, or Adam's m) and second (Adam's v), like param. step = (rule, lr or Adam's
+    step size, reg, momentum, use_first, (beta1, beta2, epsilon, 1 - beta1, 1 - beta2)), the numbers
+    in param's dtype; without use_first plain SGD reads no buffer."""
+    rule, size, reg, momentum, use_first, adam = step
     if rule == NESTEROV:
-        nesterov_update(param, grad, step, reg, momentum, first)
+        nesterov_update(param, grad, size, reg, momentum, first)
     elif rule == ADAM:
-        adam_update(param, grad, first, second, step, reg, adam[0], adam[1], adam[2], adam[3], adam[4])
+        adam_update(param, grad, first, second, size, reg, adam[0], adam[1], adam[2], adam[3], adam[4])
     elif use_first:
-        sgd_update(param, grad, step, reg, momentum, first)
+        sgd_update(param, grad, size, reg, momentum, first)
     else:
-        sgd_update(param, grad, step, reg, momentum, None)
+        sgd_update(param, grad, size, reg, momentum, None)

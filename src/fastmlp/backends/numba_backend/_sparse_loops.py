@@ -166,28 +166,16 @@ def batch_columns(
 
 @njit(cache=True)
 def weight_update(
-    start: Any,
-    rows: Any,
-    scales: Any,
-    dz: Any,
-    w: Any,
-    dw_row: Any,
-    rule: int,
-    step: Any,
-    reg: Any,
-    momentum: Any,
-    first: Any,
-    second: Any,
-    use_first: bool,
-    adam: Any,
+    start: Any, rows: Any, scales: Any, dz: Any, w: Any, dw_row: Any, first: Any, second: Any, step: Any
 ) -> None:
     """For every row d of w (D, M): dW[d] = x[:, d]^T dz from the batch columns, then the step rule.
 
     Row by row, so a dW row is used while it is still in cache: dw_row (M,) is the only buffer.
-    start / rows / scales from ``batch_columns``; dz (n, M); rule, step, first, second, adam as
-    ``_kernel_loops.apply_step`` takes them (first, second like w). A row with no non-zero in the
-    batch has dW[d] = 0: plain SGD leaves it as it is.
+    start / rows / scales from ``batch_columns``; dz (n, M); first, second (like w) and step as
+    ``_kernel_loops.apply_step`` takes them. A row with no non-zero in the batch has dW[d] = 0:
+    plain SGD leaves it as it is.
     """
+    rule, _, reg, _, use_first, _ = step
     touch_all = reg != 0 or use_first or rule != _k.SGD
     for d in range(w.shape[0]):
         k0, k1 = start[d], start[d + 1]
@@ -195,4 +183,4 @@ def weight_update(
             continue
         dw_row[:] = 0
         gather_rows_axpy(dz, rows, scales, k0, k1, dw_row)
-        _k.apply_step(rule, w[d], dw_row, step, reg, momentum, first[d], second[d], use_first, adam)
+        _k.apply_step(w[d], dw_row, first[d], second[d], step)
