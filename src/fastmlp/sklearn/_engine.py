@@ -269,29 +269,18 @@ def sgd_epoch(
     loss (with the L2 term, before the step) and the optimizer's step; returns scikit-learn's
     accumulated loss, the sum of batch loss x batch rows (``loss_`` once divided by the rows).
 
-    The layout of X is the layout the engine runs. Dense X: the dense layer 1 (scanning X for
-    its zeros costs more than an epoch, which a short fit never earns back), in one native call on
-    cpp and numba. Sparse X (CSR): the epoch's rows in chunks of SPARSE_CHUNK_BATCHES batches, each
-    one native call whose layer 1 runs over the chunk's compressed rows, taken from X's own CSR
-    arrays; the whole X is never densified. The numpy backend runs the same arithmetic kernel by
-    kernel (``epoch_pass``)."""
+    Dense X: one native call on cpp and numba, whose layer 1 the engine chooses by X's density
+    (its scan of X for the non-zeros is made once per X and cached: MNIST's costs about two
+    epochs, repaid after five). Sparse X (CSR): the epoch's rows in chunks of
+    SPARSE_CHUNK_BATCHES batches, each one native call whose layer 1 runs over the chunk's
+    compressed rows, taken from X's own CSR arrays; the whole X is never densified. The numpy
+    backend runs the same arithmetic kernel by kernel (``epoch_pass``)."""
     network = model.network
     native = bool(network.backend.NATIVE_EPOCH)
     if not sp.issparse(X):
-        if not native:
-            return epoch_pass(
-                network, opt, X, targets, order, batch_size, sample_weight=weights
-            ).row_weighted_loss
-        result: PassResult = network.backend.train_epoch(
-            network.describe(opt),
-            X,
-            targets,
-            order,
-            batch_size=batch_size,
-            sample_weight=weights,
-            sparse=False,
-        )
-        return result.row_weighted_loss
+        return epoch_pass(
+            network, opt, X, targets, order, batch_size, sample_weight=weights
+        ).row_weighted_loss
     accumulated = 0.0
     step = batch_size * SPARSE_CHUNK_BATCHES
     for start in range(0, order.shape[0], step):
@@ -300,6 +289,7 @@ def sgd_epoch(
         dense = np.ascontiguousarray(chunk.toarray())
         chunk_weights = None if weights is None else np.ascontiguousarray(weights[rows])
         within = np.arange(rows.shape[0], dtype=np.int64)
+        result: PassResult
         if native:
             compressed = X.shape[1] <= MAX_COLUMNS
             result = network.backend.train_epoch(
@@ -323,8 +313,10 @@ def sgd_epoch(
 def compressed_rows(X: Any) -> SparseRows:
     """The engine's ``SparseRows`` of a scipy CSR matrix (N, D), from its own arrays: indptr as
     int64, column numbers as uint16, a copy of the values, non-zeros per column."""
-    csr = sp.csr_matrix(X, copy=True)
-    csr.sum_duplicates()  # also sorts each row's columns, as SparseRows expects
+    csr = sp.csr_matrix(X)  # a row selection of X: a fresh matrix, canonical if X is
+    if not csr.has_canonical_format:
+        csr = csr.copy()
+        csr.sum_duplicates()  # also sorts each row's columns, as SparseRows expects
     indices = csr.indices.astype(np.uint16)
     return SparseRows(
         (int(csr.shape[0]), int(csr.shape[1])),
