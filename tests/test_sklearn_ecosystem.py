@@ -126,3 +126,32 @@ def test_backends_agree():
     }
     for name, probabilities in fits.items():
         np.testing.assert_allclose(probabilities, fits["numpy"], rtol=0, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("backend", ["numba", "cpp"])
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_each_epoch_is_native_calls_not_a_python_batch_loop(backend, layout, monkeypatch):
+    """Dense X: one native call per epoch; CSR: one per 64 batches, its compressed rows from the
+    CSR (the engine's sparse layer 1); never the kernel-by-kernel path."""
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    module = fastmlp.get_backend(backend)
+    calls = []
+    real = module.train_epoch
+
+    def counting(net, x, y, order, **options):
+        calls.append((len(order), options.get("sparse"), options.get("x_sparse") is not None))
+        return real(net, x, y, order, **options)
+
+    def no_kernel_by_kernel(*args, **options):
+        raise AssertionError("the fit ran the kernel-by-kernel path")
+
+    monkeypatch.setattr(module, "train_epoch", counting)
+    monkeypatch.setattr(module, "affine_forward", no_kernel_by_kernel)
+    X, y = data(n=3000)
+    X = scipy_sparse.csr_matrix(np.where(X > 0, X, 0.0)) if layout == "csr" else X
+    model = MLPClassifier(backend=backend, solver="sgd", batch_size=10, max_iter=2, random_state=0)
+    model.fit(X, y)
+    if layout == "dense":
+        assert calls == [(3000, None, False)] * 2
+    else:  # 640 rows a call: 4 full calls and one of 440 rows per epoch, sparse layer 1
+        assert calls == ([(640, True, True)] * 4 + [(440, True, True)]) * 2
