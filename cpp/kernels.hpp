@@ -2,8 +2,8 @@
 //
 // Dimensions: N batch rows, D inputs, M outputs, C classes. Every matrix is row-major and
 // contiguous, exactly as NumPy's C order lays it out, so the callers pass NumPy buffers straight in.
-// Callers validate arguments first (fastmlp.backends._checks); these functions trust shapes,
-// never allocate Python objects and never need the GIL. T is float or double.
+// Callers validate arguments first (fastmlp._validate, through fastmlp.backends._kernels); these
+// functions trust shapes, never allocate Python objects and never need the GIL. T is float or double.
 #pragma once
 
 #include <cstddef>

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fastmlp.models import TwoLayerNet
-from fastmlp.optim import SGD
+from fastmlp.optim import SGD, Adam
 
 
 def test_regularisation_touches_weight_matrices_only(backend):
@@ -32,12 +32,23 @@ def test_every_parameter_steps_with_momentum(backend):
 
 
 def test_bad_hyperparameters():
-    with pytest.raises(ValueError, match="lr must be > 0"):
+    # the messages of the one declaration (hyperparameters.PARAMETER_CONSTRAINTS), naming the argument
+    with pytest.raises(ValueError, match=r"learning_rate must be > 0"):
         SGD(0.0)
-    with pytest.raises(ValueError, match="momentum must be < 1"):
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):
         SGD(0.1, momentum=1.0)
     with pytest.raises(ValueError, match="reg must be >= 0"):
         SGD(0.1, reg=-1)
+    with pytest.raises(TypeError, match="learning_rate must be int or float"):
+        SGD("0.1")
+    with pytest.raises(ValueError, match=r"beta2 must be in \[0, 1\)"):
+        Adam(beta2=1.0)
+    with pytest.raises(ValueError, match="epsilon must be > 0"):
+        Adam(epsilon=0.0)
+    with pytest.raises(ValueError, match="l2 must be one of assignment, sklearn"):
+        SGD(0.1, l2="l1")
+    with pytest.raises(ValueError, match="schedule must be one of constant, invscaling, adaptive"):
+        SGD(0.1, schedule="cosine")
     model = TwoLayerNet(4, 3, 2, backend="numpy")
     with pytest.raises(ValueError, match="grads must have the keys"):
         SGD(0.1).step(model, {"W1": np.zeros((4, 3), np.float32)})

@@ -10,7 +10,8 @@ from synthetic import blobs
 import fastmlp
 from fastmlp.models import MLP, SoftmaxRegression, TwoLayerNet
 from fastmlp.optim import SGD
-from fastmlp.train import evaluate, run_config, train, train_epoch
+from fastmlp.runs import run_config
+from fastmlp.train import evaluate, train, train_epoch
 
 DATA = blobs()
 

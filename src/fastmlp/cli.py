@@ -225,8 +225,9 @@ def _command_train(args: argparse.Namespace) -> int:
     from .models import save_model
     from .plotting import plot_learning_curves
     from .progress import write
+    from .runs import run_config
     from .threads import get_num_threads, max_threads
-    from .train import EpochRecord, run_config
+    from .train import EpochRecord
 
     config = load_config(args.config)
     if args.epochs is not None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FastmlpValueError
+from .hyperparameters import PARAMETER_CONSTRAINTS
 from .models import MODEL_TYPES, Network, build_model
 from .models.network import ACTIVATIONS
 from .optim import SGD
@@ -41,15 +42,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "Model": {"type": "TwoLayerNet", "hidden_size": 128},
 }
-# key -> (accepted types, rule); numbers given as ints are fine where floats are expected.
-_TRAIN_KEYS = {
-    "batch_size": ((int,), "positive"),
-    "learning_rate": ((int, float), "positive"),
-    "reg": ((int, float), "non-negative"),
-    "epochs": ((int,), "positive"),
-    "momentum": ((int, float), "fraction"),
-    "debug": ((bool,), None),
-}
+# Train's keys: their constraints are hyperparameters.PARAMETER_CONSTRAINTS' (debug: a boolean).
+_TRAIN_KEYS = ("batch_size", "learning_rate", "reg", "epochs", "momentum", "debug")
 _MODEL_KEYS = {
     "SoftmaxRegression": {"type"},
     "TwoLayerNet": {"type", "hidden_size"},
@@ -57,31 +51,16 @@ _MODEL_KEYS = {
 }
 
 
-def _check_value(key: str, value: Any, types: tuple[type, ...], rule: str | None) -> None:
-    if isinstance(value, bool) and bool not in types:
-        raise ConfigError(f"{key} must be a number, got a boolean ({value})")
-    if not isinstance(value, types):
-        names = " or ".join(t.__name__ for t in types)
-        raise ConfigError(f"{key} must be {names}, got {type(value).__name__} ({value!r})")
-    if bool in types:
-        return
-    if rule is not None:
-        check_rule(key, value, rule)  # type: ignore[arg-type]  # an int or float by the checks above
-    if value != value:
-        raise ConfigError(f"{key} must be a number, got NaN")
+def _check_value(key: str, value: Any, parameter: str) -> None:
+    """``value`` of config key ``key`` by the constraint of hyper-parameter ``parameter``."""
+    PARAMETER_CONSTRAINTS[parameter].check(key, value, ConfigError, ConfigError)
 
 
-def check_rule(key: str, value: float, rule: str) -> None:
-    """``value`` obeys ``rule`` ("positive", "non-negative" or "fraction": in [0, 1))."""
-    if rule == "positive" and not value > 0:
-        raise ConfigError(f"{key} must be > 0, got {value}")
-    if rule == "non-negative" and not value >= 0:
-        raise ConfigError(f"{key} must be >= 0, got {value}")
-    if rule == "fraction" and not 0 <= value < 1:
-        raise ConfigError(f"{key} must be in [0, 1), got {value}")
+class CheckedConfig(dict[str, dict[str, Any]]):
+    """A configuration ``validate`` made: complete and checked, so nothing downstream checks it again."""
 
 
-def validate(config: Any) -> dict[str, dict[str, Any]]:
+def validate(config: Any) -> CheckedConfig:
     """A complete, checked copy of ``config`` (missing optional keys take the defaults)."""
     if not isinstance(config, dict):
         raise ConfigError(
@@ -90,7 +69,7 @@ def validate(config: Any) -> dict[str, dict[str, Any]]:
     unknown = set(config) - set(DEFAULTS)
     if unknown:
         raise ConfigError(f"unknown section {sorted(unknown)[0]!r}; expected Train and Model")
-    result = copy.deepcopy(DEFAULTS)
+    result = CheckedConfig(copy.deepcopy(DEFAULTS))
     for section in DEFAULTS:
         given = config.get(section, {})
         if given is None:
@@ -102,8 +81,13 @@ def validate(config: Any) -> dict[str, dict[str, Any]]:
     for key in train:
         if key not in _TRAIN_KEYS:
             raise ConfigError(f"unknown key Train.{key}; valid keys: {', '.join(_TRAIN_KEYS)}")
-        types, rule = _TRAIN_KEYS[key]
-        _check_value(f"Train.{key}", train[key], types, rule)
+        if key == "debug":
+            if not isinstance(train[key], bool):
+                raise ConfigError(
+                    f"Train.debug must be bool, got {type(train[key]).__name__} ({train[key]!r})"
+                )
+        else:
+            _check_value(f"Train.{key}", train[key], key)
     model = result["Model"]
     kind = model.get("type")
     if kind not in MODEL_TYPES:
@@ -117,13 +101,13 @@ def validate(config: Any) -> dict[str, dict[str, Any]]:
                 f"unknown key Model.{key} for {kind}; valid keys: {', '.join(sorted(_MODEL_KEYS[kind]))}"
             )
     if kind == "TwoLayerNet":
-        _check_value("Model.hidden_size", model["hidden_size"], (int,), "positive")
+        _check_value("Model.hidden_size", model["hidden_size"], "hidden_size")
     if kind == "MLP":
         sizes = model.setdefault("hidden_sizes", [128])
         if not isinstance(sizes, list) or not sizes:
             raise ConfigError(f"Model.hidden_sizes must be a non-empty list of ints, got {sizes!r}")
         for i, size in enumerate(sizes):
-            _check_value(f"Model.hidden_sizes[{i}]", size, (int,), "positive")
+            _check_value(f"Model.hidden_sizes[{i}]", size, "hidden_size")
         activation = model.setdefault("activation", "relu")
         if activation not in ACTIVATIONS:
             raise ConfigError(f"Model.activation must be {' or '.join(ACTIVATIONS)}, got {activation!r}")
@@ -146,7 +130,7 @@ def read_yaml(path: str | os.PathLike[str], flag: str) -> Any:
         raise ConfigError(f"{flag}: {path} is not valid YAML ({str(error).splitlines()[0]})") from error
 
 
-def load_config(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+def load_config(path: str | os.PathLike[str]) -> CheckedConfig:
     """Read and validate a YAML configuration file."""
     return validate(read_yaml(path, "--config"))
 
@@ -155,7 +139,7 @@ def build_from_config(
     config: dict[str, Any], *, backend: str | None = None, dtype: str = "float32"
 ) -> tuple[Network, SGD, dict[str, Any]]:
     """The model, optimiser and trainer options (epochs, batch_size) a configuration describes."""
-    checked = validate(config)
+    checked = config if isinstance(config, CheckedConfig) else validate(config)  # checked once
     train, model_config = checked["Train"], dict(checked["Model"])
     model = build_model(model_config, dtype=dtype, backend=backend)
     optimizer = SGD(train["learning_rate"], reg=train["reg"], momentum=train["momentum"])

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _validate
+from . import _validate, hyperparameters
 from ._memory import aligned_zeros
 from .errors import FastmlpValueError
 
@@ -36,6 +36,14 @@ SCHEDULES = ("constant", "invscaling", "adaptive")
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise FastmlpValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _check_settings(settings: Any, names: tuple[str, ...]) -> None:
+    """Each named hyper-parameter by its one declaration (hyperparameters.PARAMETER_CONSTRAINTS),
+    stored back as a Python float; and the L2 form."""
+    for name in names:
+        object.__setattr__(settings, name, hyperparameters.check(name, getattr(settings, name)))
+    _check_choice("l2", settings.l2, L2_FORMS)
 
 
 @dataclass(frozen=True)
@@ -50,11 +58,8 @@ class SGDSettings:
     l2: Literal["assignment", "sklearn"] = "assignment"
 
     def __post_init__(self) -> None:
-        checked = _validate.sgd_hyperparameters(self.learning_rate, self.reg, self.momentum)
-        for name, value in zip(("learning_rate", "reg", "momentum"), checked, strict=True):
-            object.__setattr__(self, name, value)  # as Python floats
+        _check_settings(self, ("learning_rate", "reg", "momentum"))
         object.__setattr__(self, "nesterov", _validate.boolean("nesterov", self.nesterov))
-        _check_choice("l2", self.l2, L2_FORMS)
 
     @property
     def rule(self) -> str:
@@ -79,12 +84,7 @@ class AdamSettings:
     l2: Literal["assignment", "sklearn"] = "assignment"
 
     def __post_init__(self) -> None:
-        checked = _validate.adam_hyperparameters(
-            self.learning_rate, self.reg, self.beta1, self.beta2, self.epsilon
-        )
-        for name, value in zip(("learning_rate", "reg", "beta1", "beta2", "epsilon"), checked, strict=True):
-            object.__setattr__(self, name, value)
-        _check_choice("l2", self.l2, L2_FORMS)
+        _check_settings(self, ("learning_rate", "reg", "beta1", "beta2", "epsilon"))
 
     momentum = 0.0  # Adam keeps moments, not a velocity
     rule = "adam"
@@ -204,7 +204,7 @@ class SGD(Optimizer):
         self.settings: SGDSettings = SGDSettings(learning_rate, reg, momentum, nesterov, l2)
         _check_choice("schedule", schedule, SCHEDULES)
         self.schedule = schedule
-        self.power_t = _validate.real_number("power_t", power_t)
+        self.power_t = hyperparameters.check("power_t", power_t)
         self.learning_rate_init = self.settings.learning_rate
 
     def _set_learning_rate(self, value: float) -> None:

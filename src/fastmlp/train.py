@@ -223,94 +223,58 @@ def train(
     bar = progress_bar(epochs, "epochs", "epoch", progress)
     # A diverging run overflows; that is detected from the loss below and reported once,
     # rather than as a stream of floating-point warnings.
-    errstate = np.errstate(over="ignore", invalid="ignore")
-    errstate.__enter__()
-    try:
-        for epoch in range(1, epochs + 1):
-            order = rng.permutation(len(data.x_train))
-            start = time.perf_counter()
-            train_loss, train_acc = train_epoch(
-                model, optimizer, data.x_train, data.y_train, order, batch_size, native=native
-            )
-            middle = time.perf_counter()
-            val_loss, val_acc = evaluate(model, data.x_val, data.y_val, batch_size, native=native)
-            record = EpochRecord(
-                epoch, train_loss, train_acc, val_loss, val_acc, middle - start, time.perf_counter() - middle
-            )
-            result.history.append(record)
-            if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
-                result.diverged = True
-                result.message = (
-                    f"training diverged at epoch {epoch} "
-                    f"(train loss {train_loss}, validation loss {val_loss}); "
-                    "try a smaller learning rate. The best model so far is kept."
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            for epoch in range(1, epochs + 1):
+                order = rng.permutation(len(data.x_train))
+                start = time.perf_counter()
+                train_loss, train_acc = train_epoch(
+                    model, optimizer, data.x_train, data.y_train, order, batch_size, native=native
                 )
-                break
-            if val_acc > best_val:
-                best_val = val_acc
-                result.best_epoch = epoch
-                result.best_params = {name: p.copy() for name, p in model.params.items()}
+                middle = time.perf_counter()
+                val_loss, val_acc = evaluate(model, data.x_val, data.y_val, batch_size, native=native)
+                record = EpochRecord(
+                    epoch,
+                    train_loss,
+                    train_acc,
+                    val_loss,
+                    val_acc,
+                    middle - start,
+                    time.perf_counter() - middle,
+                )
+                result.history.append(record)
+                if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+                    result.diverged = True
+                    result.message = (
+                        f"training diverged at epoch {epoch} "
+                        f"(train loss {train_loss}, validation loss {val_loss}); "
+                        "try a smaller learning rate. The best model so far is kept."
+                    )
+                    break
+                if val_acc > best_val:
+                    best_val = val_acc
+                    result.best_epoch = epoch
+                    result.best_params = {name: p.copy() for name, p in model.params.items()}
+                if bar is not None:
+                    postfix = {
+                        "loss": f"{train_loss:.4f}",
+                        "acc": f"{train_acc:.4f}",
+                        "val_acc": f"{val_acc:.4f}",
+                    }
+                    bar.set_postfix(postfix, refresh=False)
+                    bar.update(1)
+                if on_epoch is not None:
+                    on_epoch(record)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            result.message = (
+                f"interrupted after {len(result.history)} complete epochs; the best model so far is kept."
+            )
+        finally:
             if bar is not None:
-                postfix = {
-                    "loss": f"{train_loss:.4f}",
-                    "acc": f"{train_acc:.4f}",
-                    "val_acc": f"{val_acc:.4f}",
-                }
-                bar.set_postfix(postfix, refresh=False)
-                bar.update(1)
-            if on_epoch is not None:
-                on_epoch(record)
-    except KeyboardInterrupt:
-        result.interrupted = True
-        result.message = (
-            f"interrupted after {len(result.history)} complete epochs; the best model so far is kept."
-        )
-    finally:
-        errstate.__exit__(None, None, None)
-        if bar is not None:
-            bar.close()
+                bar.close()
     if result.best_epoch:
         for name, value in result.best_params.items():
             model.params[name][...] = value
         result.test_acc = evaluate(model, data.x_test, data.y_test, batch_size, native=native)[1]
     return result
-
-
-@dataclass
-class Run:
-    """One configuration trained: the model (its best epoch's weights restored), the trainer's
-    result, and the run's JSON-ready record (what ``fastmlp train --json`` and reproduce store)."""
-
-    model: Network
-    result: TrainResult
-    record: dict[str, Any]
-
-
-def run_config(
-    config: dict[str, Any],
-    data: Any,
-    *,
-    backend: str,
-    dtype: str = "float32",
-    seed: int = 0,
-    progress: bool | None = False,
-    on_epoch: Callable[[EpochRecord], None] | None = None,
-) -> Run:
-    """Train the run an assignment-style ``config`` describes."""
-    from .config import build_from_config
-
-    model, optimizer, train_options = build_from_config(config, backend=backend, dtype=dtype)
-    result = train(model, optimizer, data, seed=seed, progress=progress, on_epoch=on_epoch, **train_options)
-    from .build import build_info
-    from .threads import get_num_threads
-
-    record = {
-        "config": config,
-        "backend": backend,
-        "dtype": dtype,
-        "threads": get_num_threads(),
-        "seed": seed,
-        "build_info": build_info(),  # results are bit-identical only on the same build and CPU features
-        **result.to_dict(),
-    }
-    return Run(model, result, record)

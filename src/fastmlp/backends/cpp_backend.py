@@ -21,7 +21,7 @@ zeros).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _isa
 from .._memory import call_aligned
@@ -33,8 +33,10 @@ from ._sparse import SparseRows as SparseRows
 from ._sparse import sparse_rows as sparse_rows
 from .tables import OPTIMIZERS
 
-# fastmlp._cpp, or the best fastmlp._cpp_vN of a portable build for this CPU ($FASTMLP_ISA forces one)
-_compiled = _isa.load()
+if TYPE_CHECKING:  # mypy checks every call below against the compiled module's stub, _cpp.pyi
+    from .. import _cpp as _compiled
+else:  # fastmlp._cpp, or the best fastmlp._cpp_vN of a portable build for this CPU ($FASTMLP_ISA forces one)
+    _compiled = _isa.load()
 
 __all__ = list(_kernels.KERNELS)
 NATIVE_EPOCH = True  # train_epoch / evaluate: one compiled call per pass (see backends._epoch)

@@ -75,7 +75,7 @@ def _dataset(data_dir: str | None, dtype: str, quick: bool) -> Any:
 def run_job(job: Job, backend: str, dtype: str, quick: bool, data_dir: str | None) -> dict[str, Any]:
     """Train one job on one thread and return its record."""
     from .. import set_num_threads
-    from ..train import run_config
+    from ..runs import run_config
 
     set_num_threads(1)
     data = _dataset(data_dir, dtype, quick)

@@ -1,7 +1,8 @@
 """The assignment's write-up as data: its runs, its three tables and its original values.
 
-Every number here is copied from ``shared/reference/assignment.md`` (the course write-up);
-nothing is derived from fastmlp's own output.
+Every number here is copied from the course write-up (the assignment's own report, which is not
+part of this repository; README "The reproduction" describes it); nothing is derived from
+fastmlp's own output.
 """
 
 from __future__ import annotations

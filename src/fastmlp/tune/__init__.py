@@ -3,7 +3,8 @@
 Needs the ``tune`` extra (``pip install "fastmlp[tune]"``); importing this package does not.
 """
 
-from .runner import OPTUNA_HINT, TuneError, TuneInterrupted, TuneResult, require_optuna, tune
+from .results import TuneError, TuneResult
+from .runner import OPTUNA_HINT, TuneInterrupted, require_optuna, tune
 from .space import DEFAULT_SPACE, SearchSpace, load_space, parse_space
 from .storage import StorageError
 

@@ -13,12 +13,10 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .objective import TrialSettings
-
-if TYPE_CHECKING:
-    from .runner import TuneResult
+from .results import TuneError, TuneResult, trial_counts
 
 WRITEUP_TUNED = {"val_acc": 0.9729, "test_acc": 0.9735}  # the write-up's Table 3
 TOP = 10
@@ -189,9 +187,8 @@ def finish(
     import yaml
 
     from ..models import save_model
-    from .runner import TuneError, TuneResult, _counts
 
-    counts = _counts(study)
+    counts = trial_counts(study)
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         raise TuneError(
@@ -212,7 +209,7 @@ def finish(
     config_yaml = (
         f"# Best trial {best_trial.number} of study {name!r} (fastmlp tune); retrain with\n"
         f"# fastmlp train --config {files['config']} --seed {settings.seed} "
-        f"--backend {settings.backend} --threads 1\n" + yaml.safe_dump(config, sort_keys=False)
+        f"--backend {settings.backend} --threads 1\n" + yaml.safe_dump(dict(config), sort_keys=False)
     )
     Path(files["config"]).write_text(config_yaml, encoding="utf-8")
     files.update(_figures(study, out, name))

@@ -19,17 +19,18 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import _validate
 from .._cluster import require_distributed
 from ..config import validate
-from ..errors import FastmlpError, FastmlpTypeError, FastmlpValueError, MissingDependencyError
+from ..errors import FastmlpTypeError, FastmlpValueError, MissingDependencyError
 from ..progress import progress_bar
 from .executors import make_executor
 from .objective import TrialSettings, run_trial
+from .results import TuneError, TuneResult, trial_counts
 from .space import DEFAULT_SPACE, SearchSpace
 from .storage import default_url, open_storage
 
@@ -39,34 +40,8 @@ FINISHED = ("COMPLETE", "PRUNED")
 MAX_FAILURES_IN_A_ROW = 3  # an error that repeats is the setup's, not one trial's
 
 
-class TuneError(FastmlpError, RuntimeError):
-    """The study cannot go on or cannot give a result; the message says why."""
-
-
 class TuneInterrupted(KeyboardInterrupt):
     """Ctrl-C: the message says how many trials are stored and how to resume."""
-
-
-@dataclass
-class TuneResult:
-    study: str
-    storage: str
-    counts: dict[str, int]
-    best: dict[str, Any]
-    top: list[dict[str, Any]]
-    wall_seconds: float
-    files: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "study": self.study,
-            "storage": self.storage,
-            "counts": self.counts,
-            "best": self.best,
-            "top": self.top,
-            "wall_seconds": self.wall_seconds,
-            "files": self.files,
-        }
 
 
 def require_optuna() -> Any:
@@ -106,13 +81,6 @@ def _fail_interrupted(study: Any) -> int:
         study._storage.set_trial_user_attr(trial._trial_id, "reason", "interrupted (its run stopped)")
         study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
     return len(stale)
-
-
-def _counts(study: Any) -> dict[str, int]:
-    counts = {"COMPLETE": 0, "PRUNED": 0, "FAIL": 0, "RUNNING": 0}
-    for trial in study.get_trials(deepcopy=False):
-        counts[trial.state.name] = counts.get(trial.state.name, 0) + 1
-    return counts
 
 
 def _duration(seconds: float) -> str:
@@ -238,7 +206,7 @@ def tune(
     )
     optuna_study = _open_study(settings)
     stale = _fail_interrupted(optuna_study)
-    counts = _counts(optuna_study)
+    counts = trial_counts(optuna_study)
     done = counts["COMPLETE"] + counts["PRUNED"]
     remaining = max(0, trials - done)
     executor = None
@@ -306,7 +274,7 @@ def _run_trials(executor: Any, plan: _Plan, progress: _Progress, study: Any) -> 
         executor.close(cancel=True)
         progress.close()
         _fail_interrupted(study)  # trials whose worker was killed before it could say so
-        counts = _counts(study)
+        counts = trial_counts(study)
         raise TuneInterrupted(
             f"interrupted: {counts['COMPLETE'] + counts['PRUNED']} finished trials are stored in "
             f"{plan.settings.storage}; run the same command to resume (only the running trials are lost)"

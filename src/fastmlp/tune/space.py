@@ -23,16 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, check_rule, read_yaml
+from ..config import ConfigError, read_yaml
+from ..hyperparameters import PARAMETER_CONSTRAINTS, Constraint
 
 # knob -> (value type, rule on every value, where it goes in the configuration)
-KNOBS: dict[str, tuple[type, str]] = {
-    "learning_rate": (float, "positive"),
-    "reg": (float, "non-negative"),
-    "momentum": (float, "fraction"),
-    "batch_size": (int, "positive"),
-    "hidden_size": (int, "positive"),
-    "depth": (int, "positive"),
+# The knobs a space may search: their kinds and rules are hyperparameters.PARAMETER_CONSTRAINTS'.
+KNOBS: dict[str, Constraint] = {
+    name: PARAMETER_CONSTRAINTS[name]
+    for name in ("learning_rate", "reg", "momentum", "batch_size", "hidden_size", "depth")
 }
 
 
@@ -49,7 +47,7 @@ class Param:
     def suggest(self, trial: Any) -> Any:
         if self.choices:
             return trial.suggest_categorical(self.name, list(self.choices))
-        if KNOBS[self.name][0] is int:
+        if KNOBS[self.name].kind is int:
             return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)
         return trial.suggest_float(self.name, self.low, self.high, log=self.log)
 
@@ -115,13 +113,14 @@ def _number(key: str, value: Any, kind: type) -> float:
 
 def _param(name: str, spec: Any) -> Param:
     key = f"Search.{name}"
-    kind, rule = KNOBS[name]
+    constraint = KNOBS[name]
+    kind = constraint.kind
     if isinstance(spec, list):
         if not spec:
             raise ConfigError(f"{key} must list at least one choice")
         choices = tuple(_number(f"{key}[{i}]", v, kind) for i, v in enumerate(spec))
         for i, value in enumerate(choices):
-            check_rule(f"{key}[{i}]", value, rule)
+            constraint.check_rule(f"{key}[{i}]", value, ConfigError)
         if len(set(choices)) != len(choices):
             raise ConfigError(f"{key} lists a choice twice: {list(spec)}")
         return Param(name, choices=choices)
@@ -138,8 +137,8 @@ def _param(name: str, spec: Any) -> Param:
     log = spec.get("log", False)
     if not isinstance(log, bool):
         raise ConfigError(f"{key}.log must be true or false, got {log!r}")
-    check_rule(f"{key}.low", low, rule)
-    check_rule(f"{key}.high", high, rule)
+    constraint.check_rule(f"{key}.low", low, ConfigError)
+    constraint.check_rule(f"{key}.high", high, ConfigError)
     if not low < high:
         raise ConfigError(f"{key}.low must be < {key}.high, got {low} and {high}")
     if log and low <= 0:
