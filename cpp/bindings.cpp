@@ -21,6 +21,7 @@
 #include "isa.hpp"
 #include "kernels.hpp"
 #include "losses.hpp"
+#include "runtime.hpp"
 
 // CMakeLists.txt names the module per build: _cpp (native or generic), _cpp_v2, _cpp_v3, _cpp_v4.
 #ifndef FASTMLP_MODULE
@@ -498,6 +499,25 @@ PYBIND11_MODULE(FASTMLP_MODULE, m) {
     bind<double>(m);
     m.def("set_num_threads", &fastmlp::set_num_threads, py::arg("n"));
     m.def("get_num_threads", &fastmlp::get_num_threads);
+    // How the native epoch's leader chooses between the whole team and itself alone for a batch
+    // (runtime.hpp's TeamSchedule): "measured" (the default), "whole-team" (every batch on every
+    // thread, as before issue 17) or "alternate" (switch after every batch: tests and benchmarks).
+    m.def(
+        "set_team_policy",
+        [](const std::string& name) {
+            using Policy = fastmlp::TeamSchedule::Policy;
+            Policy policy = Policy::measured;
+            if (name == "whole-team") {
+                policy = Policy::whole_team;
+            } else if (name == "alternate") {
+                policy = Policy::alternate;
+            } else if (name != "measured") {
+                throw py::value_error("policy must be one of measured, whole-team, alternate, got '" + name +
+                                      "'");
+            }
+            fastmlp::team_policy().store(static_cast<int>(policy));
+        },
+        py::arg("policy"));
     m.def("build_info", [] {
         py::dict info;
         info["compiler"] = FASTMLP_COMPILER;

@@ -1,9 +1,11 @@
 // Native epoch: the steps are the tested kernels of kernels.cpp (and sparse.cpp), called on row or
 // column blocks of buffers allocated once, by one OpenMP team that lives for the whole call
-// (runtime.hpp: the team, the floating-point mode, the partition).
+// (runtime.hpp: the team and its waits, which batches run on the whole team, the floating-point
+// mode, the partition).
 #include "epoch.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -218,6 +220,7 @@ struct Trainer {
     const T* weights;  // sample weights, one per row of x, or nullptr
     StepSettings step;
     std::vector<index_t> sparse_columns;  // thread t owns dW rows [sparse_columns[t], sparse_columns[t+1])
+    std::vector<index_t> solo_columns;    // the same for a crew of one: [0, D)
 
     static T* at(T* buffer, index_t offset) { return buffer ? buffer + offset : nullptr; }
 
@@ -258,14 +261,16 @@ struct Trainer {
         }
     }
 
-    // Returns this thread's correct count; thread 0 adds the batch loss to *loss_sum and, times the
-    // batch's rows, to *row_weighted. `update` is the number of this batch's update (Adam's t).
+    // Run by every thread of the crew; returns this thread's correct count; thread 0 adds the batch
+    // loss to *loss_sum and, times the batch's rows, to *row_weighted. `update` is the number of
+    // this batch's update (Adam's t).
     std::int64_t batch(const Targets<T>& y, const std::int64_t* order, index_t n, std::int64_t update,
-                       BatchColumns<T>& columns, double* loss_sum, double* row_weighted) {
-        const int t = thread_id(), threads = thread_count();
+                       BatchColumns<T>& columns, double* loss_sum, double* row_weighted, const Crew& crew) {
+        const int t = crew.t, threads = crew.size;
+        const std::vector<index_t>& column_bounds = threads == 1 ? solo_columns : sparse_columns;
         const std::size_t last = net.layers.size() - 1;
         const index_t C = net.layers.back().fan_out;
-        const auto [r0, r1] = part(n, threads, t);
+        const auto [r0, r1] = gemm_rows_part(n, threads, t);
         // Gather this thread's shuffled rows into one contiguous block for the dense GEMMs.
         for (index_t i = r0; i < r1; ++i) {
             const std::int64_t row = order[i];
@@ -289,7 +294,16 @@ struct Trainer {
         loss_gradient(ws.probs.data() + r0 * C, target_rows(yb, r0, C), wb ? wb + r0 : nullptr,
                       ws.da[last].data() + r0 * C, r1 - r0, C, norm);
         activation_backward(net.layers[last].activation, ws, last, r0 * C, (r1 - r0) * C);
-        barrier();  // every row's dscores and loss are known
+        // dx of this thread's rows, layer after layer, from the old W: a row's gradient needs only
+        // that row's, so no other thread is waited for until every layer's dz is known.
+        for (std::size_t l = last; l > 0; --l) {
+            const Layer<T>& layer = net.layers[l];
+            const index_t M = layer.fan_out, F = layer.fan_in;
+            input_gradient(ws.output_gradient(net, l) + r0 * M, layer.w, ws.da[l - 1].data() + r0 * F, r1 - r0, F,
+                           M);
+            activation_backward(net.layers[l - 1].activation, ws, l - 1, r0 * F, (r1 - r0) * F);
+        }
+        crew.sync();  // every row's loss and dz are known, and nobody reads the old W any more
         if (t == 0) {
             const double loss = batch_loss(ws.row_loss, n, norm) + penalty;
             *loss_sum += loss;
@@ -305,21 +319,15 @@ struct Trainer {
                 bias_gradient(dz + c0, M, ws.db[l].data() + c0, n, c1 - c0);
             }
             if (l == 0 && sparse != nullptr) {
-                // Layer 0 has no dx, so nobody else reads W0 now: update each row right away.
-                sparse_weight_gradient(layer, columns, order, n, sparse_columns[static_cast<std::size_t>(t)],
-                                       sparse_columns[static_cast<std::size_t>(t) + 1], step_now);
+                // Update each row of W0 as soon as its gradient row is known.
+                sparse_weight_gradient(layer, columns, order, n, column_bounds[static_cast<std::size_t>(t)],
+                                       column_bounds[static_cast<std::size_t>(t) + 1], step_now);
                 if (layer.b != nullptr) update_rows(layer, l, 0, 0, t, threads, step_now);
                 continue;
             }
-            const auto [f0, f1] = part(F, threads, t);
+            const auto [f0, f1] = gemm_rows_part(F, threads, t);
             const T* in = l == 0 ? ws.xb.data() : ws.output(net, l - 1);
             weight_gradient(in + f0, F, dz, ws.dw[l].data() + f0 * M, n, f1 - f0, M);
-            if (l > 0) {
-                // dx of this thread's rows from the old W (updated only after the barrier below).
-                input_gradient(dz + r0 * M, layer.w, ws.da[l - 1].data() + r0 * F, r1 - r0, F, M);
-                activation_backward(net.layers[l - 1].activation, ws, l - 1, r0 * F, (r1 - r0) * F);
-                barrier();  // all reads of this layer's W (dx) and of dz_{l-1}'s rows are done / ready
-            }
             update_rows(layer, l, f0, f1, t, threads, step_now);
         }
         return correct;
@@ -337,11 +345,17 @@ EpochResult train_epoch(Network<T>& net, const T* x, const Targets<T>& y, const 
     const index_t batch = std::min(batch_size, samples);
     const int threads = static_cast<int>(std::min<index_t>(team_size(), batch));
     Workspace<T> ws(net, batch, D, /*training=*/true, /*gather_x=*/sparse == nullptr);
-    Trainer<T> trainer{net, ws, x, sparse, D, weights, step, {}};
+    Trainer<T> trainer{net, ws, x, sparse, D, weights, step, {}, {0, D}};
     const std::int64_t updates_before = net.steps ? *net.steps : 0;
     if (sparse != nullptr) trainer.sparse_columns = balanced_columns(sparse->column_nnz, D, threads);
     std::vector<std::int64_t> correct(static_cast<std::size_t>(threads), 0);
     double loss_sum = 0.0, row_weighted = 0.0;
+    Team team(threads);
+    // What a batch costs depends on these (TeamSchedule's memory between calls).
+    std::uint64_t work = (static_cast<std::uint64_t>(batch) << 8U) ^ static_cast<std::uint64_t>(threads) ^
+                         (sizeof(T) << 4U) ^ (sparse != nullptr ? 1U << 7U : 0U);
+    for (const Layer<T>& layer : net.layers)
+        work = work * 1000003U + static_cast<std::uint64_t>(layer.fan_in * 131 + layer.fan_out);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif
@@ -349,12 +363,12 @@ EpochResult train_epoch(Network<T>& net, const T* x, const Targets<T>& y, const 
         FlushSubnormals flush;
         BatchColumns<T> columns;
         std::int64_t mine = 0;
-        for (index_t start = 0; start < samples; start += batch) {
-            const index_t n = std::min(batch, samples - start);
-            const std::int64_t update = updates_before + start / batch + 1;
-            mine += trainer.batch(y, order + start, n, update, columns, &loss_sum, &row_weighted);
-            barrier();  // every parameter is updated before the next batch's forward pass reads it
-        }
+        // Batch k + 1 starts once batch k has updated every parameter (run_batches).
+        run_batches(team, (samples + batch - 1) / batch, work, [&](std::int64_t k, const Crew& crew) {
+            const index_t start = k * batch, n = std::min(batch, samples - start);
+            mine += trainer.batch(y, order + start, n, updates_before + k + 1, columns, &loss_sum, &row_weighted,
+                                  crew);
+        });
         correct[static_cast<std::size_t>(thread_id())] = mine;
     }
     result.loss_sum = loss_sum;
@@ -373,8 +387,9 @@ EpochResult evaluate(const Network<T>& net, const T* x, const Targets<T>& y, con
     const index_t batch = std::min(batch_size, samples);
     const index_t batches = (samples + batch - 1) / batch;
     const int threads = static_cast<int>(std::min<index_t>(team_size(), batches));
-    // Whole batches per thread (no barriers); batch losses summed in order afterwards, so the result
-    // does not depend on the thread count.
+    // Whole batches, each taken by whichever thread is free next (no barriers, and a thread that
+    // another process holds up delays only its own batch); batch losses summed in order
+    // afterwards, so the result does not depend on the thread count.
     std::vector<double> losses(static_cast<std::size_t>(batches));
     std::vector<std::int64_t> correct(static_cast<std::size_t>(batches));
     std::vector<std::int64_t> identity;
@@ -383,14 +398,14 @@ EpochResult evaluate(const Network<T>& net, const T* x, const Targets<T>& y, con
         for (index_t i = 0; i < samples; ++i) identity[static_cast<std::size_t>(i)] = i;
     }
     const index_t C = net.layers.back().fan_out;
+    std::atomic<index_t> next_batch{0};
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
 #endif
     {
         FlushSubnormals flush;
         Workspace<T> ws(net, batch, D, /*training=*/false, /*gather_x=*/false);
-        const auto [b0, b1] = part(batches, thread_count(), thread_id());
-        for (index_t k = b0; k < b1; ++k) {
+        for (index_t k = next_batch++; k < batches; k = next_batch++) {
             const index_t start = k * batch, n = std::min(batch, samples - start);
             // Rows in order: the dense batch is already a contiguous block of x.
             const T* scores =

@@ -13,11 +13,13 @@
 //
 // Threads (fastmlp::get_num_threads(), one OpenMP team for the whole call): each batch's rows are
 // split in fixed contiguous parts for the forward pass, loss and dx; each weight gradient and its
-// update are split by rows of W (fan_in). Every number has one writer and a fixed summation order,
-// so results are deterministic for a given thread count. A batch costs 1 + (layers - 1) + 1 barriers:
-// cheap on idle cores, but on an oversubscribed machine each can wait a scheduler time slice, so
-// use one thread per process when several compete for the cores. Flush-to-zero / denormals-are-zero are on
-// for the call (and restored after) so subnormal weights or activations never slow an epoch down.
+// update are split by rows of W (fan_in). Every number has one writer and a fixed summation order
+// that does not depend on the split, so results do not depend on the thread count. A batch costs
+// two syncs at any depth (every layer's dx first, row by row; then every dW and update); a waiting
+// thread spins briefly, then sleeps (runtime.hpp), and the leader runs a batch alone whenever that
+// is measured faster (a busy process beside the team, a layer too small to split: runtime.hpp's
+// TeamSchedule). Flush-to-zero / denormals-are-zero are on for the call (and restored after) so
+// subnormal weights or activations never slow an epoch down.
 //
 // With `sparse` (the CSR of x), layer 0's forward and weight gradient run over x's non-zeros only.
 #pragma once

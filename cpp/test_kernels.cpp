@@ -11,6 +11,7 @@
 
 #include "epoch.hpp"
 #include "kernels.hpp"
+#include "runtime.hpp"
 
 using fastmlp::index_t;
 
@@ -131,11 +132,53 @@ void run(double tol) {
     check(result.batches == 3 && std::isfinite(result.loss_sum), "train_epoch batches", double(result.batches));
 }
 
+// The share of `batches` batches that TeamSchedule(measured) runs on the whole team, when a batch
+// takes team_seconds(k) on the team and solo_seconds(k) on the leader alone, counted from batch `from`.
+template <typename TeamTime, typename SoloTime>
+double team_share(int batches, int from, TeamTime team_seconds, SoloTime solo_seconds) {
+    fastmlp::TeamSchedule schedule(fastmlp::TeamSchedule::Policy::measured);
+    int on_team = 0;
+    for (int k = 0; k < batches; ++k) {
+        const bool team = schedule.team_next();
+        if (team && k >= from) ++on_team;
+        schedule.record(team ? team_seconds(k) : solo_seconds(k));
+    }
+    return double(on_team) / (batches - from);
+}
+
+void check_team_schedule() {
+    using fastmlp::TeamSchedule;
+    TeamSchedule alternate(TeamSchedule::Policy::alternate), whole(TeamSchedule::Policy::whole_team);
+    bool alternates = true, stays = true;
+    for (int k = 0; k < 10; ++k) {
+        alternates = alternates && alternate.team_next() == (k % 2 == 0);
+        stays = stays && whole.team_next();
+        alternate.record(1.0);
+        whole.record(k % 2 == 0 ? 1.0 : 9.0);
+    }
+    check(alternates, "TeamSchedule alternate switches after every batch", 0);
+    check(stays, "TeamSchedule whole_team never leaves the team", 0);
+    // The faster way gets nearly every batch, whichever it is (batches of 100 us, as MNIST's).
+    const auto fast = [](int) { return 1e-4; };
+    const auto slow = [](int) { return 1.6e-4; };
+    const double team_faster = team_share(4000, 0, fast, slow), solo_faster = team_share(4000, 0, slow, fast);
+    check(team_faster > 0.95, "TeamSchedule keeps a faster team", team_faster);
+    check(solo_faster < 0.03, "TeamSchedule leaves a slower team", solo_faster);
+    // ... and it follows a change: the team gets 4x slower than the leader alone at batch 2000 (a
+    // busy process starts), then 2x faster again at batch 6000; it is back within max_backoff.
+    const auto busy_between = [](int k) { return k >= 2000 && k < 6000 ? 4e-4 : 0.5e-4; };
+    const double busy = team_share(6000, 2200, busy_between, fast);
+    const double quiet_again = team_share(12000, 9000, busy_between, fast);
+    check(busy < 0.03, "TeamSchedule drops the team once it got slower", busy);
+    check(quiet_again > 0.95, "TeamSchedule comes back to the team", quiet_again);
+}
+
 }  // namespace
 
 int main() {
     run<float>(1e-4);
     run<double>(1e-10);
+    check_team_schedule();
     std::printf(failures == 0 ? "all C++ kernel checks passed\n" : "%d C++ kernel checks failed\n", failures);
     return failures == 0 ? 0 : 1;
 }

@@ -61,3 +61,20 @@ def write_mnist_like(directory, seed=0) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name, array in zip(names, (x_train, y_train, x_test, y_test), strict=True):
         (directory / name).write_bytes(_idx(array))
+
+
+_DIGITS = [str(v).encode() for v in range(256)]
+
+
+def write_mnist_csv(path, images, labels, header=False) -> None:
+    """``labels`` (N,) and uint8 ``images`` (N, 784) as an MNIST CSV file: the label, then the
+    pixels, one image a line (with ``header``, first the wheel's ``label,1x1,1x2,...`` line)."""
+    from pathlib import Path
+
+    table = np.column_stack([labels, images]).astype(np.uint8).tolist()
+    lines = [b",".join(map(_DIGITS.__getitem__, row)) for row in table]
+    if header:
+        lines.insert(
+            0, b",".join([b"label"] + [f"{r}x{c}".encode() for r in range(1, 29) for c in range(1, 29)])
+        )
+    Path(path).write_bytes(b"\n".join(lines) + b"\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import subprocess
@@ -88,6 +89,7 @@ def test_bench_command_writes_the_report_of_what_it_measured(tmp_path, monkeypat
         return [timing]
 
     monkeypatch.setattr(epochs, "time_epochs", time_epochs)
+    monkeypatch.setattr(epochs, "default_against_one", lambda *args, **kwargs: [DEFAULT_ROW])
     monkeypatch.setattr(epochs, "thread_scaling", lambda *args, repeats, **kwargs: {1: 2.0})
     monkeypatch.setattr(epochs, "epoch_time_by_state", lambda *args, **kwargs: {"fresh": 1.0})
     monkeypatch.setattr(epochs, "same_accuracy", lambda *args, **kwargs: {"fastmlp numpy": 0.5})
@@ -98,7 +100,69 @@ def test_bench_command_writes_the_report_of_what_it_measured(tmp_path, monkeypat
     report = (out / "bench.md").read_text()
     assert "| assignment-style NumPy | 1 | 32 | float64 | 2.000 | 1.00x | 1.00x |" in report
     assert "(4 repeats each, minimum)" in report
+    assert "| cpp | 2 | 0.050 | 0.100 | 0.52x | <= 1.05x: met |" in report  # the default threads' table
     assert f"wrote {out / 'bench.md'} and {out / 'bench.png'}" in capsys.readouterr().out
+
+
+DEFAULT_ROW = epochs.DefaultAgainstOne("cpp", 2, 0.05, 0.1, 0.52)
+
+
+def test_default_against_one_times_both_settings_of_each_backend_in_pairs():
+    rng = np.random.default_rng(3)
+    x = (rng.random((96, 784)) * (rng.random((96, 784)) < 0.2)).astype(np.float32)
+    y = rng.integers(0, 10, 96)
+    rows = epochs.default_against_one(
+        x, y, backends=["numpy", "cpp"], threads=2, pairs=3, batch_size=16, log=lambda _: None
+    )
+    assert [(row.backend, row.threads) for row in rows] == [("numpy", 2), ("cpp", 2)]
+    for row in rows:  # each was timed
+        assert all(math.isfinite(v) and v > 0 for v in (row.default_seconds, row.one_seconds, row.ratio))
+
+
+def test_default_against_one_table_states_conditions_and_targets():
+    rows = [DEFAULT_ROW, epochs.DefaultAgainstOne("numpy", 2, 0.33, 0.3, 1.08)]
+    quiet = epochs.default_against_one_table(rows, tenants=0, pairs=12, load="0.10, 0.20, 0.30")
+    assert "nothing else started; load average 0.10, 0.20, 0.30 before the bench" in quiet
+    assert "median of 12 pairs" in quiet
+    assert "| cpp | 2 | 0.050 | 0.100 | 0.52x | <= 1.05x: met |" in quiet
+    assert "| numpy | 2 | 0.330 | 0.300 | 1.08x | <= 1.05x: NOT met |" in quiet
+    busy = epochs.default_against_one_table(rows, tenants=1, pairs=12, load="1, 1, 1")
+    assert "1 CPU-bound process(es) started beside it" in busy
+    assert "| numpy | 2 | 0.330 | 0.300 | 1.08x | <= 1.10x: met |" in busy
+    assert "| 1.08x | - |" in epochs.default_against_one_table(rows, tenants=3, pairs=12, load="1, 1, 1")
+
+
+def test_bench_default_threads_only_runs_beside_its_tenants_and_stops_them(tmp_path, monkeypatch, capsys):
+    from synthetic import blobs
+
+    from fastmlp import cli, data
+    from fastmlp.benchmarking import tenants
+
+    monkeypatch.setattr(data, "load_mnist", lambda *args, **kwargs: blobs(features=784))
+    started = []
+    real_busy_processes = tenants.busy_processes
+
+    def recorded(n):
+        with real_busy_processes(n) as processes:
+            started.extend(processes)
+            yield processes
+
+    monkeypatch.setattr(tenants, "busy_processes", contextlib.contextmanager(recorded))
+    alive_while_timing = []
+
+    def default_against_one(*args, **kwargs):
+        alive_while_timing.extend(process.poll() is None for process in started)
+        return [DEFAULT_ROW]
+
+    monkeypatch.setattr(epochs, "default_against_one", default_against_one)
+    out = tmp_path / "out"
+    assert cli.main(["bench", "--default-threads-only", "--tenant", "2", "--out", str(out)]) == 0
+    assert alive_while_timing == [True, True]
+    assert all(process.poll() is not None for process in started)  # stopped afterwards
+    report = (out / "bench.md").read_text()
+    assert "2 CPU-bound process(es) started beside it" in report and "| cpp | 2 |" in report
+    assert "| contender |" not in report  # nothing else was timed
+    assert f"wrote {out / 'bench.md'}" in capsys.readouterr().out
 
 
 def _small_problem(dtype):

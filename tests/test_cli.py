@@ -84,6 +84,7 @@ def test_train_prints_epochs_and_writes_outputs(tmp_path, small_mnist, config_fi
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["reproduce", "--seeds", "0"], "--seeds must be >= 1"),
         (["bench", "--threads", "1,x"], "--threads must be comma-separated integers"),
+        (["bench", "--tenant", "-1"], "--tenant must be >= 0, got -1"),
         (["bench", "--summary", "{missing}"], "not a readable pytest-benchmark JSON file"),
         (["tune", "--study", "a/b", "--out", "{out}"], "study must be a non-empty name without '/'"),
     ],

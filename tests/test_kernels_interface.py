@@ -77,6 +77,29 @@ def test_blas_runs_on_one_thread_after_import():
     assert result.stdout.strip() == "[1]"
 
 
+def test_blas_stays_at_one_thread_whatever_the_budget():
+    # The numpy and numba backends' batch-sized GEMMs run in NumPy's BLAS: one thread at any budget
+    # (fastmlp.threads); blas_threads(n) raises it for one block only.
+    from threadpoolctl import threadpool_info
+
+    def blas_counts():
+        return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+
+    before = fastmlp.get_num_threads()
+    try:
+        fastmlp.set_num_threads(fastmlp.threads.max_threads())
+        assert blas_counts() == {1}
+        n = fastmlp.threads.max_threads()
+        with fastmlp.threads.blas_threads(n):
+            assert blas_counts() == {n}
+        assert blas_counts() == {1}
+        with pytest.raises(ValueError, match="n must be between 1"):
+            with fastmlp.threads.blas_threads(0):
+                pass
+    finally:
+        fastmlp.set_num_threads(before)
+
+
 @pytest.mark.skipif("cpp" not in BACKENDS, reason="FASTMLP_TEST_BACKENDS excludes cpp")
 def test_default_backend_is_cpp_and_loads_nothing_else():
     # Finding the default must not import Numba (about 65 MB of resident memory) when cpp loads.

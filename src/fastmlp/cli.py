@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .backends import KNOWN_BACKENDS
-from .errors import FastmlpError
+from .errors import FastmlpError, MissingDependencyError
 
 BUG_REPORT_HINT = (
     "fastmlp: this is a bug in fastmlp, not a usage error; please report it with the traceback below"
@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_shared(train, "--epochs", "override Train.epochs")
     _add_shared(train, "--seed", "shuffle seed (default 0)")
     train.add_argument(
-        "--threads", type=_int_at_least(1, "--threads"), help="compute threads (default: all cores)"
+        "--threads",
+        type=_int_at_least(1, "--threads"),
+        help="compute threads (default: all cores; a batch runs on one while that is faster, see README)",
     )
     _add_shared(train, "--data-dir", "directory with the MNIST CSV or IDX files (default: cache or download)")
     _add_shared(train, "--allow-any-size")
@@ -143,6 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=3,
         help="timed epochs per backend, thread count and batch size; the minimum is reported (default 3)",
     )
+    bench.add_argument(
+        "--tenant",
+        type=_int_at_least(0, "--tenant"),
+        default=0,
+        metavar="N",
+        help="start N CPU-bound processes for the bench's duration (a machine that is not idle; default 0)",
+    )
+    bench.add_argument(
+        "--default-threads-only",
+        action="store_true",
+        help="time only the default threads against 1 thread per backend (the table --tenant is for)",
+    )
     _add_shared(bench, "--out", "directory for bench.md and bench.png")
     _add_shared(bench, "--data-dir")
     bench.add_argument(
@@ -150,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RESULTS_JSON",
         help="time nothing: turn a 'pytest benchmarks --benchmark-only --benchmark-json=FILE' run into"
         " summary.md and summary.png in --out (backend x kernel at batch 64, ratios to NumPy)",
+    )
+    bench.add_argument(
+        "--sklearn",
+        action="store_true",
+        help="time fastmlp.sklearn's MLPClassifier against scikit-learn's own instead (fits of 3 epochs,"
+        " one CPU; MNIST dense and CSR, make_classification) and write sklearn.md in --out",
     )
     _add_tune_parser(commands)
     return parser
@@ -220,14 +240,14 @@ def _command_train(args: argparse.Namespace) -> int:
     from .plotting import plot_learning_curves
     from .progress import write
     from .runs import run_config
-    from .threads import get_num_threads, max_threads
+    from .threads import default_threads, get_num_threads, max_threads
     from .train import EpochRecord
 
     config = load_config(args.config)
     if args.epochs is not None:
         config["Train"]["epochs"] = args.epochs
     backend = args.backend or default_backend()
-    threads = args.threads if args.threads is not None else max_threads()
+    threads = args.threads if args.threads is not None else default_threads()
     if threads > max_threads():
         raise UsageError(f"--threads must be at most {max_threads()} (the cores available), got {threads}")
     set_num_threads(threads)
@@ -376,14 +396,35 @@ def _command_bench_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_bench_sklearn(args: argparse.Namespace) -> int:
+    try:
+        from .benchmarking import sklearn_fits
+    except ImportError as error:
+        raise MissingDependencyError(
+            f"fastmlp bench --sklearn needs scikit-learn: pip install 'fastmlp[sklearn]' ({error})"
+        ) from error
+    from .build import describe as describe_build
+    from .data import load_mnist
+
+    data = sklearn_fits.datasets(load_mnist(args.data_dir, dtype=args.dtype), dtype=args.dtype)
+    results = sklearn_fits.time_fits(data, repeats=args.repeats)
+    table = sklearn_fits.markdown(results, repeats=args.repeats, build=describe_build())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sklearn.md").write_text(table, encoding="utf-8")
+    print(table, end="")
+    print(f"wrote {out / 'sklearn.md'}")
+    return 0
+
+
 def _command_bench(args: argparse.Namespace) -> int:
     if args.summary:
         return _command_bench_summary(args)
-    from . import available_backends, default_backend
-    from .benchmarking.epochs import epoch_time_by_state, same_accuracy, thread_scaling, time_epochs
-    from .benchmarking.report import bench_markdown, write_bench
-    from .build import describe as describe_build
-    from .data import load_mnist
+    if args.sklearn:
+        return _command_bench_sklearn(args)
+    import os
+
+    from .benchmarking.tenants import busy_processes
     from .threads import max_threads
 
     threads = _int_list("--threads", args.threads)
@@ -392,7 +433,43 @@ def _command_bench(args: argparse.Namespace) -> int:
             f"--threads must be at most {max_threads()} (the cores available), got {max(threads)}"
         )
     batch_sizes = _int_list("--batch-sizes", args.batch_sizes)
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    with busy_processes(args.tenant):
+        if args.tenant:
+            print(f"{args.tenant} CPU-bound process(es) running beside the bench until it ends")
+        return _bench(args, threads, batch_sizes, load)
+
+
+def _bench(args: argparse.Namespace, threads: list[int], batch_sizes: list[int], load: str) -> int:
+    from . import available_backends, default_backend
+    from .benchmarking.epochs import (
+        default_against_one,
+        default_against_one_table,
+        epoch_time_by_state,
+        same_accuracy,
+        thread_scaling,
+        time_epochs,
+    )
+    from .benchmarking.report import bench_markdown, write_bench
+    from .build import describe as describe_build
+    from .data import load_mnist
+    from .threads import default_threads
+
     data = load_mnist(args.data_dir, dtype=args.dtype)
+    pairs = 4 * args.repeats
+    print(f"Default threads ({default_threads()}) against 1 thread, {pairs} pairs of epochs")
+    defaults = default_against_one(
+        data.x_train, data.y_train, backends=available_backends(), threads=default_threads(), pairs=pairs
+    )
+    defaults_table = default_against_one_table(defaults, tenants=args.tenant, pairs=pairs, load=load)
+    if args.default_threads_only:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        text = f"Build: {describe_build()}\n\n{defaults_table}"
+        (out / "bench.md").write_text(text, encoding="utf-8")
+        print(text, end="")
+        print(f"wrote {out / 'bench.md'}")
+        return 0
     print("Same initialisation, same orders, one epoch each, 1 thread: validation accuracy")
     accuracies = same_accuracy(
         data.x_train, data.y_train, data.x_val, data.y_val, backends=available_backends()
@@ -415,6 +492,7 @@ def _command_bench(args: argparse.Namespace) -> int:
         backend=default_backend(),
         build=describe_build(),
         repeats=2 * args.repeats,
+        defaults=defaults_table,
     )
     markdown_path, chart_path = write_bench(Path(args.out), timings, table)
     print(table)

@@ -106,7 +106,27 @@ def contenders(
         for name, trainer in trainers(x, y, batch_size, backends, init).items()
     }
     found["dense GEMM floor"] = lambda order: peers.gemm_floor_epoch(x, order, batch_size)
+    for name in NUMPY_PEERS:
+        found[name] = _with_blas_at_budget(found[name])
     return found
+
+
+# Plain NumPy code timed as its users run it: BLAS at the row's thread count (fastmlp's own
+# kernels keep BLAS at one thread, fastmlp.threads).
+NUMPY_PEERS = ("assignment-style NumPy", "dense GEMM floor")
+
+
+def _with_blas_at_budget(epoch: Epoch | None) -> Epoch | None:
+    if epoch is None:
+        return None
+
+    def run(order: np.ndarray) -> object:
+        from ..threads import blas_threads, get_num_threads
+
+        with blas_threads(get_num_threads()):
+            return epoch(order)
+
+    return run
 
 
 def framework_available(framework: str) -> bool:
@@ -120,7 +140,7 @@ def torch_available() -> bool:
 def _set_threads(n: int) -> None:
     from .. import set_num_threads
 
-    set_num_threads(n)  # fastmlp's kernels and NumPy's BLAS (fastmlp.threads owns both)
+    set_num_threads(n)  # fastmlp's kernels (their BLAS stays at one thread: fastmlp.threads)
     if torch_available():
         import torch
 
@@ -379,3 +399,93 @@ def targets_table(timings: list[Timing], scaling: dict[int, float], backend: str
         ("cpp 1 thread vs torch.compile 1 thread", ratio((backend, 1), ("PyTorch torch.compile", 1))),
     ]
     return "| target | measured |\n|---|---|\n" + "".join(f"| {a} | {b} |\n" for a, b in rows)
+
+
+@dataclass(frozen=True)
+class DefaultAgainstOne:
+    """One backend's epoch at the default thread count against 1 thread, timed in pairs."""
+
+    backend: str
+    threads: int  # the default (threads.default_threads())
+    default_seconds: float  # median over the pairs
+    one_seconds: float  # median over the pairs
+    ratio: float  # median of the pairs' default / 1-thread ratios
+
+
+def default_against_one(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    backends: list[str],
+    threads: int,
+    pairs: int,
+    batch_size: int = 64,
+    log: Callable[[str], None] = print,
+) -> list[DefaultAgainstOne]:
+    """Time each backend's training epoch at ``threads`` and at 1 thread, in ``pairs`` pairs.
+
+    The trainer's epoch as ``fastmlp train`` runs it, unpinned. Each pair is the two settings
+    back to back (which goes first alternates), all backends in turn, so a pair's ratio compares
+    epochs seconds apart: on a machine whose load changes (``--tenant``, other users) the
+    median of the pairs' ratios is the robust figure; the medians of the seconds are shown too.
+    One model per backend and setting, each warmed up with one epoch first.
+    """
+    order = np.random.default_rng(0).permutation(len(x))
+    settings = (threads, 1)
+    models = {(name, n): FastmlpTrainer(name, x, y, batch_size) for name in backends for n in settings}
+    for (_, n), trainer in models.items():
+        _set_threads(n)
+        trainer.epoch(order)
+    seconds: dict[tuple[str, int], list[float]] = {key: [] for key in models}
+    ratios: dict[str, list[float]] = {name: [] for name in backends}
+    for pair in range(pairs):
+        for name in backends:
+            took = {}
+            for n in settings if pair % 2 == 0 else settings[::-1]:
+                _set_threads(n)
+                start = time.perf_counter()
+                models[name, n].epoch(order)
+                took[n] = time.perf_counter() - start
+                seconds[name, n].append(took[n])
+            ratios[name].append(took[threads] / took[1])
+    _set_threads(1)
+    rows = []
+    for name in backends:
+        row = DefaultAgainstOne(
+            name,
+            threads,
+            float(np.median(seconds[name, threads])),
+            float(np.median(seconds[name, 1])),
+            float(np.median(ratios[name])),
+        )
+        log(
+            f"  {name:6s} {threads} threads {row.default_seconds:.3f} s, 1 thread {row.one_seconds:.3f} s:"
+            f" {row.ratio:.2f}x (median of {pairs} pairs)"
+        )
+        rows.append(row)
+    return rows
+
+
+# The issue-17 targets for default / 1 thread, by the number of busy processes beside the bench.
+DEFAULT_THREADS_TARGETS = {0: 1.05, 1: 1.10}
+
+
+def default_against_one_table(rows: list[DefaultAgainstOne], *, tenants: int, pairs: int, load: str) -> str:
+    """Markdown: the conditions, then one row per backend with its ratio and the target."""
+    target = DEFAULT_THREADS_TARGETS.get(tenants)
+    beside = "nothing else started" if tenants == 0 else f"{tenants} CPU-bound process(es) started beside it"
+    text = (
+        f"Default threads against 1 thread ({beside}; load average {load} before the bench;"
+        f" batch 64; median of {pairs} pairs of epochs, each pair back to back):\n\n"
+        "| backend | default threads | default, s / epoch | 1 thread, s / epoch | default / 1 thread |"
+        " target |\n|---|---|---|---|---|---|\n"
+    )
+    for row in rows:
+        verdict = (
+            "-" if target is None else f"<= {target:.2f}x: {'met' if row.ratio <= target else 'NOT met'}"
+        )
+        text += (
+            f"| {row.backend} | {row.threads} | {row.default_seconds:.3f} | {row.one_seconds:.3f}"
+            f" | {row.ratio:.2f}x | {verdict} |\n"
+        )
+    return text

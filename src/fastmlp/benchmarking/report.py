@@ -1,4 +1,5 @@
-"""``fastmlp bench``'s report: bench.md (the timing table, the targets as same-run ratios, the
+"""``fastmlp bench``'s report: bench.md (the default threads against 1 thread per backend, the
+timing table, the targets as same-run ratios, the
 accuracy check, the thread scaling of the default backend, one epoch at the states the tables'
 runs pass through) and bench.png."""
 
@@ -19,13 +20,14 @@ def bench_markdown(
     backend: str,
     build: str,
     repeats: int,
+    defaults: str = "",
 ) -> str:
     """The whole report as Markdown; ``scaling`` is seconds by thread count for ``backend`` alone
     (timed ``repeats`` times each), ``states`` seconds by training state, ``accuracies`` what
-    ``epochs.same_accuracy`` measured."""
+    ``epochs.same_accuracy`` measured; ``defaults`` the table of ``epochs.default_against_one_table``."""
     fewest = min(scaling)
     one = scaling[fewest]
-    text = f"Build: {build}\n\n" + markdown_table(timings)
+    text = f"Build: {build}\n\n" + (f"{defaults}\n" if defaults else "") + markdown_table(timings)
     text += "\n\nTargets (same-run ratios, batch 64):\n\n" + targets_table(timings, scaling)
     text += "\n\nAccuracy check, every trainable contender after 1 epoch from the same init:\n\n"
     text += accuracy_table(accuracies)

@@ -1,17 +1,22 @@
-"""The assignment's ``utils`` module: data loading, batching, one training epoch, evaluation and
-the learning-curve figure, with the assignment's signatures and arithmetic.
+"""The assignment's ``utils`` module: ``load_csv``, the two loaders, ``generate_batched_data``,
+``train`` (one epoch), ``evaluate`` and ``plot_curves``, with the assignment's signatures, return
+types, printed lines and arithmetic.
 
-Lists or arrays: the assignment's loaders return Python lists of rows. Assignment code only
-takes ``len`` of them, slices them, iterates over them and calls ``np.array`` on a slice, all of
-which NumPy arrays do the same way, while a list of 48,000 lists of 784 Python floats would take
-about 1 GB and seconds to build. So the loaders here return NumPy arrays (images (N, 784)
-float64, labels (N,) int64). Code that concatenates two splits with ``+`` would add them
-element-wise instead: use ``np.concatenate``.
+Data: the loaders return what the assignment's return, lists (rows, and ``int`` labels), and read
+``./data/mnist_train.csv`` and ``./data/mnist_test.csv`` where the assignment's ``get_data.sh``
+puts them. A row is a ``list`` that reads its pixels from one float64 array shared by its split
+(``fastmlp.compat._rows``), so the lists cost about 100 bytes a row rather than 25 KB.
 
-``generate_batched_data`` returns lists of arrays, as the assignment does. Those lists also
-remember the rows they were cut from, so that ``train`` and ``evaluate`` can run a whole pass of
-a fastmlp model in one native call, with the same arithmetic as the batch-by-batch loop; any
-other batches, models or optimisers go through the assignment's loop, batch by batch.
+The fast path: ``generate_batched_data`` returns lists of writable batch arrays, as the
+assignment does, that also remember the rows they were cut from. ``train`` and ``evaluate`` run
+such lists, with a compat model and compat's ``SGD``, as native passes over those rows (one
+compiled call per run of batches; for the loaders' own lists the dataset's sparse structure is
+built once and reused every epoch), with the arithmetic of the batch-by-batch loop. Anything
+else goes through the assignment's loop, batch by batch: other batches, a list that was changed,
+a student's own model or optimiser, ``learning_rate=0``. Batches your code changes in place:
+the fast path checks each batch's first row and its labels against the rows it was cut from,
+and falls back to the loop if any differs; a change confined to other rows of a batch is not
+seen, so run such batches as ``train(epoch, list(batches), list(labels), ...)``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import itertools
 import operator
 import os
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,55 +35,142 @@ import numpy as np
 
 from .. import _validate
 from .. import train as fastmlp_train
-from ..data import load_mnist
+from .._memory import aligned_empty
+from ..data import formats, load_mnist
+from ..errors import DataUnavailableError, FastmlpTypeError, FastmlpValueError
 from ..optim import SGD as FastSGD
-from .models import _CompatModel
+from . import _rows
+from .models._network_model import _CompatModel
 from .optimizer import SGD
+
+__all__ = [
+    "evaluate",
+    "generate_batched_data",
+    "load_csv",
+    "load_mnist_test",
+    "load_mnist_trainval",
+    "plot_curves",
+    "train",
+]
+
+ASSIGNMENT_DATA = Path("data")  # where the assignment's get_data.sh puts the CSV files (from the cwd)
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def load_csv(path: str | os.PathLike[str]) -> tuple[list[list[float]], list[int]]:
+    """``(data, labels)`` of an MNIST CSV file (label, then 784 pixels a row; a header row is
+    skipped): data a list of rows of pixels / 255, labels a list of ``int``, as the assignment's.
+
+    Raises DataUnavailableError if there is no such file, DataCorruptError naming the first
+    faulty row.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise FastmlpTypeError(f"path must be a path (str or os.PathLike), got {type(path).__name__}")
+    file = Path(path)
+    if not file.is_file():
+        raise DataUnavailableError(f"{file}: no such file (the assignment's get_data.sh puts MNIST in data/)")
+    images, labels = formats.parse_csv(file.read_bytes(), str(file))
+    return _rows.rows_of(_scaled(images)), labels.tolist()
+
+
+def _scaled(images: np.ndarray) -> np.ndarray:
+    """uint8 pixels (N, D) / 255 as float64, 64-byte aligned: the assignment's ``int(px) / 255``,
+    the same correctly rounded quotient."""
+    out = aligned_empty(images.shape, np.float64)
+    np.divide(images, np.float64(255), out=out)
+    return out
+
+
+def _assignment_file(name: str, data_dir: Any) -> Path | None:
+    """``./data/<name>`` when the loaders should read it: it exists and neither ``data_dir`` nor
+    $FASTMLP_DATA names another directory."""
+    if data_dir is not None or os.environ.get("FASTMLP_DATA"):
+        return None
+    file = ASSIGNMENT_DATA / name
+    return file if file.is_file() else None
 
 
 def load_mnist_trainval(
     data_dir: str | os.PathLike[str] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(train_data, train_label, val_data, val_label)``: the first 80% (48,000 rows) and the
-    last 20% (12,000 rows) of MNIST's training file, pixels / 255 as float64 (N, 784), labels (N,)
-    int64. ``data_dir`` as in ``fastmlp.data.load_mnist`` (default: $FASTMLP_DATA, the cache, or
-    a download); the assignment's own ``data/`` folder with its two CSV files works as it is."""
-    split = load_mnist(data_dir, dtype="float64", quiet=True)
-    return split.x_train, split.y_train, split.x_val, split.y_val
+) -> tuple[list[list[float]], list[int], list[list[float]], list[int]]:
+    """``(train_data, train_label, val_data, val_label)``: the first 80% and the last 20% of the
+    training file, as lists (see ``load_csv``), printing the assignment's two lines.
+
+    The file: ``data_dir`` or $FASTMLP_DATA if given (as ``fastmlp.data.load_mnist``), else
+    ``./data/mnist_train.csv`` if it exists (any number of rows, as the assignment reads it),
+    else fastmlp's cache (downloaded on first use).
+    """
+    print("Loading training data...")
+    file = _assignment_file("mnist_train.csv", data_dir)
+    if file is not None:
+        images, labels = formats.parse_csv(file.read_bytes(), str(file))
+        cut = int(len(images) * formats.TRAIN_FRACTION)
+        x_train, x_val = _scaled(images[:cut]), _scaled(images[cut:])
+        y_train, y_val = labels[:cut].tolist(), labels[cut:].tolist()
+    else:
+        split = load_mnist(data_dir, dtype="float64", quiet=True)
+        x_train, x_val = split.x_train, split.x_val
+        y_train, y_val = split.y_train.tolist(), split.y_val.tolist()
+    print(f"Training data loaded with {len(x_train) + len(x_val)} images")
+    return _rows.rows_of(x_train), y_train, _rows.rows_of(x_val), y_val
 
 
-def load_mnist_test(data_dir: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(test_data, test_label)``: MNIST's 10,000 test rows, as ``load_mnist_trainval``."""
-    split = load_mnist(data_dir, dtype="float64", quiet=True)
-    return split.x_test, split.y_test
+def load_mnist_test(data_dir: str | os.PathLike[str] | None = None) -> tuple[list[list[float]], list[int]]:
+    """``(test_data, test_label)``: the test file as lists, from ``./data/mnist_test.csv`` or as
+    ``load_mnist_trainval`` finds it, printing the assignment's two lines."""
+    print("Loading testing data...")
+    file = _assignment_file("mnist_test.csv", data_dir)
+    if file is not None:
+        data, label = load_csv(file)
+    else:
+        split = load_mnist(data_dir, dtype="float64", quiet=True)
+        data, label = _rows.rows_of(split.x_test), split.y_test.tolist()
+    print(f"Testing data loaded with {len(data)} images")
+    return data, label
+
+
+# --- batching -----------------------------------------------------------------------------
 
 
 @dataclass(eq=False)
 class _Source:
-    """The rows a batch list was cut from: batch i is ``data[order[i * batch_size : ...]]``."""
+    """The rows a batch list was cut from: batch i holds ``data[order[i * batch_size : ...]]``.
+
+    ``data`` is an array nobody else writes to: the loaders' shared array, or a copy made for
+    these batches; ``block`` is the memory of the batches themselves (writable, as in the
+    assignment).
+    """
 
     data: np.ndarray
     label: np.ndarray
     order: np.ndarray
     batch_size: int
     shuffled: bool
+    block: np.ndarray
+    label_block: np.ndarray
     as_dtype: dict[np.dtype, np.ndarray] = field(default_factory=dict)
 
     def data_as(self, dtype: np.dtype) -> np.ndarray:
         """``data`` in the model's dtype, converted once (the native epoch's sparse index is
-        cached per array, so the same array must come back every epoch)."""
+        cached per array, so the same array must come back every call)."""
         if self.data.dtype == dtype:
             return self.data
         if dtype not in self.as_dtype:
             self.as_dtype[dtype] = self.data.astype(dtype)
         return self.as_dtype[dtype]
 
+    def batches_hold_their_rows(self) -> bool:
+        """Each batch's first row and every label still equal the rows they were cut from: a
+        cheap check (under 1% of an epoch) that catches code that changed the batches as a whole."""
+        firsts = self.order[:: self.batch_size]
+        return np.array_equal(self.block[:: self.batch_size], self.data[firsts]) and np.array_equal(
+            self.label_block, self.label[self.order]
+        )
+
 
 class Batches(list[np.ndarray]):
-    """A list of batch arrays that also knows the rows it was cut from (see the module docstring).
-
-    The batch arrays are read-only, so they stay equal to those rows.
-    """
+    """A list of batch arrays that also knows the rows it was cut from (see the module docstring)."""
 
     def __init__(self, arrays: Sequence[np.ndarray], source: _Source) -> None:
         super().__init__(arrays)
@@ -89,50 +182,75 @@ class Batches(list[np.ndarray]):
         return len(self) == len(self._originals) and all(map(operator.is_, self, self._originals))
 
 
+def _data_array(data: Any) -> np.ndarray:
+    """``data`` (N, D) as an array nobody else writes to: the loaders' shared array when ``data``
+    is their list (or rows of it), else a copy."""
+    shared = _rows.shared_array(data)
+    if shared is not None:
+        array, indices = shared
+        return array if indices is None else array[indices]
+    try:
+        array = np.array(data)
+    except (TypeError, ValueError) as error:
+        raise FastmlpTypeError(f"data must be rows of numbers, got {type(data).__name__}") from error
+    if array.ndim != 2 or array.dtype.kind not in "fiu":
+        raise FastmlpValueError(
+            f"data must be 2-D (N, D) numbers, got shape {array.shape}, dtype {array.dtype}"
+        )
+    return array
+
+
 def generate_batched_data(
     data: Any, label: Any, batch_size: int = 32, shuffle: bool = False, seed: int | None = None
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Cut (data (N, D), label (N,)) into batches of ``batch_size`` rows, the last one possibly
     smaller; every row appears exactly once. Returns ``(batched_data, batched_label)``, two lists
-    of arrays.
+    of writable arrays, as the assignment's.
 
-    ``shuffle``: the rows in a random order first: ``np.random.RandomState(seed).permutation(N)``
-    when ``seed`` is given (the permutation the assignment's ``np.random.seed(seed)`` gives,
-    without touching NumPy's global generator), else ``np.random.permutation(N)`` from the global
-    one, as in the assignment.
+    ``shuffle``: the rows in the order Python's ``random.shuffle`` gives a list of N items, from
+    the global ``random`` generator, as in the assignment; ``seed`` first calls
+    ``random.seed(seed)``, as the assignment's template does (also for ``seed=0``, which the
+    template's ``if seed:`` skips).
     """
-    data, label = np.asarray(data), np.asarray(label)
-    if data.ndim != 2:
-        raise ValueError(f"data must be 2-D (N, D), got shape {data.shape}")
-    if label.shape != (len(data),):
-        raise ValueError(f"label must have shape ({len(data)},) to match data, got {label.shape}")
-    if len(data) == 0:
-        raise ValueError("data must have at least one row")
+    array = _data_array(data)
+    labels = np.array(label)
+    if labels.shape != (len(array),) or labels.dtype.kind not in "iu":
+        raise FastmlpValueError(
+            f"label must be {len(array)} integers to match data, "
+            f"got shape {labels.shape}, dtype {labels.dtype}"
+        )
+    if len(array) == 0:
+        raise FastmlpValueError("data must have at least one row")
     batch_size = _validate.positive_int("batch_size", batch_size)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be None or a non-negative int, got {seed!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise FastmlpTypeError(f"seed must be None or an int, got {type(seed).__name__}")
     if shuffle:
-        order = (np.random.RandomState(seed) if seed is not None else np.random).permutation(len(data))
+        if seed is not None:
+            random.seed(int(seed))
+        positions = list(range(len(array)))
+        random.shuffle(positions)
+        order = np.array(positions, dtype=np.int64)
+        block, label_block = array[order], labels[order]
     else:
-        order = np.arange(len(data))
-    source = _Source(data, label, order.astype(np.int64), batch_size, shuffle)
-    batched_data: list[np.ndarray] = []
-    batched_label: list[np.ndarray] = []
-    for start in range(0, len(data), batch_size):
-        rows = order[start : start + batch_size]
-        for batch, array in ((batched_data, data), (batched_label, label)):
-            part = array[start : start + batch_size] if not shuffle else array[rows]
-            part = part.view()
-            part.flags.writeable = False
-            batch.append(part)
-    return Batches(batched_data, source), Batches(batched_label, source)
+        order = np.arange(len(array), dtype=np.int64)
+        block, label_block = array.copy(), labels.copy()
+    source = _Source(array, labels, order, batch_size, bool(shuffle), block, label_block)
+    starts = range(0, len(array), batch_size)
+    return (
+        Batches([block[s : s + batch_size] for s in starts], source),
+        Batches([label_block[s : s + batch_size] for s in starts], source),
+    )
+
+
+# --- one epoch, evaluation ----------------------------------------------------------------
 
 
 def _native_source(
     batched_data: Any, batched_label: Any, model: Any, optimizer: Any = None
 ) -> _Source | None:
     """The rows behind the batches if the whole pass may run natively, else None: batches from
-    ``generate_batched_data`` unchanged, a compat model and SGD whose methods are not overridden."""
+    ``generate_batched_data``, unchanged, with a compat model and compat's SGD (lr > 0) whose
+    methods are not overridden."""
     if not (isinstance(batched_data, Batches) and isinstance(batched_label, Batches)):
         return None
     if batched_data.source is not batched_label.source or not (
@@ -144,9 +262,11 @@ def _native_source(
     if optimizer is not None and (
         type(optimizer).update is not SGD.update
         or type(optimizer).apply_regularization is not SGD.apply_regularization
+        or optimizer.learning_rate <= 0
     ):
         return None
-    return batched_data.source
+    source = batched_data.source
+    return source if source.batches_hold_their_rows() else None
 
 
 def _spans(n_batches: int, debug: bool) -> list[tuple[int, int]]:
@@ -167,6 +287,13 @@ def _print_train(epoch: int, idx: int, n_batches: int, seconds: float, loss: flo
     )
 
 
+def _check_batches(data: Sequence[Any], label: Sequence[Any], names: str) -> None:
+    if len(data) != len(label) or not len(data):
+        raise FastmlpValueError(
+            f"{names} must be non-empty lists of the same length, got {len(data)} and {len(label)}"
+        )
+
+
 def train(
     epoch: int,
     batched_train_data: Sequence[Any],
@@ -174,27 +301,23 @@ def train(
     model: Any,
     optimizer: Any,
     debug: bool = True,
-) -> tuple[float, float]:
+) -> tuple[np.float64, np.float64]:
     """One epoch: for each batch ``model.forward`` then ``optimizer.update(model)``. Returns
-    ``(epoch_loss, epoch_acc)``: the mean of the batch losses and correct / samples, as the
-    assignment computes them. ``debug`` prints every tenth batch's loss and accuracy.
+    ``(epoch_loss, epoch_acc)`` as ``numpy.float64``: the mean of the batch losses and the sum of
+    accuracy * batch size over the samples, as the assignment computes them. ``debug`` prints
+    every tenth batch's loss and accuracy, then the epoch's average accuracy.
 
-    Batches from ``generate_batched_data`` with a compat model and SGD run as a native epoch
-    (same arithmetic, one call per run of batches); anything else runs batch by batch.
+    Batches from ``generate_batched_data`` with a compat model and SGD run as native passes
+    (the fast path; see the module docstring); anything else runs batch by batch.
     """
-    if len(batched_train_data) != len(batched_train_label) or not len(batched_train_data):
-        raise ValueError(
-            "batched_train_data and batched_train_label must be non-empty lists of the same length, "
-            f"got {len(batched_train_data)} and {len(batched_train_label)}"
-        )
+    _check_batches(batched_train_data, batched_train_label, "batched_train_data and batched_train_label")
     source = _native_source(batched_train_data, batched_train_label, model, optimizer)
     n_batches = len(batched_train_data)
-    loss_sum, hits, samples = 0.0, 0, 0
+    epoch_loss, hits, count_samples = np.float64(0.0), np.float64(0.0), 0
     if source is None:
         spans = [(i, i + 1) for i in range(n_batches)]
     else:
         spans = _spans(n_batches, debug)
-        network = model.network
         fast_sgd = FastSGD(optimizer.learning_rate, optimizer.reg)
         x = source.data_as(model.dtype)
     for first, stop in spans:
@@ -204,47 +327,53 @@ def train(
             loss, accuracy = model.forward(xb, yb)
             optimizer.update(model)
             count = len(xb)
-            loss_sum += loss
+            epoch_loss += loss
+            hits += accuracy * count
         else:
             model.parameters()  # convert what user code assigned before the kernels see it
             rows = source.order[first * source.batch_size : stop * source.batch_size]
             loss, accuracy = fastmlp_train.train_epoch(
-                network, fast_sgd, x, source.label, rows, source.batch_size
+                model.network, fast_sgd, x, source.label, rows, source.batch_size
             )
             count = len(rows)
-            loss_sum += loss * (stop - first)
-        hits += round(accuracy * count)
-        samples += count
+            epoch_loss += loss * (stop - first)
+            hits += round(accuracy * count)  # the correct predictions, an integer
+        count_samples += count
         if debug and first % 10 == 0:
             _print_train(epoch, first, n_batches, time.perf_counter() - start, loss, accuracy)
-    return loss_sum / n_batches, hits / samples
+    epoch_loss /= n_batches
+    epoch_acc = hits / count_samples
+    if debug:
+        print(f"* Average Accuracy of Epoch {epoch} is: {epoch_acc:.4f}")
+    return np.float64(epoch_loss), np.float64(epoch_acc)
 
 
 def evaluate(
     batched_test_data: Sequence[Any], batched_test_label: Sequence[Any], model: Any, debug: bool = True
-) -> tuple[float, float]:
-    """``(loss, accuracy)`` of ``model`` over the batches (``forward`` in ``mode='valid'``): the mean
-    of the batch losses and correct / samples. ``debug`` prints every batch's accuracy."""
-    if len(batched_test_data) != len(batched_test_label) or not len(batched_test_data):
-        raise ValueError(
-            "batched_test_data and batched_test_label must be non-empty lists of the same length, "
-            f"got {len(batched_test_data)} and {len(batched_test_label)}"
-        )
+) -> tuple[np.float64, np.float64]:
+    """``(loss, accuracy)`` of ``model`` over the batches (``forward`` in ``mode='valid'``), as
+    ``numpy.float64``: the mean of the batch losses and correct / samples. ``debug`` prints every
+    batch's accuracy."""
+    _check_batches(batched_test_data, batched_test_label, "batched_test_data and batched_test_label")
     source = _native_source(batched_test_data, batched_test_label, model)
     if source is not None and not source.shuffled and not debug:
         model.parameters()
-        return fastmlp_train.evaluate(
+        loss, accuracy = fastmlp_train.evaluate(
             model.network, source.data_as(model.dtype), source.label, source.batch_size
         )
-    loss_sum, hits, samples = 0.0, 0, 0
+        return np.float64(loss), np.float64(accuracy)
+    epoch_loss, hits, count_samples = np.float64(0.0), np.float64(0.0), 0
     for idx, (xb, yb) in enumerate(zip(batched_test_data, batched_test_label, strict=True)):
         loss, accuracy = model.forward(xb, yb, mode="valid")
-        loss_sum += loss
-        hits += round(accuracy * len(xb))
-        samples += len(xb)
+        epoch_loss += loss
+        hits += accuracy * len(xb)
+        count_samples += len(xb)
         if debug:
             print(f"Evaluate: [{idx}/{len(batched_test_data)}]\tBatch Accuracy {accuracy:.4f}\t")
-    return loss_sum / len(batched_test_data), hits / samples
+    return np.float64(epoch_loss / len(batched_test_data)), np.float64(hits / count_samples)
+
+
+# --- the learning curves ------------------------------------------------------------------
 
 
 def plot_curves(
@@ -252,21 +381,41 @@ def plot_curves(
     train_acc_history: Sequence[float],
     valid_loss_history: Sequence[float],
     valid_acc_history: Sequence[float],
-    path: str | os.PathLike[str] = "learning_curves.png",
-) -> Path:
-    """Write the learning-curve figure (loss and accuracy, training and validation, over epochs)
-    to ``path`` as a PNG and return it; no display needed (matplotlib's Agg renderer)."""
-    from ..plotting import plot_learning_curves
-
+    path: str | os.PathLike[str] | None = None,
+) -> None:
+    """Draw the assignment's two figures with pyplot, loss (training and validation) and
+    accuracy (training and validation) over epochs, and show them; returns None, as the
+    assignment's. Without a display (matplotlib's Agg renderer) nothing is shown and the figures
+    stay open for ``plt.savefig``. ``path``, a fastmlp addition: also write fastmlp's two-panel
+    PNG of the same curves there.
+    """
     histories = (train_loss_history, train_acc_history, valid_loss_history, valid_acc_history)
     lengths = {len(h) for h in histories}
     if len(lengths) != 1 or 0 in lengths:
-        raise ValueError(
+        raise FastmlpValueError(
             "the four histories must be non-empty and of one length, got lengths "
             f"{[len(h) for h in histories]}"
         )
-    rows = [
-        {"epoch": e, "train_loss": tl, "train_acc": ta, "val_loss": vl, "val_acc": va}
-        for e, (tl, ta, vl, va) in enumerate(zip(*histories, strict=True), start=1)
-    ]
-    return plot_learning_curves(rows, path)
+    import matplotlib.pyplot as plt
+
+    epochs = range(len(train_loss_history))
+    for title, ylabel, curves in (
+        ("Loss Curve", "Loss", (train_loss_history, valid_loss_history)),
+        ("Accuracy Curve", "Accuracy", (train_acc_history, valid_acc_history)),
+    ):
+        _, axes = plt.subplots()
+        axes.plot(epochs, curves[0], label="train")
+        axes.plot(epochs, curves[1], label="valid")
+        axes.set_title(title)
+        axes.set_xlabel("Epochs")
+        axes.set_ylabel(ylabel)
+        axes.legend()
+    plt.show()  # returns at once without a display (Agg)
+    if path is not None:
+        from ..plotting import plot_learning_curves
+
+        rows = [
+            {"epoch": e, "train_loss": tl, "train_acc": ta, "val_loss": vl, "val_acc": va}
+            for e, (tl, ta, vl, va) in enumerate(zip(*histories, strict=True), start=1)
+        ]
+        plot_learning_curves(rows, path)
