@@ -236,7 +236,7 @@ void adam_update(T* param, const T* grad, T* m, T* v, index_t size, double step_
     // SGD epoch, and one Eigen expression per buffer three passes over memory), the tail in scalars;
     // both do the same IEEE operations in the same order, so every element rounds the same way.
     using Packet = typename Eigen::internal::packet_traits<T>::type;
-    constexpr index_t lanes = Eigen::internal::unpacket_traits<Packet>::size;
+    constexpr index_t lanes = Eigen::internal::packet_traits<T>::size;
     namespace ei = Eigen::internal;
     const Packet p_step = ei::pset1<Packet>(-step_t), p_reg = ei::pset1<Packet>(reg_t);
     const Packet p_b1 = ei::pset1<Packet>(b1), p_b2 = ei::pset1<Packet>(b2), p_eps = ei::pset1<Packet>(eps_t);

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from conftest import BACKENDS
 
+import fastmlp
+
 pytestmark = pytest.mark.skipif("cpp" not in BACKENDS, reason="FASTMLP_TEST_BACKENDS excludes cpp")
 
-STUB = Path(__file__).resolve().parents[1] / "src" / "fastmlp" / "_cpp.pyi"
+STUB = Path(fastmlp.__file__).parent / "_cpp.pyi"  # beside the module: the source tree's, or a wheel's
 
 
 def _stub() -> dict[str, list[str] | None]:

@@ -71,6 +71,19 @@ def set_num_threads(n: int) -> None:
 
 
 @contextlib.contextmanager
+def thread_budget(n: int) -> Iterator[None]:
+    """Run the block with fastmlp's compute budget at ``n`` threads, then restore the budget before
+    (also on an exception or Ctrl-C): the one place that saves and restores it."""
+    _check_count(n, "n")
+    before = get_num_threads()
+    set_num_threads(n)
+    try:
+        yield
+    finally:
+        set_num_threads(before)
+
+
+@contextlib.contextmanager
 def blas_threads(n: int) -> Iterator[None]:
     """Run the block with NumPy's BLAS on ``n`` threads, then back at fastmlp's one.
 

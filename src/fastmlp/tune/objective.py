@@ -107,58 +107,63 @@ def run_trial(settings: TrialSettings, ordinal: int) -> dict[str, Any]:
     import optuna
 
     from ..config import build_from_config
-    from ..threads import get_num_threads, set_num_threads
+    from ..threads import thread_budget
     from ..train import EpochRecord, train
     from .storage import open_storage
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    threads = get_num_threads()
-    set_num_threads(1)  # one trial per core: parallelism comes from running trials side by side
-    start = time.perf_counter()
-    study = optuna.load_study(
-        study_name=settings.study,
-        storage=open_storage(settings.storage),
-        sampler=make_sampler(settings.seed, ordinal),
-        pruner=make_pruner(),
-    )
-    trial = study.ask()
-    summary: dict[str, Any] = {"number": trial.number, "value": None, "reason": "", "epochs": 0}
-    try:
-        config = settings.space.suggest(trial, settings.base)
-        data = trial_data(
-            settings.data_dir, settings.dtype, tuple(sorted(settings.subset.items())), settings.allow_any_size
+    # one trial per core: parallelism comes from running trials side by side
+    with thread_budget(1):
+        start = time.perf_counter()
+        study = optuna.load_study(
+            study_name=settings.study,
+            storage=open_storage(settings.storage),
+            sampler=make_sampler(settings.seed, ordinal),
+            pruner=make_pruner(),
         )
-        model, optimizer, options = build_from_config(config, backend=settings.backend, dtype=settings.dtype)
+        trial = study.ask()
+        summary: dict[str, Any] = {"number": trial.number, "value": None, "reason": "", "epochs": 0}
+        try:
+            config = settings.space.suggest(trial, settings.base)
+            data = trial_data(
+                settings.data_dir,
+                settings.dtype,
+                tuple(sorted(settings.subset.items())),
+                settings.allow_any_size,
+            )
+            model, optimizer, options = build_from_config(
+                config, backend=settings.backend, dtype=settings.dtype
+            )
 
-        def report(record: EpochRecord) -> None:
-            summary["epochs"] = record.epoch
-            trial.report(record.val_acc, record.epoch)
-            if trial.should_prune():
-                raise optuna.TrialPruned(
-                    f"pruned after epoch {record.epoch}: val acc {record.val_acc:.4f} below the median"
-                )
+            def report(record: EpochRecord) -> None:
+                summary["epochs"] = record.epoch
+                trial.report(record.val_acc, record.epoch)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(
+                        f"pruned after epoch {record.epoch}: val acc {record.val_acc:.4f} below the median"
+                    )
 
-        result = train(model, optimizer, data, seed=settings.seed, progress=False, on_epoch=report, **options)
-        if result.interrupted:
-            raise KeyboardInterrupt
-        if result.diverged:
-            raise _Diverged(result.message)
-        value = max(record.val_acc for record in result.history)
-        trial.set_user_attr("best_epoch", result.best_epoch)
-        trial.set_user_attr("train_acc", result.history[result.best_epoch - 1].train_acc)
-        state, summary["value"] = optuna.trial.TrialState.COMPLETE, value
-    except optuna.TrialPruned as pruned:
-        state, summary["reason"] = optuna.trial.TrialState.PRUNED, str(pruned)
-    except _Diverged as diverged:
-        # Pruned rather than failed: TPE learns from pruned trials (this region is bad), not failed ones.
-        state, summary["reason"] = optuna.trial.TrialState.PRUNED, str(diverged)
-    except KeyboardInterrupt:
-        _finish(study, trial, optuna.trial.TrialState.FAIL, None, "interrupted", start)
-        raise
-    except Exception as error:  # a trial's error is the trial's result, not the study's end
-        state, summary["reason"] = optuna.trial.TrialState.FAIL, f"{type(error).__name__}: {error}"
-    finally:
-        set_num_threads(threads)
+            result = train(
+                model, optimizer, data, seed=settings.seed, progress=False, on_epoch=report, **options
+            )
+            if result.interrupted:
+                raise KeyboardInterrupt
+            if result.diverged:
+                raise _Diverged(result.message)
+            value = max(record.val_acc for record in result.history)
+            trial.set_user_attr("best_epoch", result.best_epoch)
+            trial.set_user_attr("train_acc", result.history[result.best_epoch - 1].train_acc)
+            state, summary["value"] = optuna.trial.TrialState.COMPLETE, value
+        except optuna.TrialPruned as pruned:
+            state, summary["reason"] = optuna.trial.TrialState.PRUNED, str(pruned)
+        except _Diverged as diverged:
+            # Pruned rather than failed: TPE learns from pruned trials (this region is bad), not failed ones.
+            state, summary["reason"] = optuna.trial.TrialState.PRUNED, str(diverged)
+        except KeyboardInterrupt:
+            _finish(study, trial, optuna.trial.TrialState.FAIL, None, "interrupted", start)
+            raise
+        except Exception as error:  # a trial's error is the trial's result, not the study's end
+            state, summary["reason"] = optuna.trial.TrialState.FAIL, f"{type(error).__name__}: {error}"
     _finish(study, trial, state, summary["value"], summary["reason"], start)
     summary.update(state=state.name, params=dict(trial.params), seconds=time.perf_counter() - start)
     return summary

@@ -41,7 +41,7 @@ def _retrain_best(trial: Any, settings: TrialSettings) -> tuple[dict[str, Any], 
 
     from ..config import build_from_config
     from ..data import load_mnist
-    from ..threads import get_num_threads, set_num_threads
+    from ..threads import thread_budget
     from ..train import train
     from .objective import trial_data
 
@@ -56,13 +56,9 @@ def _retrain_best(trial: Any, settings: TrialSettings) -> tuple[dict[str, Any], 
         data = data._replace(
             x_train=tuned.x_train, y_train=tuned.y_train, x_val=tuned.x_val, y_val=tuned.y_val
         )
-    threads = get_num_threads()
-    set_num_threads(1)
-    try:
+    with thread_budget(1):  # as the trials ran, so the retrained model is the trial's
         model, optimizer, options = build_from_config(config, backend=settings.backend, dtype=settings.dtype)
         result = train(model, optimizer, data, seed=settings.seed, progress=False, **options)
-    finally:
-        set_num_threads(threads)
     return config, model, result
 
 
