@@ -4,6 +4,7 @@ the targets, with fake timers (what the sweep computes, never how fast anything 
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -79,8 +80,8 @@ def _fake_runs(seconds_of):
     """A stand-in for the interleaved timer: each run's seconds from ``seconds_of(shape, name)``."""
     seen = {}
 
-    def time_runs(runs, order, repeats):
-        seen.update(runs=dict(runs), rows=len(order), repeats=repeats)
+    def time_runs(runs, order, repeats, clock):
+        seen.update(runs=dict(runs), rows=len(order), repeats=repeats, clock=clock)
         return {key: seconds_of(*key) for key in runs}
 
     return time_runs, seen
@@ -96,10 +97,17 @@ def test_run_sweep_times_every_shape_and_contender_and_skips_missing_peers(monke
     seconds = {"fastmlp cpp": 1.0, "JAX": 2.0}
     time_runs, seen = _fake_runs(lambda shape, name: seconds[name] * shape.batch_size / 16)
     peaks = iter([3e9, 4e9])
+    clocks = []
+
+    def peak(clock):
+        clocks.append(clock)
+        return next(peaks)
+
     logged = []
     result = sweep.run_sweep(
-        x, y, shapes, repeats=3, log=logged.append, time_runs=time_runs, peak=lambda: next(peaks)
+        x, y, shapes, repeats=3, clock="cpu", log=logged.append, time_runs=time_runs, peak=peak
     )
+    assert seen["clock"] is time.process_time and clocks == [time.process_time] * 2  # one clock for all
     assert set(seen["runs"]) == {(s, n) for s in shapes for n in ("fastmlp cpp", "JAX")}
     assert all(threads == 1 for threads, _, _ in seen["runs"].values())  # all on one CPU
     assert [batch for _, batch, _ in seen["runs"].values()] == [16, 16, 32, 32]
@@ -117,6 +125,7 @@ def test_run_sweep_times_every_shape_and_contender_and_skips_missing_peers(monke
     assert "| 8-4 relu b32 | dense | 2.000 | 4.000 | - | 0.50 |" in table
     assert "PyTorch eager: not timed, torch not installed" in table
     assert "4.0 GFLOP/s (before the epochs 3.0, after 4.0)" in table
+    assert "repeats, CPU time of the process)" in table
 
 
 def test_the_fastmlp_contender_trains_the_shape_it_is_given():
@@ -172,8 +181,8 @@ def test_bench_sweep_command_writes_the_table(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(data, "load_mnist", lambda *args, **kwargs: blobs(features=784))
     seen = {}
 
-    def run_sweep(x, y, shapes, *, repeats):
-        seen.update(shapes=shapes, repeats=repeats)
+    def run_sweep(x, y, shapes, *, repeats, clock):
+        seen.update(shapes=shapes, repeats=repeats, clock=clock)
         row = sweep.SweepRow(shapes[0], {"fastmlp cpp": 1.0, "JAX": 4.0}, 2e9)
         return sweep.Sweep([row], 8e9, (8e9, 7e9), {}, len(x))
 
@@ -181,7 +190,7 @@ def test_bench_sweep_command_writes_the_table(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     arguments = ["bench", "--sweep", "--shapes", "64:relu:32:dense", "--repeats", "2", "--out", str(out)]
     assert cli.main(arguments) == 0
-    assert seen == {"shapes": [sweep.Shape((64,), "relu", 32, "dense")], "repeats": 2}
+    assert seen == {"shapes": [sweep.Shape((64,), "relu", 32, "dense")], "repeats": 2, "clock": "wall"}
     report = (out / "sweep.md").read_text()
     assert "| 64 relu b32 | dense | 1.000 | 4.000 | - | 0.25 | 2 (25%) | 0 (6%) | met (<= 0.85) |" in report
     assert f"wrote {out / 'sweep.md'}" in capsys.readouterr().out
@@ -222,3 +231,15 @@ def test_sweep_peers_train_a_deep_relu_net_like_the_reference(name):
     for key, expected in reference.params.items():
         assert not np.allclose(expected, init[key], atol=1e-9), key  # training moved it
         np.testing.assert_allclose(got[key], expected, rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+def test_interleaved_timer_reads_the_clock_it_is_given(monkeypatch):
+    from fastmlp.benchmarking import epochs
+
+    monkeypatch.setattr(epochs, "SETTLE_SECONDS", 0.0)
+    ticks = itertools.count(step=1.0)
+    calls = []
+    runs = {"a": (1, 4, calls.append), "b": (1, 4, calls.append)}
+    seconds = epochs._interleaved_minimum(runs, np.arange(4), 2, clock=lambda: next(ticks))
+    assert seconds == {"a": 1.0, "b": 1.0}  # each timed epoch spans one tick of the fake clock
+    assert len(calls) == 2 + 2 * 2  # a warm-up each, then two turns

@@ -163,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --sweep: comma-separated HIDDEN[-HIDDEN...]:ACTIVATION:BATCH:INPUT (INPUT mnist or"
         " dense), e.g. 1024-1024:relu:256:dense (default: the 11 rows of issue 21)",
     )
+    bench.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="with --sweep: wall time (default) or the process's CPU time, which leaves out the time"
+        " other programs hold the pinned CPU on a loaded machine",
+    )
     _add_tune_parser(commands)
     return parser
 
@@ -394,7 +401,7 @@ def _command_bench_sweep(args: argparse.Namespace) -> int:
 
     shapes = sweep.parse_shapes(args.shapes) if args.shapes else list(sweep.ISSUE_SHAPES)
     data = load_mnist(args.data_dir, dtype="float32")
-    result = sweep.run_sweep(data.x_train, data.y_train, shapes, repeats=args.repeats)
+    result = sweep.run_sweep(data.x_train, data.y_train, shapes, repeats=args.repeats, clock=args.clock)
     table = f"Build: {describe_build()}\n\n" + sweep.markdown(result)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -199,10 +199,14 @@ class Sweep:
     peaks: tuple[float, float]  # before, after
     skipped: dict[str, str]  # contender -> why it was not timed
     n_rows: int
+    clock: str = "wall"  # a key of CLOCKS
 
 
 Runs = dict[tuple[Shape, str], tuple[int, int, Epoch]]  # (shape, contender) -> (threads, batch, epoch)
-TimeRuns = Callable[[Runs, np.ndarray, int], dict[tuple[Shape, str], float]]
+TimeRuns = Callable[[Runs, np.ndarray, int, Callable[[], float]], dict[tuple[Shape, str], float]]
+# What --clock names: wall time, or this process's CPU time (all threads; with 1 pinned CPU it
+# leaves out the time other programs hold that CPU, which on a loaded machine was 2-3x the epoch).
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def run_sweep(
@@ -211,19 +215,23 @@ def run_sweep(
     shapes: Sequence[Shape] = ISSUE_SHAPES,
     *,
     repeats: int = 2,
+    clock: str = "wall",
     log: Callable[[str], None] = print,
     time_runs: TimeRuns = _interleaved_minimum,
-    peak: Callable[[], float] = sgemm_peak,
+    peak: Callable[[Callable[[], float]], float] | None = None,
 ) -> Sweep:
     """Time every shape x contender on 1 pinned CPU, interleaved; the GEMM peak before and after.
 
-    x (N, D) MNIST-like rows, y (N,) labels; the dense input is ``standardised(x)``.
+    x (N, D) MNIST-like rows, y (N,) labels; the dense input is ``standardised(x)``. ``clock``
+    names an entry of CLOCKS, used for the epochs and the peak alike.
     """
+    timer = CLOCKS[clock]
+    measure_peak = peak or (lambda clock: sgemm_peak(clock=clock))
     inputs = {kind: x for kind in INPUTS}
     if any(shape.input == "dense" for shape in shapes):
         inputs["dense"] = standardised(x)
     order = np.random.default_rng(0).permutation(len(x))
-    before = peak()
+    before = measure_peak(timer)
     log(f"  single-core SGEMM peak (before): {before / 1e9:.1f} GFLOP/s")
     runs: Runs = {}
     skipped: dict[str, str] = {}
@@ -235,8 +243,8 @@ def run_sweep(
                 runs[shape, name] = (1, shape.batch_size, epoch)
     for name, reason in skipped.items():
         log(f"  {name}: skipped, {reason}")
-    seconds = time_runs(runs, order, repeats)
-    after = peak()
+    seconds = time_runs(runs, order, repeats, timer)
+    after = measure_peak(timer)
     log(f"  single-core SGEMM peak (after): {after / 1e9:.1f} GFLOP/s")
     rows = []
     for shape in shapes:
@@ -244,7 +252,7 @@ def run_sweep(
         flops = gemm_flops(len(order), (x.shape[1], *shape.hidden, N_CLASSES))
         rows.append(SweepRow(shape, measured, flops))
         log(f"  {shape.label} {shape.input}: " + ", ".join(f"{n} {s:.3f} s" for n, s in measured.items()))
-    return Sweep(rows, max(before, after), (before, after), skipped, len(order))
+    return Sweep(rows, max(before, after), (before, after), skipped, len(order), clock)
 
 
 def verdict(row: SweepRow, peak: float) -> str:
@@ -290,12 +298,13 @@ def markdown(sweep: Sweep) -> str:
             f"| {verdict(row, sweep.peak)} |"
         )
     before, after = sweep.peaks
+    clock = "CPU time of the process" if sweep.clock == "cpu" else "wall time"
     text = "\n".join(lines)
     text += (
         f"\n\nSeconds per epoch ({sweep.n_rows} rows, float32, 1 pinned CPU, minimum of the interleaved"
-        f" repeats). Single-core SGEMM peak (NumPy's BLAS, square 1024 and 2048): {sweep.peak / 1e9:.1f}"
-        f" GFLOP/s (before the epochs {before / 1e9:.1f}, after {after / 1e9:.1f}). GEMM GFLOP/s: the"
-        " epoch's dense GEMM FLOPs (forward, dW, dX but the first layer's) over its time."
+        f" repeats, {clock}). Single-core SGEMM peak (NumPy's BLAS, square 1024 and 2048):"
+        f" {sweep.peak / 1e9:.1f} GFLOP/s (before the epochs {before / 1e9:.1f}, after {after / 1e9:.1f})."
+        " GEMM GFLOP/s: the epoch's dense GEMM FLOPs (forward, dW, dX but the first layer's) over its time."
     )
     for name, reason in sweep.skipped.items():
         text += f"\n\n{name}: not timed, {reason}."
