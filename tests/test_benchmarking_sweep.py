@@ -4,6 +4,9 @@ the targets, with fake timers (what the sweep computes, never how fast anything 
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -126,10 +129,12 @@ def test_run_sweep_times_every_shape_and_contender_and_skips_missing_peers(monke
     assert "PyTorch eager: not timed, torch not installed" in table
     assert "4.0 GFLOP/s (before the epochs 3.0, after 4.0)" in table
     assert "repeats, CPU time of the process)" in table
+    assert f"NumPy's BLAS: {sweep.blas_description()}; square" in table
 
 
-def test_the_fastmlp_contender_trains_the_shape_it_is_given():
+def test_the_fastmlp_contender_trains_the_shape_it_is_given(monkeypatch):
     # The fastmlp epoch of a sweep row is a real training epoch of that MLP from the shared init.
+    monkeypatch.setattr(sweep, "framework_available", lambda framework: False)  # no JAX in this process
     rng = np.random.default_rng(2)
     x = rng.standard_normal((48, 12)).astype(np.float32)
     y = rng.integers(0, 10, 48)
@@ -143,8 +148,18 @@ def test_the_fastmlp_contender_trains_the_shape_it_is_given():
         "W3": (5, 10),
         "b3": (10,),
     }
-    loss, _ = sweep.contenders(x, y, shape)["fastmlp cpp"](np.arange(48))
+    found = sweep.contenders(x, y, shape)
+    assert found["JAX"] == "jax not installed (pip install jax)"
+    loss, _ = found["fastmlp cpp"](np.arange(48))
     assert np.isfinite(loss) and loss > 0
+
+
+def test_blas_description_names_the_kernels_and_an_override(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    text = sweep.blas_description()
+    assert "kernels" in text and text.endswith("forced by OPENBLAS_CORETYPE=Haswell")
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    assert "OPENBLAS_CORETYPE" not in sweep.blas_description()
 
 
 def _row(kind, ours, peer, flops=100.0):
@@ -203,12 +218,8 @@ def test_bench_shapes_needs_sweep(capsys):
     assert "--shapes needs --sweep" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["JAX", "PyTorch eager"])
-def test_sweep_peers_train_a_deep_relu_net_like_the_reference(name):
-    """The peers the sweep times train the same MLP (2 hidden ReLU layers) as fastmlp's reference."""
-    framework = sweep.PEERS[name]
-    if not peers.installed(framework):
-        pytest.skip(f"{framework} not installed")
+def check_sweep_peer_trains_like_the_reference(name: str) -> None:
+    """The peer the sweep times trains the same MLP (2 hidden ReLU layers) as fastmlp's reference."""
     from fastmlp.models import MLP
     from fastmlp.optim import SGD
     from fastmlp.train import train_epoch
@@ -231,6 +242,26 @@ def test_sweep_peers_train_a_deep_relu_net_like_the_reference(name):
     for key, expected in reference.params.items():
         assert not np.allclose(expected, init[key], atol=1e-9), key  # training moved it
         np.testing.assert_allclose(got[key], expected, rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+@pytest.mark.parametrize("name", ["JAX", "PyTorch eager"])
+def test_sweep_peers_train_a_deep_relu_net_like_the_reference(name):
+    framework = sweep.PEERS[name]
+    if not peers.installed(framework):
+        pytest.skip(f"{framework} not installed")
+    # In a child interpreter, as test_benchmarking's peer tests: JAX warns at every later fork.
+    code = (
+        "import sys, warnings; sys.path.insert(0, sys.argv[1]);"
+        " warnings.filterwarnings('ignore', '`torch.jit.script_method` is deprecated');"
+        " import test_benchmarking_sweep as t; t.check_sweep_peer_trains_like_the_reference(sys.argv[2])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code, os.path.dirname(__file__), name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_interleaved_timer_reads_the_clock_it_is_given(monkeypatch):

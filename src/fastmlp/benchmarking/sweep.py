@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -148,6 +149,21 @@ def sgemm_peak(
     return best
 
 
+def blas_description() -> str:
+    """Which BLAS NumPy uses and which of its kernels, for the peak's line: OpenBLAS picks its
+    kernels by CPU at load time, and ``OPENBLAS_CORETYPE`` overrides that (this workplace sets it
+    to Haswell, the AVX2 kernels, which on Zen 5 halves the peak of the AVX-512 ones)."""
+    from threadpoolctl import threadpool_info
+
+    blas = [info for info in threadpool_info() if info.get("user_api") == "blas"]
+    if not blas:
+        return "no BLAS found by threadpoolctl"
+    info = blas[0]
+    text = f"{info.get('internal_api')} {info.get('version')}, {info.get('architecture')} kernels"
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return text + (f", forced by OPENBLAS_CORETYPE={forced}" if forced else "")
+
+
 def _fastmlp_epoch(x: np.ndarray, y: np.ndarray, shape: Shape, init: peers.Params) -> Epoch:
     from ..models import MLP
     from ..optim import SGD
@@ -200,6 +216,7 @@ class Sweep:
     skipped: dict[str, str]  # contender -> why it was not timed
     n_rows: int
     clock: str = "wall"  # a key of CLOCKS
+    blas: str = ""  # blas_description() of the run
 
 
 Runs = dict[tuple[Shape, str], tuple[int, int, Epoch]]  # (shape, contender) -> (threads, batch, epoch)
@@ -252,7 +269,7 @@ def run_sweep(
         flops = gemm_flops(len(order), (x.shape[1], *shape.hidden, N_CLASSES))
         rows.append(SweepRow(shape, measured, flops))
         log(f"  {shape.label} {shape.input}: " + ", ".join(f"{n} {s:.3f} s" for n, s in measured.items()))
-    return Sweep(rows, max(before, after), (before, after), skipped, len(order), clock)
+    return Sweep(rows, max(before, after), (before, after), skipped, len(order), clock, blas_description())
 
 
 def verdict(row: SweepRow, peak: float) -> str:
@@ -302,7 +319,7 @@ def markdown(sweep: Sweep) -> str:
     text = "\n".join(lines)
     text += (
         f"\n\nSeconds per epoch ({sweep.n_rows} rows, float32, 1 pinned CPU, minimum of the interleaved"
-        f" repeats, {clock}). Single-core SGEMM peak (NumPy's BLAS, square 1024 and 2048):"
+        f" repeats, {clock}). Single-core SGEMM peak (NumPy's BLAS: {sweep.blas}; square 1024 and 2048):"
         f" {sweep.peak / 1e9:.1f} GFLOP/s (before the epochs {before / 1e9:.1f}, after {after / 1e9:.1f})."
         " GEMM GFLOP/s: the epoch's dense GEMM FLOPs (forward, dW, dX but the first layer's) over its time."
     )
