@@ -158,7 +158,8 @@ def blas_description() -> str:
     blas = [info for info in threadpool_info() if info.get("user_api") == "blas"]
     if not blas:
         return "no BLAS found by threadpoolctl"
-    info = blas[0]
+    # NumPy's own (the peak is np.matmul), not another BLAS the process loaded first.
+    info = next((i for i in blas if "numpy" in str(i.get("filepath", ""))), blas[0])
     text = f"{info.get('internal_api')} {info.get('version')}, {info.get('architecture')} kernels"
     forced = os.environ.get("OPENBLAS_CORETYPE")
     return text + (f", forced by OPENBLAS_CORETYPE={forced}" if forced else "")
