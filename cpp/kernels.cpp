@@ -1,5 +1,5 @@
-// fastmlp kernels: GEMMs through Eigen maps over the callers' row-major buffers, elementwise passes
-// through Eigen arrays (vectorised exp), small row-wise passes as plain loops.
+// fastmlp kernels: GEMMs through gemm.hpp (Eigen maps over the callers' row-major buffers),
+// elementwise passes through Eigen arrays (vectorised exp), small row-wise passes as plain loops.
 #include "kernels.hpp"
 
 #include <Eigen/Core>
@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <utility>
+
+#include "gemm.hpp"
 
 namespace fastmlp {
 namespace {
@@ -17,17 +19,13 @@ template <typename T>
 using Array1 = Eigen::Array<T, Eigen::Dynamic, 1>;
 template <typename T>
 using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
-template <typename T>
-using StridedMap = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
 
 }  // namespace
 
 template <typename T>
 void affine_forward(const T* x, const T* w, const T* b, T* out, index_t N, index_t D, index_t M) {
-    Eigen::Map<const Matrix<T>> X(x, N, D);
-    Eigen::Map<const Matrix<T>> W(w, D, M);
+    gemm_nn(x, D, w, out, N, D, M);
     Eigen::Map<Matrix<T>> Out(out, N, M);
-    Out.noalias() = X * W;
     if (b != nullptr) {
         Out.rowwise() += Eigen::Map<const RowVector<T>>(b, M);
     }
@@ -45,16 +43,12 @@ void affine_backward(const T* dout, const T* x, const T* w, T* dx, T* dw, T* db,
 
 template <typename T>
 void input_gradient(const T* dout, const T* w, T* dx, index_t N, index_t D, index_t M) {
-    Eigen::Map<const Matrix<T>> Dout(dout, N, M);
-    Eigen::Map<const Matrix<T>> W(w, D, M);
-    Eigen::Map<Matrix<T>>(dx, N, D).noalias() = Dout * W.transpose();
+    gemm_nt(dout, w, dx, N, M, D);
 }
 
 template <typename T>
 void weight_gradient(const T* x, index_t ldx, const T* dout, T* dw, index_t N, index_t D, index_t M) {
-    StridedMap<T> X(x, N, D, Eigen::OuterStride<>(ldx));
-    Eigen::Map<const Matrix<T>> Dout(dout, N, M);
-    Eigen::Map<Matrix<T>>(dw, D, M).noalias() = X.transpose() * Dout;
+    gemm_tn(x, ldx, dout, dw, D, N, M);
 }
 
 template <typename T>

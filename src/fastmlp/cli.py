@@ -171,6 +171,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="time fastmlp.sklearn's MLPClassifier against scikit-learn's own instead (fits of 3 epochs,"
         " one CPU; MNIST dense and CSR, make_classification) and write sklearn.md in --out",
     )
+    bench.add_argument(
+        "--sweep",
+        action="store_true",
+        help="time one epoch per shape instead: fastmlp cpp, JAX and PyTorch eager on 1 pinned CPU, MNIST"
+        " and standardised (dense) input, with the single-core SGEMM peak; writes sweep.md in --out",
+    )
+    bench.add_argument(
+        "--shapes",
+        metavar="SPEC",
+        help="with --sweep: comma-separated HIDDEN[-HIDDEN...]:ACTIVATION:BATCH:INPUT (INPUT mnist or"
+        " dense), e.g. 1024-1024:relu:256:dense (default: the 11 rows of issue 21)",
+    )
+    bench.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="with --sweep: wall time (default) or the process's CPU time, which leaves out the time"
+        " other programs hold the pinned CPU on a loaded machine",
+    )
     _add_tune_parser(commands)
     return parser
 
@@ -417,6 +436,23 @@ def _command_bench_sklearn(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_bench_sweep(args: argparse.Namespace) -> int:
+    from .benchmarking import sweep
+    from .build import describe as describe_build
+    from .data import load_mnist
+
+    shapes = sweep.parse_shapes(args.shapes) if args.shapes else list(sweep.ISSUE_SHAPES)
+    data = load_mnist(args.data_dir, dtype="float32")
+    result = sweep.run_sweep(data.x_train, data.y_train, shapes, repeats=args.repeats, clock=args.clock)
+    table = f"Build: {describe_build()}\n\n" + sweep.markdown(result)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sweep.md").write_text(table + "\n", encoding="utf-8")
+    print(table)
+    print(f"wrote {out / 'sweep.md'}")
+    return 0
+
+
 def _command_bench(args: argparse.Namespace) -> int:
     if args.summary:
         return _command_bench_summary(args)
@@ -425,6 +461,18 @@ def _command_bench(args: argparse.Namespace) -> int:
     import os
 
     from .benchmarking.tenants import busy_processes
+    return 0
+
+
+    if args.shapes and not args.sweep:
+        raise UsageError("--shapes needs --sweep")
+    if args.sweep:
+        return _command_bench_sweep(args)
+    from . import available_backends, default_backend
+    from .benchmarking.epochs import epoch_time_by_state, same_accuracy, thread_scaling, time_epochs
+    from .benchmarking.report import bench_markdown, write_bench
+    from .build import describe as describe_build
+    from .data import load_mnist
     from .threads import max_threads
 
     threads = _int_list("--threads", args.threads)

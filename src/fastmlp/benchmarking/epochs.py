@@ -204,7 +204,10 @@ K = TypeVar("K", bound=Hashable)
 
 
 def _interleaved_minimum(
-    runs: dict[K, tuple[int, int, Epoch]], order: np.ndarray, repeats: int
+    runs: dict[K, tuple[int, int, Epoch]],
+    order: np.ndarray,
+    repeats: int,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[K, float]:
     """Seconds of each run's epoch over ``order``: the minimum of ``repeats``, taken in turns.
 
@@ -212,6 +215,8 @@ def _interleaved_minimum(
     epoch (JIT compilation for the shapes timed, first touches); then every repeat times every run
     once, after SETTLE_SECONDS, so all runs are measured in the same minutes. An n-thread run has
     the whole process pinned to n CPUs (``affinity.pinned``), whatever threads a peer starts.
+    ``clock``: wall time by default; ``time.process_time`` counts only the CPU time of this
+    process (all its threads), which on a loaded machine leaves out the time others hold the CPUs.
     """
     for n_threads, _, epoch in runs.values():
         _set_threads(n_threads)
@@ -223,9 +228,9 @@ def _interleaved_minimum(
             _set_threads(n_threads)
             with pinned(n_threads):
                 time.sleep(SETTLE_SECONDS)
-                start = time.perf_counter()
+                start = clock()
                 epoch(order)
-                best[key] = min(best[key], time.perf_counter() - start)
+                best[key] = min(best[key], clock() - start)
     _set_threads(1)
     return best
 

@@ -21,6 +21,13 @@ import numpy as np
 
 Params = dict[str, np.ndarray]
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
+# The hidden activations the framework peers can run (the sweep's shapes use both).
+PEER_ACTIVATIONS = ("sigmoid", "relu")
+
+
+def layer_count(params: Params) -> int:
+    """How many affine layers ``W1, b1, ..., WL, bL`` hold."""
+    return sum(1 for name in params if name.startswith("W"))
 
 
 class Trainer(Protocol):
@@ -123,7 +130,8 @@ class TorchTrainer:
 
     ``compiled``: the whole train step (gather, forward, backward, optimizer step) goes through
     ``torch.compile``. L2 is applied to the weight matrices only (two parameter groups), as in
-    the assignment; torch keeps a Linear's weight as (out, in), so W1 and W2 are transposed.
+    the assignment; torch keeps a Linear's weight as (out, in), so every W is transposed. As many
+    layers as ``init`` holds (``W1, b1, ..., WL, bL``), ``activation`` after each but the last.
     """
 
     def __init__(
@@ -136,27 +144,32 @@ class TorchTrainer:
         compiled: bool,
         lr: float = 0.1,
         reg: float = 1e-3,
+        activation: str = "sigmoid",
     ) -> None:
         import torch
 
         self.batch_size = batch_size
         self.xt = torch.from_numpy(x)
         self.yt = torch.from_numpy(y.astype(np.int64))
-        hidden, n_classes = init["W2"].shape
         dtype = torch.float32 if x.dtype == np.float32 else torch.float64
-        model: Any = torch.nn.Sequential(
-            torch.nn.Linear(x.shape[1], hidden), torch.nn.Sigmoid(), torch.nn.Linear(hidden, n_classes)
-        ).to(dtype)
+        n_layers = layer_count(init)
+        modules: list[Any] = []
+        for i in range(1, n_layers + 1):
+            fan_in, fan_out = init[f"W{i}"].shape
+            modules.append(torch.nn.Linear(fan_in, fan_out))
+            if i < n_layers:
+                modules.append(torch.nn.Sigmoid() if activation == "sigmoid" else torch.nn.ReLU())
+        model: Any = torch.nn.Sequential(*modules).to(dtype)
+        self.linears = [m for m in model if isinstance(m, torch.nn.Linear)]
         with torch.no_grad():
-            model[0].weight.copy_(torch.from_numpy(init["W1"].T.copy()))
-            model[0].bias.copy_(torch.from_numpy(init["b1"]))
-            model[2].weight.copy_(torch.from_numpy(init["W2"].T.copy()))
-            model[2].bias.copy_(torch.from_numpy(init["b2"]))
+            for i, linear in enumerate(self.linears, start=1):
+                linear.weight.copy_(torch.from_numpy(init[f"W{i}"].T.copy()))
+                linear.bias.copy_(torch.from_numpy(init[f"b{i}"]))
         self.model = model
         optimizer = torch.optim.SGD(
             [
-                {"params": [model[0].weight, model[2].weight], "weight_decay": reg},
-                {"params": [model[0].bias, model[2].bias], "weight_decay": 0.0},
+                {"params": [linear.weight for linear in self.linears], "weight_decay": reg},
+                {"params": [linear.bias for linear in self.linears], "weight_decay": 0.0},
             ],
             lr=lr,
         )
@@ -183,9 +196,11 @@ class TorchTrainer:
         return total / batches
 
     def params(self) -> Params:
-        m = self.model
-        tensors = (m[0].weight.T, m[0].bias, m[2].weight.T, m[2].bias)
-        return {name: t.detach().numpy().copy() for name, t in zip(PARAM_NAMES, tensors, strict=True)}
+        found = {}
+        for i, linear in enumerate(self.linears, start=1):
+            found[f"W{i}"] = linear.weight.T.detach().numpy().copy()
+            found[f"b{i}"] = linear.bias.detach().numpy().copy()
+        return found
 
 
 class JaxTrainer:
@@ -194,11 +209,19 @@ class JaxTrainer:
     The batch rows are gathered inside the jit (x and y are arguments, not constants folded into
     the program). The gradient comes from ``jax.value_and_grad`` of the mean cross-entropy; the
     update is W -= lr * (dW + reg * W) for the weight matrices, b -= lr * db for the biases.
-    A trailing partial batch, if any, runs through the same step in a second scan.
+    A trailing partial batch, if any, runs through the same step in a second scan. As many layers
+    as ``init`` holds, ``activation`` after each but the last.
     """
 
     def __init__(
-        self, x: np.ndarray, y: np.ndarray, init: Params, batch_size: int, lr: float = 0.1, reg: float = 1e-3
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        init: Params,
+        batch_size: int,
+        lr: float = 0.1,
+        reg: float = 1e-3,
+        activation: str = "sigmoid",
     ) -> None:
         import jax
 
@@ -214,9 +237,15 @@ class JaxTrainer:
         self.y = jnp.asarray(y.astype(np.int32))
         self.p = {name: jnp.asarray(value) for name, value in init.items()}
 
+        n_layers = layer_count(init)
+        hidden_activation = jax.nn.sigmoid if activation == "sigmoid" else jax.nn.relu
+
         def loss(p: Any, xb: Any, yb: Any) -> Any:
-            hidden = jax.nn.sigmoid(xb @ p["W1"] + p["b1"])
-            scores = hidden @ p["W2"] + p["b2"]
+            scores = xb
+            for i in range(1, n_layers + 1):
+                scores = scores @ p[f"W{i}"] + p[f"b{i}"]
+                if i < n_layers:
+                    scores = hidden_activation(scores)
             log_probs = jax.nn.log_softmax(scores, axis=1)
             return -jnp.mean(jnp.take_along_axis(log_probs, yb[:, None], axis=1))
 
