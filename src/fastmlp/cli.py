@@ -458,21 +458,13 @@ def _command_bench(args: argparse.Namespace) -> int:
         return _command_bench_summary(args)
     if args.sklearn:
         return _command_bench_sklearn(args)
-    import os
-
-    from .benchmarking.tenants import busy_processes
-    return 0
-
-
     if args.shapes and not args.sweep:
         raise UsageError("--shapes needs --sweep")
     if args.sweep:
         return _command_bench_sweep(args)
-    from . import available_backends, default_backend
-    from .benchmarking.epochs import epoch_time_by_state, same_accuracy, thread_scaling, time_epochs
-    from .benchmarking.report import bench_markdown, write_bench
-    from .build import describe as describe_build
-    from .data import load_mnist
+    import os
+
+    from .benchmarking.tenants import busy_processes
     from .threads import max_threads
 
     threads = _int_list("--threads", args.threads)
