@@ -175,7 +175,7 @@ def weight_update(
     ``_kernel_loops.apply_step`` takes them. A row with no non-zero in the batch has dW[d] = 0:
     plain SGD leaves it as it is.
     """
-    rule, size, reg, momentum, use_first, _ = step
+    rule, step_size, reg, momentum, use_first, _ = step
     touch_all = reg != 0 or use_first or rule != _k.SGD
     plain = rule == _k.SGD and not use_first
     for d in range(w.shape[0]):
@@ -186,6 +186,6 @@ def weight_update(
         gather_rows_axpy(dz, rows, scales, k0, k1, dw_row)
         if plain:
             # apply_step's own plain-SGD call, made here: no buffer views and no step tuple per row
-            _k.sgd_update(w[d], dw_row, size, reg, momentum, None)
+            _k.sgd_update(w[d], dw_row, step_size, reg, momentum, None)
         else:
             _k.apply_step(w[d], dw_row, first[d], second[d], step)
