@@ -27,9 +27,13 @@ import numpy as np
 
 from .. import _epoch, _kernels
 from .. import tables as _tables
-from . import _epoch_loops
-from . import _kernel_loops as _k
-from ._blas import HAVE_BLAS as HAVE_BLAS  # re-exported: True when the GEMMs use BLAS
+from . import _disk_cache
+
+_disk_cache.refresh()  # before the loops below are imported, compiled or loaded from disk
+
+from . import _epoch_loops  # noqa: E402
+from . import _kernel_loops as _k  # noqa: E402
+from ._blas import HAVE_BLAS as HAVE_BLAS  # noqa: E402 - re-exported: True when the GEMMs use BLAS
 
 __all__ = list(_kernels.KERNELS)
 NATIVE_EPOCH = True  # train_epoch / evaluate: one compiled call per pass (see backends._epoch)
