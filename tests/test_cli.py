@@ -4,6 +4,7 @@ one-line errors with exit status 2."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import subprocess
 import sys
@@ -165,6 +166,25 @@ def test_reproduce_on_a_scheduler_without_dask_is_one_line(tmp_path, monkeypatch
         'pip install "fastmlp[cluster]"\n'
     )
     assert not out.exists()  # refused before anything was written
+
+
+def test_bench_sklearn_without_scipy_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)  # import scipy.sparse now fails
+    assert cli.main(["bench", "--sklearn", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        "fastmlp: error: fastmlp bench --sklearn needs scikit-learn and scipy: "
+        'pip install "fastmlp[sklearn]"\n'
+    )
+    assert not (tmp_path / "out").exists()  # refused before any data was read or written
+
+
+def test_importing_fastmlp_sklearn_without_scipy_names_the_extra(monkeypatch):
+    from fastmlp.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)
+    monkeypatch.delitem(sys.modules, "fastmlp.sklearn", raising=False)
+    with pytest.raises(MissingDependencyError, match=r'pip install "fastmlp\[sklearn\]"'):
+        importlib.import_module("fastmlp.sklearn")
 
 
 def test_data_where(tmp_path, monkeypatch, capsys):

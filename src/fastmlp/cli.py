@@ -417,10 +417,13 @@ def _command_bench_summary(args: argparse.Namespace) -> int:
 
 def _command_bench_sklearn(args: argparse.Namespace) -> int:
     try:
+        import scipy.sparse  # noqa: F401
+        import sklearn  # noqa: F401
+
         from .benchmarking import sklearn_fits
     except ImportError as error:
         raise MissingDependencyError(
-            f"fastmlp bench --sklearn needs scikit-learn: pip install 'fastmlp[sklearn]' ({error})"
+            'fastmlp bench --sklearn needs scikit-learn and scipy: pip install "fastmlp[sklearn]"'
         ) from error
     from .build import describe as describe_build
     from .data import load_mnist

@@ -10,6 +10,16 @@ registers converters so that ``skl2onnx.to_onnx(model, X[:1])`` converts a fitte
 
 from __future__ import annotations
 
+from ..errors import MissingDependencyError
+
+try:
+    import scipy.sparse  # noqa: F401
+    import sklearn  # noqa: F401
+except ImportError as error:
+    raise MissingDependencyError(
+        f'fastmlp.sklearn needs scikit-learn and scipy: pip install "fastmlp[sklearn]" ({error})'
+    ) from error
+
 from . import _onnx
 from ._estimators import MLPClassifier, MLPRegressor
 
