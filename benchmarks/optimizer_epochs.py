@@ -47,7 +47,7 @@ def main() -> None:
     x = np.ascontiguousarray(np.concatenate([data.x_train] * repeats)[: args.rows])
     y = np.concatenate([data.y_train] * repeats)[: args.rows]
     if args.backend == "numba":
-        fastmlp.get_backend("numba").warmup_epoch()
+        fastmlp.get_backend("numba").warmup()
     runs = {
         name: (TwoLayerNet(784, 128, 10, dtype=args.dtype, backend=args.backend), make())
         for name, make in RULES.items()

@@ -93,7 +93,7 @@ def _reference_result(x, y, batch, order, rounds):
 def test_fastmlp_epoch(benchmark, request, mnist, threads, batch, backend):
     x, y = mnist
     if backend == "numba":
-        fastmlp.get_backend("numba").warmup_epoch()
+        fastmlp.get_backend("numba").warmup()
     epoch = fastmlp_epoch_factory(backend, x, y, batch)
     order = np.random.default_rng(0).permutation(ROWS)
     with pinned(threads):

@@ -52,14 +52,14 @@ T* mutable_data_or_null(std::optional<Array<T>>& a) {
     return a ? a->mutable_data() : nullptr;
 }
 
-// The model as the native epoch reads it (fastmlp.backends._epoch.Layers), bound as one object:
+// The model as the native epoch reads it (fastmlp.backends._epoch.NativeModel), bound as one object:
 // per layer the weights (fan_in, fan_out), bias (fan_out,) or None, activation code and the
-// momentum buffers (None: plain SGD). cpp_backend builds it from a checked Layers; the cheap shape
+// momentum buffers (None: plain SGD). cpp_backend builds it from a checked NativeModel; the cheap shape
 // checks here (std::invalid_argument, ValueError in Python) only keep a wrong call from reaching
 // memory it does not own. It holds references to the arrays, which are updated in place.
 using Buffers = std::vector<std::optional<py::array>>;
 
-struct NetworkArrays {
+struct NativeModelArrays {
     std::vector<py::array> weights;
     Buffers biases;
     std::vector<int> activations;
@@ -70,7 +70,7 @@ struct NetworkArrays {
     int loss;
     std::optional<Labels> steps;
 
-    NetworkArrays(std::vector<py::array> w, Buffers b, std::vector<int> codes, Buffers w_vel, Buffers b_vel,
+    NativeModelArrays(std::vector<py::array> w, Buffers b, std::vector<int> codes, Buffers w_vel, Buffers b_vel,
                   Buffers w_second, Buffers b_second, int loss_code, std::optional<Labels> step_count)
         : weights(std::move(w)),
           biases(std::move(b)),
@@ -120,10 +120,10 @@ T* buffer(const std::optional<py::array>& a, py::ssize_t size, const char* what,
 }
 
 template <typename T>
-fastmlp::Network<T> network(const NetworkArrays& arrays) {
-    fastmlp::Network<T> net;
+fastmlp::NativeModel<T> native_model(const NativeModelArrays& arrays) {
+    fastmlp::NativeModel<T> net;
     for (std::size_t l = 0; l < arrays.weights.size(); ++l) {
-        fastmlp::Layer<T> layer;
+        fastmlp::NativeLayer<T> layer;
         layer.fan_in = arrays.weights[l].shape(0);
         layer.fan_out = arrays.weights[l].shape(1);
         layer.w = buffer<T>(arrays.weights[l], layer.fan_in * layer.fan_out, "weights", l);
@@ -189,7 +189,7 @@ struct SparseIndex {
 template <typename T>
 fastmlp::Targets<T> targets(const Array<T>& x, const std::optional<Labels>& labels,
                             const std::optional<Array<T>>& values, const std::optional<Array<T>>& weights,
-                            const NetworkArrays& arrays) {
+                            const NativeModelArrays& arrays) {
     const py::ssize_t N = x.shape(0), K = arrays.weights.back().shape(1);
     if (x.ndim() != 2 || x.shape(1) != arrays.weights[0].shape(0)) {
         throw std::invalid_argument("x must be (N, D) with D = weights[0]'s rows");
@@ -399,10 +399,11 @@ void bind(py::module_& m) {
     m.def(
         "train_epoch",
         [](const Array<T>& x, const std::optional<Labels>& labels, const std::optional<Array<T>>& values,
-           const std::optional<Array<T>>& weights, const Labels& order, const NetworkArrays& arrays,
-           const fastmlp::StepSettings& step, index_t batch_size, const std::optional<SparseIndex>& sparse) {
+           const std::optional<Array<T>>& weights, const Labels& order, const NativeModelArrays& arrays,
+           const fastmlp::StepSettings& step, index_t batch_size, const std::optional<SparseIndex>& sparse,
+           int threads) {
             const fastmlp::Targets<T> y = targets(x, labels, values, weights, arrays);
-            fastmlp::Network<T> net = network<T>(arrays);
+            fastmlp::NativeModel<T> net = native_model<T>(arrays);
             const std::optional<fastmlp::SparseRows<T>> rows =
                 sparse ? std::optional<fastmlp::SparseRows<T>>(sparse->rows(x)) : std::nullopt;
             const T *xp = x.data(), *wp = data_or_null(weights);
@@ -412,21 +413,21 @@ void bind(py::module_& m) {
             {
                 py::gil_scoped_release release;
                 result = fastmlp::train_epoch(net, xp, y, wp, op, samples, D, batch_size, step,
-                                              rows ? &*rows : nullptr);
+                                              rows ? &*rows : nullptr, threads);
             }
             return py::make_tuple(result.loss_sum, result.batches, result.correct, result.row_weighted_loss);
         },
         py::arg("x").noconvert(), py::arg("labels").noconvert().none(true),
         py::arg("values").noconvert().none(true), py::arg("sample_weight").noconvert().none(true),
         py::arg("order").noconvert(), py::arg("net"), py::arg("step"), py::arg("batch_size"),
-        py::arg("sparse").none(true));
+        py::arg("sparse").none(true), py::arg("threads"));
     m.def(
         "evaluate",
         [](const Array<T>& x, const std::optional<Labels>& labels, const std::optional<Array<T>>& values,
-           const std::optional<Array<T>>& weights, const NetworkArrays& arrays, index_t batch_size,
-           const std::optional<SparseIndex>& sparse) {
+           const std::optional<Array<T>>& weights, const NativeModelArrays& arrays, index_t batch_size,
+           const std::optional<SparseIndex>& sparse, int threads) {
             const fastmlp::Targets<T> y = targets(x, labels, values, weights, arrays);
-            const fastmlp::Network<T> net = network<T>(arrays);
+            const fastmlp::NativeModel<T> net = native_model<T>(arrays);
             const std::optional<fastmlp::SparseRows<T>> rows =
                 sparse ? std::optional<fastmlp::SparseRows<T>>(sparse->rows(x)) : std::nullopt;
             const T *xp = x.data(), *wp = data_or_null(weights);
@@ -434,13 +435,14 @@ void bind(py::module_& m) {
             fastmlp::EpochResult result;
             {
                 py::gil_scoped_release release;
-                result = fastmlp::evaluate(net, xp, y, wp, samples, D, batch_size, rows ? &*rows : nullptr);
+                result = fastmlp::evaluate(net, xp, y, wp, samples, D, batch_size, rows ? &*rows : nullptr,
+                                           threads);
             }
             return py::make_tuple(result.loss_sum, result.batches, result.correct, result.row_weighted_loss);
         },
         py::arg("x").noconvert(), py::arg("labels").noconvert().none(true),
         py::arg("values").noconvert().none(true), py::arg("sample_weight").noconvert().none(true), py::arg("net"),
-        py::arg("batch_size"), py::arg("sparse").none(true));
+        py::arg("batch_size"), py::arg("sparse").none(true), py::arg("threads"));
 }
 
 }  // namespace
@@ -449,8 +451,8 @@ PYBIND11_MODULE(FASTMLP_MODULE, m) {
     m.doc() = "fastmlp's compiled kernels (private; use fastmlp.backends.cpp_backend).";
     // module_local: a portable build loads several of these modules (_cpp_v2 to ask the CPU, then
     // the best level), and pybind11 registers classes process-wide by C++ type unless told not to.
-    py::class_<NetworkArrays>(m, "Network", py::module_local(),
-                              "The layers of fastmlp.backends._epoch.Layers for the native epoch.")
+    py::class_<NativeModelArrays>(m, "NativeModel", py::module_local(),
+                                  "fastmlp.backends._epoch.NativeModel's arrays for the native epoch.")
         .def(py::init<std::vector<py::array>, Buffers, std::vector<int>, Buffers, Buffers, Buffers, Buffers, int,
                       std::optional<Labels>>(),
              py::arg("weights"), py::arg("biases"), py::arg("activations"), py::arg("weight_velocities"),
@@ -497,6 +499,8 @@ PYBIND11_MODULE(FASTMLP_MODULE, m) {
     m.attr("rule_codes") = rules;
     bind<float>(m);
     bind<double>(m);
+    // Eigen's own pool, for a single kernel's GEMM (cpp_backend keeps it at 1; the native epoch's
+    // team is its threads argument).
     m.def("set_num_threads", &fastmlp::set_num_threads, py::arg("n"));
     m.def("get_num_threads", &fastmlp::get_num_threads);
     // How the native epoch's leader chooses between the whole team and itself alone for a batch

@@ -47,7 +47,7 @@ struct Workspace {
     Buffer<T> probs;
     std::vector<double> row_loss;
 
-    Workspace(const Network<T>& net, index_t batch, index_t D, bool training, bool gather_x) {
+    Workspace(const NativeModel<T>& net, index_t batch, index_t D, bool training, bool gather_x) {
         const std::size_t layers = net.layers.size();
         if (gather_x) xb.resize(static_cast<std::size_t>(batch * D));
         yb.resize(static_cast<std::size_t>(batch));
@@ -58,7 +58,7 @@ struct Workspace {
         }
         for (auto* v : {&z, &a, &da, &dz, &dw, &db}) v->resize(layers);
         for (std::size_t l = 0; l < layers; ++l) {
-            const Layer<T>& layer = net.layers[l];
+            const NativeLayer<T>& layer = net.layers[l];
             const auto size = static_cast<std::size_t>(batch * layer.fan_out);
             z[l].resize(size);
             if (layer.activation != identity_code) a[l].resize(size);
@@ -74,10 +74,10 @@ struct Workspace {
         row_loss.resize(static_cast<std::size_t>(batch));
     }
 
-    T* output(const Network<T>& net, std::size_t l) {
+    T* output(const NativeModel<T>& net, std::size_t l) {
         return net.layers[l].activation == identity_code ? z[l].data() : a[l].data();
     }
-    T* output_gradient(const Network<T>& net, std::size_t l) {
+    T* output_gradient(const NativeModel<T>& net, std::size_t l) {
         return net.layers[l].activation == identity_code ? da[l].data() : dz[l].data();
     }
 };
@@ -101,11 +101,11 @@ void activate(int activation, const T* z, T* a, index_t size) {
 // Forward pass of batch rows [r0, r1): layer 0 reads x_rows (dense rows r0.., stride D) or, with
 // sparse, the CSR rows order_rows[r0..r1). Fills z / a of those rows and returns the scores (N, C).
 template <typename T>
-T* forward_rows(const Network<T>& net, Workspace<T>& ws, const T* x_rows, const SparseRows<T>* sparse,
+T* forward_rows(const NativeModel<T>& net, Workspace<T>& ws, const T* x_rows, const SparseRows<T>* sparse,
                 const std::int64_t* order_rows, index_t r0, index_t r1) {
     const index_t rows = r1 - r0;
     for (std::size_t l = 0; l < net.layers.size(); ++l) {
-        const Layer<T>& layer = net.layers[l];
+        const NativeLayer<T>& layer = net.layers[l];
         const index_t M = layer.fan_out;
         T* z = ws.z[l].data() + r0 * M;
         if (l == 0 && sparse != nullptr) {
@@ -138,7 +138,7 @@ Targets<T> target_rows(const Targets<T>& y, index_t r0, index_t K) {
 // The loss row's outputs (ws.probs), weighted row losses (ws.row_loss) and correct count of rows
 // [r0, r1) of the scores (N, K); y the batch's targets, w its sample weights or nullptr.
 template <typename T>
-std::int64_t loss_rows(const Network<T>& net, Workspace<T>& ws, const T* scores, const Targets<T>& y, const T* w,
+std::int64_t loss_rows(const NativeModel<T>& net, Workspace<T>& ws, const T* scores, const Targets<T>& y, const T* w,
                        index_t r0, index_t r1, index_t K) {
     const LossKernels<T>& row = loss_table<T>[net.loss];
     for (index_t i = r0; i < r1; ++i) {
@@ -172,10 +172,10 @@ double batch_norm(const T* weights, const std::int64_t* rows, index_t n) {
 // made this loop 30% of an sklearn-style epoch at 784-128-10 (0.13 s of 0.44 s, alpha 1e-4); eight
 // let the compiler keep them in one vector register. The order depends on nothing but the size.
 template <typename T>
-double squared_weights(const Network<T>& net) {
+double squared_weights(const NativeModel<T>& net) {
     constexpr index_t lanes = 8;
     double total = 0.0;
-    for (const Layer<T>& layer : net.layers) {
+    for (const NativeLayer<T>& layer : net.layers) {
         const index_t size = layer.fan_in * layer.fan_out;
         double partial[lanes] = {};
         index_t i = 0;
@@ -224,7 +224,7 @@ void apply_step(const StepSettings& step, const BatchStep& batch, T* param, cons
 // One training batch (rows order[0..n) of x), run by every thread of the team.
 template <typename T>
 struct Trainer {
-    Network<T>& net;
+    NativeModel<T>& net;
     Workspace<T>& ws;
     const T* x;
     const SparseRows<T>* sparse;
@@ -236,7 +236,7 @@ struct Trainer {
 
     static T* at(T* buffer, index_t offset) { return buffer ? buffer + offset : nullptr; }
 
-    void update_rows(Layer<T>& layer, std::size_t l, index_t f0, index_t f1, int t, int threads,
+    void update_rows(NativeLayer<T>& layer, std::size_t l, index_t f0, index_t f1, int t, int threads,
                      const BatchStep& batch) {
         const index_t M = layer.fan_out;
         apply_step(step, batch, layer.w + f0 * M, ws.dw[l].data() + f0 * M, at(layer.w_velocity, f0 * M),
@@ -251,7 +251,7 @@ struct Trainer {
     // dW rows [f0, f1) of layer 0 from x's non-zeros, each row applied as soon as it is known. One
     // row of scratch (dw_row, M) instead of the whole dW (D, M) keeps the write traffic in L1 and
     // leaves the cache to W, which the next forward pass gathers from.
-    void sparse_weight_gradient(Layer<T>& layer, BatchColumns<T>& columns, const std::int64_t* order, index_t n,
+    void sparse_weight_gradient(NativeLayer<T>& layer, BatchColumns<T>& columns, const std::int64_t* order, index_t n,
                                 index_t f0, index_t f1, const BatchStep& batch) {
         const index_t M = layer.fan_out;
         columns.build(*sparse, order, n, f0, f1);
@@ -309,7 +309,7 @@ struct Trainer {
         // dx of this thread's rows, layer after layer, from the old W: a row's gradient needs only
         // that row's, so no other thread is waited for until every layer's dz is known.
         for (std::size_t l = last; l > 0; --l) {
-            const Layer<T>& layer = net.layers[l];
+            const NativeLayer<T>& layer = net.layers[l];
             const index_t M = layer.fan_out, F = layer.fan_in;
             input_gradient(ws.output_gradient(net, l) + r0 * M, layer.w, ws.da[l - 1].data() + r0 * F, r1 - r0, F,
                            M);
@@ -322,7 +322,7 @@ struct Trainer {
             *row_weighted += loss * static_cast<double>(n);
         }
         for (std::size_t l = last + 1; l-- > 0;) {
-            Layer<T>& layer = net.layers[l];
+            NativeLayer<T>& layer = net.layers[l];
             const index_t M = layer.fan_out, F = layer.fan_in;
             const T* dz = ws.output_gradient(net, l);
             // db over all rows for this thread's columns; dW for this thread's rows of W.
@@ -349,13 +349,13 @@ struct Trainer {
 }  // namespace
 
 template <typename T>
-EpochResult train_epoch(Network<T>& net, const T* x, const Targets<T>& y, const T* weights,
+EpochResult train_epoch(NativeModel<T>& net, const T* x, const Targets<T>& y, const T* weights,
                         const std::int64_t* order, index_t samples, index_t D, index_t batch_size,
-                        const StepSettings& step, const SparseRows<T>* sparse) {
+                        const StepSettings& step, const SparseRows<T>* sparse, int threads_wanted) {
     EpochResult result;
     if (net.layers.empty() || samples <= 0 || batch_size <= 0) return result;
     const index_t batch = std::min(batch_size, samples);
-    const int threads = static_cast<int>(std::min<index_t>(team_size(), batch));
+    const int threads = static_cast<int>(std::min<index_t>(team_size(threads_wanted), batch));
     Workspace<T> ws(net, batch, D, /*training=*/true, /*gather_x=*/sparse == nullptr);
     Trainer<T> trainer{net, ws, x, sparse, D, weights, step, {}, {0, D}};
     const std::int64_t updates_before = net.steps ? *net.steps : 0;
@@ -366,7 +366,7 @@ EpochResult train_epoch(Network<T>& net, const T* x, const Targets<T>& y, const 
     // What a batch costs depends on these (TeamSchedule's memory between calls).
     std::uint64_t work = (static_cast<std::uint64_t>(batch) << 8U) ^ static_cast<std::uint64_t>(threads) ^
                          (sizeof(T) << 4U) ^ (sparse != nullptr ? 1U << 7U : 0U);
-    for (const Layer<T>& layer : net.layers)
+    for (const NativeLayer<T>& layer : net.layers)
         work = work * 1000003U + static_cast<std::uint64_t>(layer.fan_in * 131 + layer.fan_out);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
@@ -392,13 +392,13 @@ EpochResult train_epoch(Network<T>& net, const T* x, const Targets<T>& y, const 
 }
 
 template <typename T>
-EpochResult evaluate(const Network<T>& net, const T* x, const Targets<T>& y, const T* weights, index_t samples,
-                     index_t D, index_t batch_size, const SparseRows<T>* sparse) {
+EpochResult evaluate(const NativeModel<T>& net, const T* x, const Targets<T>& y, const T* weights, index_t samples,
+                     index_t D, index_t batch_size, const SparseRows<T>* sparse, int threads_wanted) {
     EpochResult result;
     if (net.layers.empty() || samples <= 0 || batch_size <= 0) return result;
     const index_t batch = std::min(batch_size, samples);
     const index_t batches = (samples + batch - 1) / batch;
-    const int threads = static_cast<int>(std::min<index_t>(team_size(), batches));
+    const int threads = static_cast<int>(std::min<index_t>(team_size(threads_wanted), batches));
     // Whole batches, each taken by whichever thread is free next (no barriers, and a thread that
     // another process holds up delays only its own batch); batch losses summed in order
     // afterwards, so the result does not depend on the thread count.
@@ -439,10 +439,10 @@ EpochResult evaluate(const Network<T>& net, const T* x, const Targets<T>& y, con
 }
 
 #define FASTMLP_INSTANTIATE(T)                                                                                   \
-    template EpochResult train_epoch<T>(Network<T>&, const T*, const Targets<T>&, const T*, const std::int64_t*, \
-                                        index_t, index_t, index_t, const StepSettings&, const SparseRows<T>*);   \
-    template EpochResult evaluate<T>(const Network<T>&, const T*, const Targets<T>&, const T*, index_t, index_t, \
-                                     index_t, const SparseRows<T>*);
+    template EpochResult train_epoch<T>(NativeModel<T>&, const T*, const Targets<T>&, const T*, const std::int64_t*, \
+                                        index_t, index_t, index_t, const StepSettings&, const SparseRows<T>*, int);   \
+    template EpochResult evaluate<T>(const NativeModel<T>&, const T*, const Targets<T>&, const T*, index_t, index_t, \
+                                     index_t, const SparseRows<T>*, int);
 // NOLINTBEGIN(bugprone-macro-parentheses): T is a type here, which cannot be parenthesised
 FASTMLP_INSTANTIATE(float)
 FASTMLP_INSTANTIATE(double)

@@ -11,7 +11,7 @@
 // Accuracy counts rows whose prediction matches the target (losses.hpp: output_correct).
 // Buffers are allocated once per call; nothing here touches Python.
 //
-// Threads (fastmlp::get_num_threads(), one OpenMP team for the whole call): each batch's rows are
+// Threads (the `threads` argument, one OpenMP team for the whole call): each batch's rows are
 // split in fixed contiguous parts for the forward pass, loss and dx; each weight gradient and its
 // update are split by rows of W (fan_in). Every number has one writer and a fixed summation order
 // that does not depend on the split, so results do not depend on the thread count. A batch costs
@@ -59,7 +59,7 @@ struct StepSettings {
 // optimizer's buffers of the same shapes: velocity (momentum; Adam's first moment m; nullptr: plain
 // SGD) and second (Adam's second moment v; nullptr otherwise).
 template <typename T>
-struct Layer {
+struct NativeLayer {
     index_t fan_in = 0;
     index_t fan_out = 0;
     T* w = nullptr;
@@ -72,8 +72,8 @@ struct Layer {
 };
 
 template <typename T>
-struct Network {
-    std::vector<Layer<T>> layers;   // layers[l].fan_in == layers[l-1].fan_out; the last fan_out is K
+struct NativeModel {
+    std::vector<NativeLayer<T>> layers;   // layers[l].fan_in == layers[l-1].fan_out; the last fan_out is K
     int loss = 0;                   // a row of loss_table (losses.hpp)
     std::int64_t* steps = nullptr;  // updates done so far (Adam's t), advanced by train_epoch; or nullptr
 };
@@ -90,13 +90,13 @@ struct EpochResult {
 // parameters in place. weights: one sample weight per row of x, or nullptr (all 1).
 // sparse: nullptr (dense) or the non-zeros of the same x.
 template <typename T>
-EpochResult train_epoch(Network<T>& net, const T* x, const Targets<T>& y, const T* weights,
+EpochResult train_epoch(NativeModel<T>& net, const T* x, const Targets<T>& y, const T* weights,
                         const std::int64_t* order, index_t samples, index_t D, index_t batch_size,
-                        const StepSettings& step, const SparseRows<T>* sparse = nullptr);
+                        const StepSettings& step, const SparseRows<T>* sparse = nullptr, int threads = 1);
 
 // Forward only over x (samples, D) in order, in batches of batch_size (loss without any L2 term).
 template <typename T>
-EpochResult evaluate(const Network<T>& net, const T* x, const Targets<T>& y, const T* weights, index_t samples,
-                     index_t D, index_t batch_size, const SparseRows<T>* sparse = nullptr);
+EpochResult evaluate(const NativeModel<T>& net, const T* x, const Targets<T>& y, const T* weights, index_t samples,
+                     index_t D, index_t batch_size, const SparseRows<T>* sparse = nullptr, int threads = 1);
 
 }  // namespace fastmlp

@@ -56,11 +56,12 @@ class FlushSubnormals {
 #endif
 };
 
-// The team a native call starts: fastmlp::get_num_threads() (the one thread budget), at least 1.
-inline int team_size() {
+// The team a native call starts: the threads it was given (fastmlp.threads' budget), at least 1.
+inline int team_size(int wanted) {
 #ifdef _OPENMP
-    return std::max(1, get_num_threads());
+    return std::max(1, wanted);
 #else
+    static_cast<void>(wanted);
     return 1;
 #endif
 }

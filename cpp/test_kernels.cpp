@@ -116,9 +116,9 @@ void run(double tol) {
     check(same_row, "softmax_cross_entropy_backward_rows", 0);
 
     // a native epoch runs over a ragged last batch and counts every batch
-    fastmlp::Network<T> net;
+    fastmlp::NativeModel<T> net;
     std::vector<T> w1(D * C, T(0.01)), b1(C, T(0));
-    fastmlp::Layer<T> layer;
+    fastmlp::NativeLayer<T> layer;
     layer.fan_in = D, layer.fan_out = C, layer.w = w1.data(), layer.b = b1.data();
     layer.activation = fastmlp::activation_code("relu");
     net.layers.push_back(layer);

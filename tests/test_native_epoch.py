@@ -13,7 +13,7 @@ from tolerances import assert_close
 
 import fastmlp
 from fastmlp.backends import _sparse, numpy_backend
-from fastmlp.backends._epoch import layers
+from fastmlp.backends._epoch import native_model
 from fastmlp.backends._sparse import sparse_rows
 from fastmlp.optim import SGDSettings
 from fastmlp.threads import max_threads
@@ -30,8 +30,8 @@ NETS = [
 
 @pytest.fixture(params=NATIVE)
 def native(request):
-    """A backend module with the native train_epoch / evaluate."""
-    return fastmlp.get_backend(request.param)
+    """A backend's native epoch (train_epoch / evaluate)."""
+    return fastmlp.get_backend(request.param).native_epoch
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +61,7 @@ def _params(widths, dtype, seed=1):
 def _net(weights, biases, activations=("sigmoid", "none"), lr=None, reg=0.0, momentum=0.0, **velocities):
     """The layer description the native epochs take; with SGD settings when ``lr`` is given."""
     sgd = None if lr is None else SGDSettings(lr, reg, momentum)
-    return layers(weights, biases, activations, step=sgd, **velocities)
+    return native_model(weights, biases, activations, step=sgd, **velocities)
 
 
 def _zero_velocities(weights, biases, momentum):
@@ -251,7 +251,9 @@ def test_subnormal_mode_is_restored_after_the_native_call():
     # The cpp epoch flushes subnormals to zero while it runs; afterwards NumPy must see them again.
     x, y = _data(np.float32)
     w, b = _params((20, 16, 5), np.float32)
-    fastmlp.get_backend("cpp").train_epoch(_net(w, b, lr=0.1), x, y, np.arange(len(x)), batch_size=16)
+    fastmlp.get_backend("cpp").native_epoch.train_epoch(
+        _net(w, b, lr=0.1), x, y, np.arange(len(x)), batch_size=16
+    )
     tiny = np.array([np.finfo(np.float32).tiny], dtype=np.float32)
     assert (tiny / np.float32(4))[0] > 0
 

@@ -103,7 +103,7 @@ def test_cpp_switching_between_team_and_leader_keeps_the_bits(oversubscribed, cp
 def test_native_epoch_dense_and_sparse_layer_one(oversubscribed, cpp_policy, backend, sparse):
     # Both paths of layer 1 (the trainer picks sparse for MNIST-like inputs): dense splits the
     # 784 rows of W1's gradient between threads, sparse splits its columns by non-zeros.
-    native = fastmlp.get_backend(backend)
+    native = fastmlp.get_backend(backend).native_epoch
     if backend == "cpp":
         cpp_policy("alternate")
     x, y = _mnist_like("float32", rows=500)

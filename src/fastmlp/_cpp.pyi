@@ -48,8 +48,8 @@ def loss_gradient(
     out: _F, labels: _I | None, values: _F | None, weights: _F | None, dscores: _F, norm: float
 ) -> None: ...
 
-class Network:
-    """The layers of backends._epoch.Layers: per layer weights (fan_in, fan_out), bias (fan_out,) or
+class NativeModel:
+    """backends._epoch.NativeModel's arrays: per layer weights (fan_in, fan_out), bias (fan_out,) or
     None, a backends.tables.ACTIVATIONS code, the step's buffers or None (updated in place); the
     loss row's code and the update count (1,) int64 or None."""
 
@@ -107,21 +107,23 @@ def train_epoch(
     values: _F | None,
     sample_weight: _F | None,
     order: _I,
-    net: Network,
+    net: NativeModel,
     step: StepSettings,
     batch_size: int,
     sparse: SparseRows | None,
+    threads: int,
 ) -> tuple[float, int, int, float]: ...
 def evaluate(
     x: _F,
     labels: _I | None,
     values: _F | None,
     sample_weight: _F | None,
-    net: Network,
+    net: NativeModel,
     batch_size: int,
     sparse: SparseRows | None,
+    threads: int,
 ) -> tuple[float, int, int, float]: ...
-def set_num_threads(n: int) -> None: ...
+def set_num_threads(n: int) -> None: ...  # Eigen's pool for a single kernel (cpp_backend: 1)
 def get_num_threads() -> int: ...
 def set_team_policy(policy: str) -> None: ...
 def build_info() -> dict[str, str | list[str]]:

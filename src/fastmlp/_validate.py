@@ -203,8 +203,11 @@ def sgd_hyperparameters(lr: Any, reg: Any, momentum: Any) -> tuple[float, float,
     return lr, reg, momentum
 
 
-def sgd_buffers(param: Any, grad: Any, momentum: float, velocity: Any) -> None:
-    """param and velocity are updated in place, so they are never copied: check them as buffers."""
+def sgd_buffers(
+    param: Any, grad: Any, momentum: float, velocity: Any
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """param and velocity are updated in place, so they are never copied: check them as buffers
+    (returned as they are)."""
     if not isinstance(param, np.ndarray) or param.dtype not in FLOAT_DTYPES:
         raise FastmlpTypeError(f"param must be a numpy.ndarray of float32 or float64, got {_describe(param)}")
     if param.size == 0:
@@ -217,8 +220,10 @@ def sgd_buffers(param: Any, grad: Any, momentum: float, velocity: Any) -> None:
     if velocity is None:
         if momentum != 0.0:
             raise FastmlpValueError(f"velocity must be given when momentum is non-zero (momentum={momentum})")
-        return
+        return param, None
     writable_buffer("velocity", velocity, param.shape, param.dtype)
+    checked: np.ndarray = velocity  # writable_buffer checked it is one
+    return param, checked
 
 
 def target_values(name: str, value: Any, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
@@ -262,11 +267,14 @@ def sample_weight(name: str, value: Any, n: int, dtype: np.dtype) -> np.ndarray 
 
 def adam_update(
     param: Any, grad: Any, m: Any, v: Any, step_size: Any, reg: Any, b1: Any, b2: Any, eps: Any
-) -> tuple[float, float, float, float, float]:
-    """The arguments of every backend's adam_update: the buffers, then (step_size, reg, b1, b2, eps)."""
-    sgd_buffers(param, grad, 1.0, m)
-    sgd_buffers(param, grad, 1.0, v)
-    return adam_hyperparameters(step_size, reg, b1, b2, eps)
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[float, float, float, float, float]]:
+    """The arguments of every backend's adam_update: the arrays (param, grad C-contiguous, m, v),
+    then (step_size, reg, b1, b2, eps)."""
+    checked, first = sgd_buffers(param, grad, 1.0, m)
+    _, second = sgd_buffers(param, grad, 1.0, v)
+    assert first is not None and second is not None  # required by the 1.0 above
+    arrays = (checked, np.ascontiguousarray(grad), first, second)
+    return arrays, adam_hyperparameters(step_size, reg, b1, b2, eps)
 
 
 def adam_hyperparameters(

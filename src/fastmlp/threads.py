@@ -50,13 +50,15 @@ def default_threads() -> int:
     return max_threads()
 
 
-def _check_count(n: int, argument: str) -> None:
+def check_count(n: int, argument: str) -> int:
+    """``n`` if it is a thread count this process can run (1 to its cores), else a clear error."""
     if isinstance(n, bool) or not isinstance(n, int):
         raise FastmlpTypeError(f"{argument} must be an int, got {type(n).__name__}")
     if not 1 <= n <= max_threads():
         raise FastmlpValueError(
             f"{argument} must be between 1 and {max_threads()} (the cores available), got {n}"
         )
+    return n
 
 
 def set_num_threads(n: int) -> None:
@@ -65,7 +67,7 @@ def set_num_threads(n: int) -> None:
     NumPy's BLAS stays at one thread (see the module docstring).
     """
     global _num_threads
-    _check_count(n, "n")
+    check_count(n, "n")
     _num_threads = n
     threadpool_limits(limits=FASTMLP_BLAS_THREADS, user_api="blas")
 
@@ -74,7 +76,7 @@ def set_num_threads(n: int) -> None:
 def thread_budget(n: int) -> Iterator[None]:
     """Run the block with fastmlp's compute budget at ``n`` threads, then restore the budget before
     (also on an exception or Ctrl-C): the one place that saves and restores it."""
-    _check_count(n, "n")
+    check_count(n, "n")
     before = get_num_threads()
     set_num_threads(n)
     try:
@@ -90,7 +92,7 @@ def blas_threads(n: int) -> Iterator[None]:
     For NumPy code that is not fastmlp's (``fastmlp bench``'s assignment-style NumPy and GEMM
     floor rows at n threads); fastmlp's own kernels never need it.
     """
-    _check_count(n, "n")
+    check_count(n, "n")
     with threadpool_limits(limits=n, user_api="blas"):
         yield
 

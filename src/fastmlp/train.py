@@ -8,7 +8,7 @@ the validation rows are evaluated in batches of ``batch_size`` (loss: mean of ba
 best model is the one after the epoch with the highest validation accuracy (first on ties); its
 test accuracy is measured once, at the end.
 
-A backend that declares ``NATIVE_EPOCH`` (numba, cpp) runs each epoch in one call of its
+A backend that declares a ``native_epoch`` (numba, cpp) runs each epoch in one call of its
 ``train_epoch`` / ``evaluate`` on the model's description (``Network.describe``, built once per
 run; the contract is in ``backends._epoch``); otherwise the epoch is driven kernel by kernel from
 here. Both paths do the same arithmetic (a test holds them together).
@@ -92,16 +92,14 @@ def epoch_pass(
     """One training pass over ``x[order]`` in batches (the last may be shorter), updating the model.
 
     x (N, D), y the targets of the model's loss row (labels (N,) or values (N, K)), order (S,) row
-    indices, sample_weight (N,) or None. A backend with ``NATIVE_EPOCH`` runs it in one call on the
+    indices, sample_weight (N,) or None. A backend with a ``native_epoch`` runs it in one call on the
     model's description; ``native=False`` forces the kernel-by-kernel path (same arithmetic).
     Per batch, with the sklearn L2 form the loss includes ``0.5 reg sum W^2 / n``.
     """
-    if native and model.backend.NATIVE_EPOCH:
+    epoch = model.backend.native_epoch
+    if native and epoch is not None:
         net = model.describe(optimizer)  # built once per run (and per learning-rate change), then reused
-        result: PassResult = model.backend.train_epoch(
-            net, x, y, order, batch_size=batch_size, sample_weight=sample_weight
-        )
-        return result
+        return epoch.train_epoch(net, x, y, order, batch_size=batch_size, sample_weight=sample_weight)
     batches = (order[start : start + batch_size] for start in range(0, len(order), batch_size))
     return _kernel_pass(model, x, y, batches, sample_weight, optimizer)
 
@@ -151,11 +149,9 @@ def evaluation_pass(
     native: bool = True,
 ) -> PassResult:
     """The model's loss row over (x (N, D), y) in batches, in order; nothing is modified."""
-    if native and model.backend.NATIVE_EPOCH:
-        result: PassResult = model.backend.evaluate(
-            model.describe(), x, y, batch_size=batch_size, sample_weight=sample_weight
-        )
-        return result
+    epoch = model.backend.native_epoch
+    if native and epoch is not None:
+        return epoch.evaluate(model.describe(), x, y, batch_size=batch_size, sample_weight=sample_weight)
     batches = (slice(start, start + batch_size) for start in range(0, len(x), batch_size))
     return _kernel_pass(model, x, y, batches, sample_weight, None)
 

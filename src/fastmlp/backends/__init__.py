@@ -1,41 +1,48 @@
 """Backend registry: one kernel interface, several implementations chosen by name.
 
 ``numpy`` is the reference; ``numba`` and ``cpp`` load when their dependencies do
-(the compiled extension, Numba). A backend is a module exposing exactly the functions
-listed in ``numpy_backend.__all__``.
+(the compiled extension, Numba). A backend is an ``interface.Backend`` object, each module's
+``BACKEND``: the kernels of ``_kernels.KERNELS``, its name and its declared capabilities.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-from types import ModuleType
 
 from ..errors import FastmlpTypeError, FastmlpValueError
+from .interface import Backend
 
 KNOWN_BACKENDS = ("numpy", "numba", "cpp")
-_MODULES = {
-    "numpy": "fastmlp.backends.numpy_backend",
-    "numba": "fastmlp.backends.numba_backend",
-    "cpp": "fastmlp.backends.cpp_backend",
-}
-_loaded: dict[str, ModuleType] = {}
+
+
+def _import(name: str) -> Backend:
+    """Import backend ``name``'s module (lazily: Numba alone costs ~65 MB) and return its BACKEND."""
+    if name == "numpy":
+        from .numpy_backend import BACKEND
+    elif name == "numba":
+        from .numba_backend import BACKEND
+    else:
+        from .cpp_backend import BACKEND
+    return BACKEND
+
+
+_loaded: dict[str, Backend] = {}
 _load_errors: dict[str, str] = {}
 _default: str | None = None
 
 
-def _load(name: str) -> ModuleType | None:
+def _load(name: str) -> Backend | None:
     if name in _loaded:
         return _loaded[name]
     if name in _load_errors:
         return None
     try:
-        module = importlib.import_module(_MODULES[name])
+        backend = _import(name)
     except ImportError as error:
         _load_errors[name] = f"{type(error).__name__}: {error}"
         return None
-    _loaded[name] = module
-    return module
+    _loaded[name] = backend
+    return backend
 
 
 def available_backends() -> list[str]:
@@ -53,16 +60,16 @@ def _check_name(name: object, argument: str = "name") -> str:
     return name
 
 
-def get_backend(name: str | None = None) -> ModuleType:
-    """Return the backend module called ``name`` (default: the current default backend)."""
+def get_backend(name: str | None = None) -> Backend:
+    """Return the backend called ``name`` (default: the current default backend)."""
     name = default_backend() if name is None else _check_name(name)
-    module = _load(name)
-    if module is None:
+    backend = _load(name)
+    if backend is None:
         raise FastmlpValueError(
             f"backend {name!r} is not available on this machine ({_load_errors[name]}); "
             f"available: {', '.join(available_backends())}"
         )
-    return module
+    return backend
 
 
 def set_backend(name: str) -> None:

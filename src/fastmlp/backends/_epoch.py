@@ -1,16 +1,17 @@
 """The native epoch boundary: one description of the model, checked once, read by every native epoch.
 
 A native epoch runs a whole training epoch (or evaluation pass) of an MLP in one compiled call.
-A backend that has one declares ``NATIVE_EPOCH = True`` and builds its ``train_epoch`` and
-``evaluate`` with ``entry_points`` below, supplying only its compiled calls; the signatures and
+A backend that has one declares it (``Backend.native_epoch``, a ``CompiledEpoch`` below), supplying
+only its compiled calls; the signatures and
 this contract are written here once (numba_backend and cpp_backend: "same contract as
 backends._epoch").
 
 The contract
 ------------
-``train_epoch(net, x, y, order, *, batch_size, sample_weight=None, sparse=None, x_sparse=None)``
+``train_epoch(net, x, y, order, *, batch_size, sample_weight=None, sparse=None, x_sparse=None,
+threads=None)``
     One epoch over ``x[order]`` in batches of ``batch_size`` (the last may be shorter).
-    net: a ``Layers`` (from ``layers(...)`` or ``Network.describe(optimizer)``) with step settings.
+    net: a ``NativeModel`` (from ``native_model(...)`` or ``Network.describe(optimizer)``) with step settings.
     x (N, D) of net's dtype; y the targets of net's loss row (``tables.LOSSES``): (N,) integer
     labels in [0, K) or (N, K) values; sample_weight (N,) >= 0 or None; order (S,) row indices.
     Per batch (n rows, norm = n or the batch's weight sum): forward; the loss row's output and
@@ -19,20 +20,21 @@ The contract
     then per layer the step rule's update kernel (``tables.OPTIMIZERS``: ``reg`` on weight matrices
     only, ``reg / norm`` with ``l2="sklearn"``; Adam's t counted in ``net.steps``). Parameters and
     buffers are updated in place. Returns a ``PassResult``.
-``evaluate(net, x, y, *, batch_size, sample_weight=None, sparse=None, x_sparse=None)``
+``evaluate(net, x, y, *, batch_size, sample_weight=None, sparse=None, x_sparse=None, threads=None)``
     The forward pass over x in order, in batches; a ``PassResult`` (no L2 term); nothing is modified.
 ``sparse``, ``x_sparse``
     Layer 1 runs over x's non-zeros when ``sparse`` is True, densely when False, and when None
     (default) whenever under ``SPARSE_DENSITY`` of x is non-zero; the CSR is ``x_sparse`` if given
     (from ``sparse_rows(x)``), else built on the first call for this x and cached. Both paths do
     the same arithmetic in a different order (equal to float rounding).
-Threads: ``fastmlp.get_num_threads()`` at call time; results are deterministic for a given
-thread count (``evaluate``'s do not depend on it).
+``threads``
+    The compute threads of this call, an argument of the compiled epoch (None: the budget,
+    ``fastmlp.get_num_threads()``, read once here). Results do not depend on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,14 +43,16 @@ import numpy as np
 from .. import _validate
 from ..errors import FastmlpTypeError, FastmlpValueError
 from ..optim import AdamSettings, Settings, SGDSettings
+from ..threads import check_count, get_num_threads
 from . import tables
 from ._sparse import SparseRows, choose
+from .interface import ArrayIn, OptionalArray
 from .tables import ActivationRow, LossRow, activation
 
 
 @dataclass(frozen=True, eq=False)
-class Layers:
-    """An MLP as the native epochs read it: built and checked once (by ``layers``), then trusted.
+class NativeModel:
+    """An MLP as the native epochs read it: built and checked once (by ``native_model``), then trusted.
 
     Layer l: weights[l] (fan_in, fan_out), biases[l] (fan_out,) or None, activations[l] (a row of
     ``tables.ACTIVATIONS``) applied to its output; ``loss`` (a row of ``tables.LOSSES``) after the
@@ -102,7 +106,7 @@ def _per_layer(name: str, value: Any, count: int | None) -> list[Any]:
     return list(value)
 
 
-def layers(
+def native_model(
     weights: Sequence[Any],
     biases: Sequence[Any],
     activations: Sequence[str | ActivationRow | None],
@@ -114,8 +118,8 @@ def layers(
     weight_seconds: Sequence[Any] | None = None,
     bias_seconds: Sequence[Any] | None = None,
     steps: np.ndarray | None = None,
-) -> Layers:
-    """Check a layer stack and describe it: the one constructor of ``Layers``.
+) -> NativeModel:
+    """Check a layer stack and describe it: the one constructor of ``NativeModel``.
 
     weights[l] (fan_in, fan_out), chained; biases[l] (fan_out,) or None; activations[l] a name of
     ``tables.ACTIVATIONS`` (an alias, or None for identity); loss a name of ``tables.LOSSES``. Every
@@ -155,7 +159,7 @@ def layers(
         if not isinstance(steps, np.ndarray) or steps.shape != (1,) or steps.dtype != np.int64:
             raise FastmlpValueError("steps must be a (1,) int64 array (Adam's update count) for Adam")
         _validate.writable_buffer("steps", steps, (1,), np.dtype(np.int64))
-    return Layers(
+    return NativeModel(
         tuple(weights), tuple(biases), rows, tables.loss(loss), step, w_vel, b_vel, w_sec, b_sec, steps
     )
 
@@ -186,10 +190,11 @@ def _buffers(
 
 
 @dataclass(frozen=True)
-class Pass:
+class PassData:
     """The checked data of one native call: x (N, D), the targets (labels (N,) int64 or values
     (N, K) of x's dtype, as net's loss row takes), sample_weight (N,) or None, order (S,) int64
-    (None when evaluating: rows in order), the batch size and the CSR of x when layer 1 runs sparse."""
+    (None when evaluating: rows in order), the batch size, the CSR of x when layer 1 runs sparse and
+    the call's thread count."""
 
     x: np.ndarray
     labels: np.ndarray | None
@@ -198,6 +203,7 @@ class Pass:
     order: np.ndarray | None
     batch_size: int
     rows: SparseRows | None
+    threads: int
 
 
 def _pass(
@@ -207,16 +213,18 @@ def _pass(
     order: Any,
     batch_size: Any,
     training: bool,
-    *,
     sample_weight: Any = None,
     sparse: bool | None = None,
     x_sparse: SparseRows | None = None,
-) -> Pass:
-    """The checked pass: the options (sample_weight, sparse, x_sparse) are the contract's."""
-    if not isinstance(net, Layers):
-        raise FastmlpTypeError(f"net must be a Layers description (backends._epoch.layers), got {net!r:.60}")
+    threads: int | None = None,
+) -> PassData:
+    """The checked pass: the options (sample_weight, sparse, x_sparse, threads) are the contract's."""
+    if not isinstance(net, NativeModel):
+        raise FastmlpTypeError(f"net must be a NativeModel (backends._epoch.native_model), got {net!r:.60}")
     if training and net.step is None:
-        raise FastmlpValueError("net must carry step settings to train (layers(..., step=SGDSettings(...)))")
+        raise FastmlpValueError(
+            "net must carry step settings to train (native_model(..., step=SGDSettings(...)))"
+        )
     x = _validate.float_array("x", x, 2)
     _validate.same_dtype("weights[0]", net.weights[0], x=x)
     if x.shape[1] != net.weights[0].shape[0]:
@@ -234,7 +242,8 @@ def _pass(
         order = _order(order, x.shape[0])
     batch_size = _validate.positive_int("batch_size", batch_size)
     rows = choose(x, sparse, x_sparse, values=training)
-    return Pass(x, labels, values, weights, order, batch_size, rows)
+    threads = get_num_threads() if threads is None else check_count(threads, "threads")
+    return PassData(x, labels, values, weights, order, batch_size, rows, threads)
 
 
 def _order(value: Any, n: int) -> np.ndarray:
@@ -251,23 +260,44 @@ def _order(value: Any, n: int) -> np.ndarray:
 class NativeCall(Protocol):
     """A backend's compiled pass: the checked description and data -> PassResult."""
 
-    def __call__(self, net: Layers, data: Pass) -> PassResult: ...
+    def __call__(self, net: NativeModel, data: PassData) -> PassResult: ...
 
 
-def entry_points(
-    train: NativeCall, evaluate: NativeCall
-) -> tuple[Callable[..., PassResult], Callable[..., PassResult]]:
-    """A backend's public ``train_epoch`` and ``evaluate``: the contract above, around its calls."""
+class CompiledEpoch:
+    """A backend's native epoch (``interface.NativeEpoch``): the contract above, around its calls."""
+
+    def __init__(self, train: NativeCall, evaluate: NativeCall) -> None:
+        self._train, self._evaluate = train, evaluate
 
     def train_epoch(
-        net: Layers, x: Any, y: Any, order: Any, *, batch_size: int, **options: Any
+        self,
+        net: NativeModel,
+        x: ArrayIn,
+        y: ArrayIn,
+        order: ArrayIn,
+        *,
+        batch_size: int,
+        sample_weight: OptionalArray = None,
+        sparse: bool | None = None,
+        x_sparse: SparseRows | None = None,
+        threads: int | None = None,
     ) -> PassResult:
-        return train(net, _pass(net, x, y, order, batch_size, True, **options))
+        """One training epoch in one native call: see fastmlp.backends._epoch."""
+        data = _pass(net, x, y, order, batch_size, True, sample_weight, sparse, x_sparse, threads)
+        return self._train(net, data)
 
-    def evaluate_pass(net: Layers, x: Any, y: Any, *, batch_size: int, **options: Any) -> PassResult:
-        return evaluate(net, _pass(net, x, y, None, batch_size, False, **options))
-
-    train_epoch.__doc__ = "One training epoch in one native call: see fastmlp.backends._epoch."
-    evaluate_pass.__doc__ = "One evaluation pass in one native call: see fastmlp.backends._epoch."
-    evaluate_pass.__name__ = evaluate_pass.__qualname__ = "evaluate"
-    return train_epoch, evaluate_pass
+    def evaluate(
+        self,
+        net: NativeModel,
+        x: ArrayIn,
+        y: ArrayIn,
+        *,
+        batch_size: int,
+        sample_weight: OptionalArray = None,
+        sparse: bool | None = None,
+        x_sparse: SparseRows | None = None,
+        threads: int | None = None,
+    ) -> PassResult:
+        """One evaluation pass in one native call: see fastmlp.backends._epoch."""
+        data = _pass(net, x, y, None, batch_size, False, sample_weight, sparse, x_sparse, threads)
+        return self._evaluate(net, data)

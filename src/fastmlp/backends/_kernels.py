@@ -15,20 +15,20 @@ one per kernel, on validated C-contiguous arrays with the outputs passed in:
     nesterov_update(param, grad, velocity, lr, reg, momentum)
     adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
 
-and ``entry_points`` wraps them in the public functions: the same signatures as the reference,
-the argument checks of ``fastmlp._validate`` (so every backend says the same thing), outputs
-allocated 64-byte aligned.
+(``interface.RawCalls``, the signatures of ``fastmlp/_cpp.pyi``), and ``CompiledBackend`` wraps them
+in the public kernels of a ``Backend``: the same signatures as the reference, the argument checks
+of ``fastmlp._validate`` (so every backend says the same thing), outputs allocated 64-byte aligned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
 from .. import _validate
 from .._memory import aligned_empty
+from .interface import ArrayIn, Kernels, NativeEpoch, OptionalArray, Out, RawCalls, activation_pair, loss_pair
 from .tables import ACTIVATIONS, LOSSES, OPTIMIZERS, activation_kernels
 
 _FIXED_KERNELS = (
@@ -65,7 +65,7 @@ CALLS = tuple(
 )
 
 
-def _same_shape(call: Callable[..., Any], out: Any, *named: tuple[str, Any]) -> np.ndarray:
+def _same_shape(call: Callable[..., None], out: Out, *named: tuple[str, ArrayIn]) -> np.ndarray:
     """An element-wise kernel: one 2-D input, or an upstream gradient and a cached forward value;
     the output has the last one's shape."""
     arrays: tuple[np.ndarray, ...]
@@ -79,190 +79,219 @@ def _same_shape(call: Callable[..., Any], out: Any, *named: tuple[str, Any]) -> 
     return result
 
 
-def entry_points(calls: Mapping[str, Callable[..., Any]], module: str) -> dict[str, Callable[..., Any]]:
-    """The public kernels of backend ``module`` around its raw ``calls`` (keyed as ``CALLS``)."""
-    c = calls
-
-    def accuracy(scores: Any, y: Any) -> float:
-        scores, y = _validate.scores_and_labels("scores", scores, y)
-        return int(c["correct_count"](scores, y)) / int(scores.shape[0])
-
-    def affine_backward(
-        dout: Any, x: Any, w: Any, need_dx: bool = True, has_bias: bool = True
-    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
-        dout, x, w, need_dx, has_bias = _validate.affine_backward(dout, x, w, need_dx, has_bias)
-        dx = aligned_empty(x.shape, x.dtype) if need_dx else None
-        dw = aligned_empty(w.shape, w.dtype)
-        db = aligned_empty(w.shape[1], w.dtype) if has_bias else None
-        c["affine_backward"](dout, x, w, dx, dw, db)
-        return dx, dw, db
-
-    def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndarray:
-        x, w, b = _validate.affine_forward(x, w, b)
-        result = _validate.output("out", out, (x.shape[0], w.shape[1]), x.dtype)
-        c["affine_forward"](x, w, b, result)
-        return result
-
-    def cross_entropy_forward(probs: Any, y: Any) -> float:
-        probs, y = _validate.scores_and_labels("probs", probs, y)
-        return float(c["cross_entropy_forward"](probs, y))
-
-    def sgd_update(
-        param: Any, grad: Any, lr: float, reg: float = 0.0, momentum: float = 0.0, velocity: Any = None
-    ) -> None:
-        lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
-        _validate.sgd_buffers(param, grad, momentum, velocity)
-        c["sgd_update"](param, np.ascontiguousarray(grad), velocity, lr, reg, momentum)
-
-    def softmax_backward(dprobs: Any, probs: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(c["softmax_backward"], out, ("dprobs", dprobs), ("probs", probs))
-
-    def softmax_cross_entropy(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
-        scores, y = _validate.scores_and_labels("scores", scores, y)
-        weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
-        probs = aligned_empty(scores.shape, scores.dtype)
-        if weights is None:
-            return float(c["softmax_cross_entropy"](scores, y, probs)), probs
-        code = LOSSES["softmax_cross_entropy"].code
-        return float(c["output_loss"](code, scores, y, None, weights, probs)), probs
-
-    def softmax_cross_entropy_backward(
-        probs: Any, y: Any, sample_weight: Any = None, *, out: Any = None
-    ) -> np.ndarray:
-        probs, y = _validate.scores_and_labels("probs", probs, y)
-        weights = _validate.sample_weight("sample_weight", sample_weight, probs.shape[0], probs.dtype)
-        result = _validate.output("out", out, probs.shape, probs.dtype)
-        if weights is None:
-            c["softmax_cross_entropy_backward"](probs, y, result)
-        else:
-            c["loss_gradient"](probs, y, None, weights, result, _norm(weights, len(probs)))
-        return result
-
-    def nesterov_update(
-        param: Any, grad: Any, lr: float, reg: float = 0.0, momentum: float = 0.0, velocity: Any = None
-    ) -> None:
-        lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
-        _validate.sgd_buffers(param, grad, 1.0, velocity)
-        c["nesterov_update"](param, np.ascontiguousarray(grad), velocity, lr, reg, momentum)
-
-    def adam_update(
-        param: Any, grad: Any, m: Any, v: Any, step_size: float, reg: float, b1: float, b2: float, eps: float
-    ) -> None:
-        hyper = _validate.adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
-        c["adam_update"](param, np.ascontiguousarray(grad), m, v, *hyper)
-
-    def softmax_forward(scores: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(c["softmax_forward"], out, ("scores", scores))
-
-    defined = locals() | _activation_entry_points(c) | _values_loss_entry_points(c)
-    functions: dict[str, Callable[..., Any]] = {name: defined[name] for name in KERNELS}
-    for name, function in functions.items():
-        function.__doc__ = f"Same contract as numpy_backend.{name}; implementation notes: {module}."
-        function.__module__ = module
-        function.__qualname__ = name
-    return functions
-
-
 def _norm(weights: np.ndarray | None, n: int) -> float:
     """A batch's norm: its rows, or its weights' sum (in float64, as numpy_backend divides)."""
     return float(n) if weights is None else float(np.sum(weights, dtype=np.float64))
 
 
-def _forward(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
-    def forward(z: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(call, out, ("z", z))
+class CompiledBackend:
+    """A compiled backend (numba, cpp) as a ``Backend``: the public kernels around its ``raw`` calls
+    (the same signatures as the reference, the checks of ``fastmlp._validate``, outputs allocated
+    64-byte aligned) and its native epoch. Every kernel: same contract as numpy_backend's."""
 
-    return forward
+    def __init__(self, name: str, raw: RawCalls, native_epoch: NativeEpoch | None) -> None:
+        self._name, self._raw, self._native_epoch = name, raw, native_epoch
 
+    @property
+    def name(self) -> str:
+        return self._name
 
-def _backward_reading_z(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
-    def backward(dout: Any, z: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(call, out, ("dout", dout), ("z", z))
+    @property
+    def native_epoch(self) -> NativeEpoch | None:
+        return self._native_epoch
 
-    return backward
+    def warmup(self) -> None:
+        """Nothing compiles lazily here (numba_backend's subclass compiles its loops)."""
 
+    def __repr__(self) -> str:
+        return f"<fastmlp backend {self._name!r}>"
 
-def _backward_reading_a(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
-    def backward(dout: Any, a: Any, *, out: Any = None) -> np.ndarray:
-        return _same_shape(call, out, ("dout", dout), ("a", a))
+    def accuracy(self, scores: ArrayIn, y: ArrayIn) -> float:
+        scores, y = _validate.scores_and_labels("scores", scores, y)
+        return int(self._raw.correct_count(scores, y)) / int(scores.shape[0])
 
-    return backward
+    def affine_backward(
+        self, dout: ArrayIn, x: ArrayIn, w: ArrayIn, need_dx: bool = True, has_bias: bool = True
+    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+        dout, x, w, need_dx, has_bias = _validate.affine_backward(dout, x, w, need_dx, has_bias)
+        dx = aligned_empty(x.shape, x.dtype) if need_dx else None
+        dw = aligned_empty(w.shape, w.dtype)
+        db = aligned_empty(w.shape[1], w.dtype) if has_bias else None
+        self._raw.affine_backward(dout, x, w, dx, dw, db)
+        return dx, dw, db
 
-
-_BACKWARD = {"z": _backward_reading_z, "a": _backward_reading_a}  # by a row's backward_reads
-
-
-def _values_loss_entry_points(c: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
-    """Each loss row on (N, K) targets: ``<loss>(scores, y, sample_weight=None) -> (loss, outputs)``
-    and ``<loss>_backward(outputs, y, sample_weight=None, *, out=None)``, through the generic calls."""
-    functions: dict[str, Callable[..., Any]] = {}
-    for row in LOSSES.values():
-        if row.targets != "labels":
-            functions[row.forward_kernel] = _values_loss(c["output_loss"], row.code, row.output == "identity")
-            functions[row.backward_kernel] = _values_gradient(c["loss_gradient"])
-    return functions
-
-
-def _values_loss(
-    call: Callable[..., Any], code: int, identity: bool
-) -> Callable[..., tuple[float, np.ndarray]]:
-    def loss(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
-        scores, y, weights = _validate.values_loss("scores", scores, y, sample_weight)
-        outputs = aligned_empty(scores.shape, scores.dtype)
-        value = float(call(code, scores, None, y, weights, outputs))
-        return value, scores if identity else outputs  # an identity output is the scores themselves
-
-    return loss
-
-
-def _values_gradient(call: Callable[..., Any]) -> Callable[..., np.ndarray]:
-    def backward(outputs: Any, y: Any, sample_weight: Any = None, *, out: Any = None) -> np.ndarray:
-        outputs, y, weights = _validate.values_loss("outputs", outputs, y, sample_weight)
-        result = _validate.output("out", out, outputs.shape, outputs.dtype)
-        call(outputs, None, y, weights, result, _norm(weights, len(outputs)))
+    def affine_forward(
+        self, x: ArrayIn, w: ArrayIn, b: OptionalArray = None, *, out: Out = None
+    ) -> np.ndarray:
+        x, w, b = _validate.affine_forward(x, w, b)
+        result = _validate.output("out", out, (x.shape[0], w.shape[1]), x.dtype)
+        self._raw.affine_forward(x, w, b, result)
         return result
 
-    return backward
+    def cross_entropy_forward(self, probs: ArrayIn, y: ArrayIn) -> float:
+        probs, y = _validate.scores_and_labels("probs", probs, y)
+        return float(self._raw.cross_entropy_forward(probs, y))
+
+    def sgd_update(
+        self,
+        param: ArrayIn,
+        grad: ArrayIn,
+        lr: float,
+        reg: float = 0.0,
+        momentum: float = 0.0,
+        velocity: OptionalArray = None,
+    ) -> None:
+        lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
+        param, velocity = _validate.sgd_buffers(param, grad, momentum, velocity)
+        self._raw.sgd_update(param, np.ascontiguousarray(grad), velocity, lr, reg, momentum)
+
+    def nesterov_update(
+        self,
+        param: ArrayIn,
+        grad: ArrayIn,
+        lr: float,
+        reg: float = 0.0,
+        momentum: float = 0.0,
+        velocity: OptionalArray = None,
+    ) -> None:
+        lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
+        param, checked = _validate.sgd_buffers(param, grad, 1.0, velocity)
+        assert checked is not None  # required by the 1.0 above
+        self._raw.nesterov_update(param, np.ascontiguousarray(grad), checked, lr, reg, momentum)
+
+    def adam_update(
+        self,
+        param: ArrayIn,
+        grad: ArrayIn,
+        m: ArrayIn,
+        v: ArrayIn,
+        step_size: float,
+        reg: float,
+        b1: float,
+        b2: float,
+        eps: float,
+    ) -> None:
+        arrays, hyper = _validate.adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
+        self._raw.adam_update(*arrays, *hyper)
+
+    def softmax_forward(self, scores: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return _same_shape(self._raw.softmax_forward, out, ("scores", scores))
+
+    def softmax_backward(self, dprobs: ArrayIn, probs: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return _same_shape(self._raw.softmax_backward, out, ("dprobs", dprobs), ("probs", probs))
+
+    def relu_forward(self, z: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return _same_shape(self._raw.relu_forward, out, ("z", z))
+
+    def relu_backward(self, dout: ArrayIn, z: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return _same_shape(self._raw.relu_backward, out, ("dout", dout), ("z", z))
+
+    def sigmoid_forward(self, z: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return _same_shape(self._raw.sigmoid_forward, out, ("z", z))
+
+    def sigmoid_backward(self, dout: ArrayIn, a: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return _same_shape(self._raw.sigmoid_backward, out, ("dout", dout), ("a", a))
+
+    def tanh_forward(self, z: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return _same_shape(self._raw.tanh_forward, out, ("z", z))
+
+    def tanh_backward(self, dout: ArrayIn, a: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return _same_shape(self._raw.tanh_backward, out, ("dout", dout), ("a", a))
+
+    def softmax_cross_entropy(
+        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
+    ) -> tuple[float, np.ndarray]:
+        scores, y = _validate.scores_and_labels("scores", scores, y)
+        weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
+        probs = aligned_empty(scores.shape, scores.dtype)
+        if weights is None:
+            return float(self._raw.softmax_cross_entropy(scores, y, probs)), probs
+        code = LOSSES["softmax_cross_entropy"].code
+        return float(self._raw.output_loss(code, scores, y, None, weights, probs)), probs
+
+    def softmax_cross_entropy_backward(
+        self, probs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
+    ) -> np.ndarray:
+        probs, y = _validate.scores_and_labels("probs", probs, y)
+        weights = _validate.sample_weight("sample_weight", sample_weight, probs.shape[0], probs.dtype)
+        result = _validate.output("out", out, probs.shape, probs.dtype)
+        if weights is None:
+            self._raw.softmax_cross_entropy_backward(probs, y, result)
+        else:
+            self._raw.loss_gradient(probs, y, None, weights, result, _norm(weights, len(probs)))
+        return result
+
+    def binary_cross_entropy(
+        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
+    ) -> tuple[float, np.ndarray]:
+        return self._values_loss("binary_cross_entropy", scores, y, sample_weight)
+
+    def binary_cross_entropy_backward(
+        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
+    ) -> np.ndarray:
+        return self._values_gradient(outputs, y, sample_weight, out)
+
+    def squared_error(
+        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
+    ) -> tuple[float, np.ndarray]:
+        return self._values_loss("squared_error", scores, y, sample_weight)
+
+    def squared_error_backward(
+        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
+    ) -> np.ndarray:
+        return self._values_gradient(outputs, y, sample_weight, out)
+
+    def _values_loss(
+        self, name: str, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray
+    ) -> tuple[float, np.ndarray]:
+        """A loss row on (N, K) targets through the generic output_loss call."""
+        row = LOSSES[name]
+        scores, values, weights = _validate.values_loss("scores", scores, y, sample_weight)
+        outputs = aligned_empty(scores.shape, scores.dtype)
+        value = float(self._raw.output_loss(row.code, scores, None, values, weights, outputs))
+        return value, scores if row.output == "identity" else outputs  # an identity output is the scores
+
+    def _values_gradient(
+        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray, out: Out
+    ) -> np.ndarray:
+        """``(outputs - y) * w / norm``: every loss row on (N, K) targets."""
+        outputs, values, weights = _validate.values_loss("outputs", outputs, y, sample_weight)
+        result = _validate.output("out", out, outputs.shape, outputs.dtype)
+        self._raw.loss_gradient(outputs, None, values, weights, result, _norm(weights, len(outputs)))
+        return result
 
 
-def _activation_entry_points(c: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
-    """Each activation row's public pair: ``<act>_forward(z, *, out=None)`` and
-    ``<act>_backward(dout, z or a, *, out=None)`` (the argument its row's backward_reads names)."""
-    functions: dict[str, Callable[..., Any]] = {}
-    for row in ACTIVATIONS.values():
-        if row.backward_reads is not None:
-            functions[row.forward_kernel] = _forward(c[row.forward_kernel])
-            functions[row.backward_kernel] = _BACKWARD[row.backward_reads](c[row.backward_kernel])
-    return functions
+for _name in KERNELS:
+    getattr(CompiledBackend, _name).__doc__ = f"Same contract as numpy_backend.{_name}."
 
 
-def exercise(kernels: Mapping[str, Callable[..., Any]]) -> None:
+def exercise(k: Kernels) -> None:
     """Call every kernel on tiny float32 and float64 inputs (Numba compiles on first use)."""
     y = np.array([0, 1, 1], dtype=np.int64)
     for dtype in (np.float32, np.float64):
         x = np.linspace(-1, 1, 6, dtype=dtype).reshape(3, 2)
         w = np.ones((2, 2), dtype=dtype)
         b = np.zeros(2, dtype=dtype)
-        kernels["affine_forward"](x, w, b)
-        kernels["affine_forward"](x, w)
-        kernels["affine_backward"](x, x, w)
-        kernels["affine_backward"](x, x, w, need_dx=False, has_bias=False)
+        k.affine_forward(x, w, b)
+        k.affine_forward(x, w)
+        k.affine_backward(x, x, w)
+        k.affine_backward(x, x, w, need_dx=False, has_bias=False)
         for row in ACTIVATIONS.values():
             if row.has_kernels:
-                kernels[row.backward_kernel](x, kernels[row.forward_kernel](x))
-        kernels["softmax_backward"](x, kernels["softmax_forward"](x))
-        probs = kernels["softmax_forward"](x)
-        kernels["cross_entropy_forward"](probs, y)
-        kernels["softmax_cross_entropy"](x, y)
-        kernels["softmax_cross_entropy_backward"](probs, y)
-        kernels["accuracy"](x, y)
-        kernels["sgd_update"](w.copy(), w, 0.1, 0.01)
-        kernels["sgd_update"](w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
-        kernels["nesterov_update"](w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
-        kernels["adam_update"](w.copy(), w, np.zeros_like(w), np.zeros_like(w), 0.1, 0.01, 0.9, 0.999, 1e-8)
-        targets, weights = np.abs(x) > 0.5, np.ones(3, dtype)
-        for name in ("binary_cross_entropy", "squared_error"):
-            _, outputs = kernels[name](x, targets, weights)
-            kernels[f"{name}_backward"](outputs, targets, weights)
-        kernels["softmax_cross_entropy"](x, y, weights)
-        kernels["softmax_cross_entropy_backward"](probs, y, weights)
+                forward, backward = activation_pair(k, row)
+                backward(x, forward(x))
+        k.softmax_backward(x, k.softmax_forward(x))
+        probs = k.softmax_forward(x)
+        k.cross_entropy_forward(probs, y)
+        k.softmax_cross_entropy(x, y)
+        k.softmax_cross_entropy_backward(probs, y)
+        k.accuracy(x, y)
+        k.sgd_update(w.copy(), w, 0.1, 0.01)
+        k.sgd_update(w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
+        k.nesterov_update(w.copy(), w, 0.1, 0.01, 0.9, np.zeros_like(w))
+        k.adam_update(w.copy(), w, np.zeros_like(w), np.zeros_like(w), 0.1, 0.01, 0.9, 0.999, 1e-8)
+        targets, weights = (np.abs(x) > 0.5).astype(dtype), np.ones(3, dtype)
+        for loss_row in LOSSES.values():
+            loss, gradient = loss_pair(k, loss_row)
+            _, outputs = loss(x, y if loss_row.targets == "labels" else targets, weights)
+            gradient(outputs, y if loss_row.targets == "labels" else targets, weights)

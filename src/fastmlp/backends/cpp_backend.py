@@ -1,14 +1,17 @@
 """The C++ backend: the compiled kernels of ``fastmlp._cpp`` (Eigen GEMM, GIL released).
 
 The compiled module is the one ``fastmlp._isa`` selects: ``_cpp`` (built for this machine), or in
-a portable build the best of ``_cpp_v2`` / ``_cpp_v3`` / ``_cpp_v4`` this CPU supports.
+a portable build the best of ``_cpp_v2`` / ``_cpp_v3`` / ``_cpp_v4`` this CPU supports. For the
+checker it is ``fastmlp._cpp`` itself (imported under TYPE_CHECKING), so every call below is
+checked against ``_cpp.pyi``; ``tests/test_cpp_stub.py`` holds the stub to the binding.
 
-This module supplies only the compiled calls. The public kernels around them (same contract and
-checks as ``numpy_backend``) come from ``backends._kernels``, and ``train_epoch`` / ``evaluate``
+``BACKEND`` is this backend (an ``interface.Backend``): the public kernels of
+``backends._kernels.CompiledBackend`` around the compiled calls, and ``train_epoch`` / ``evaluate``
 (a whole epoch or evaluation pass of an MLP in one native call, same contract as
-``backends._epoch``) from ``backends._epoch``. Every array reaches the compiled code C-contiguous,
-of the exact dtype and 64-byte aligned (``fastmlp._memory.call_aligned``), and the compiled code
-runs on ``fastmlp.get_num_threads()`` threads, read at each call.
+``backends._epoch``). Every array reaches the compiled code C-contiguous, of the exact dtype and
+64-byte aligned (``fastmlp._memory.call_aligned``). The native epoch runs on the ``threads`` it is
+given (``PassData.threads``: an argument of the compiled call); a single kernel runs on its
+caller's thread, as NumPy's BLAS does under fastmlp (``fastmlp.threads``).
 
 Implementation notes. ``affine_forward`` is one Eigen GEMM with the bias added in place,
 ``affine_backward`` two GEMMs and a column sum; the element-wise kernels are vectorised loops, the
@@ -24,13 +27,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import _isa
-from .._memory import call_aligned
+from .._memory import aligned_call, call_aligned
 from ..optim import AdamSettings
-from ..threads import get_num_threads
-from . import _epoch, _kernels
+from . import _epoch
+from ._kernels import CompiledBackend
 from ._sparse import SPARSE_DENSITY as SPARSE_DENSITY  # re-exported
 from ._sparse import SparseRows as SparseRows
 from ._sparse import sparse_rows as sparse_rows
+from .interface import Backend, RawCalls
 from .tables import OPTIMIZERS
 
 if TYPE_CHECKING:  # mypy checks every call below against the compiled module's stub, _cpp.pyi
@@ -38,56 +42,68 @@ if TYPE_CHECKING:  # mypy checks every call below against the compiled module's 
 else:  # fastmlp._cpp, or the best fastmlp._cpp_vN of a portable build for this CPU ($FASTMLP_ISA forces one)
     _compiled = _isa.load()
 
-__all__ = list(_kernels.KERNELS)
-NATIVE_EPOCH = True  # train_epoch / evaluate: one compiled call per pass (see backends._epoch)
+# A single kernel's GEMM runs on the caller's thread (Eigen's own pool stays at one): threads are
+# the native epoch's argument, and a batch-sized GEMM gains less than a thread pool's syncs cost.
+_compiled.set_num_threads(1)
 
 
-def _use_thread_budget() -> None:
-    wanted = get_num_threads()  # the budget is fastmlp.threads', read when the work starts
-    if _compiled.get_num_threads() != wanted:
-        _compiled.set_num_threads(wanted)
+class _AlignedCalls:
+    """The compiled kernels (``interface.RawCalls``, typed by ``_cpp.pyi``), arrays aligned first."""
 
-
-def _compiled_call(name: str) -> Any:
-    function = getattr(_compiled, name)
-
-    def call(*args: Any, as_is: tuple[int, ...] = ()) -> Any:
-        _use_thread_budget()
-        return call_aligned(function, *args, as_is=as_is)
-
-    return call
-
-
-globals().update(_kernels.entry_points({name: _compiled_call(name) for name in _kernels.CALLS}, __name__))
+    adam_update = staticmethod(aligned_call(_compiled.adam_update))
+    affine_backward = staticmethod(aligned_call(_compiled.affine_backward))
+    affine_forward = staticmethod(aligned_call(_compiled.affine_forward))
+    correct_count = staticmethod(aligned_call(_compiled.correct_count))
+    cross_entropy_forward = staticmethod(aligned_call(_compiled.cross_entropy_forward))
+    loss_gradient = staticmethod(aligned_call(_compiled.loss_gradient))
+    nesterov_update = staticmethod(aligned_call(_compiled.nesterov_update))
+    output_loss = staticmethod(aligned_call(_compiled.output_loss))
+    relu_backward = staticmethod(aligned_call(_compiled.relu_backward))
+    relu_forward = staticmethod(aligned_call(_compiled.relu_forward))
+    sgd_update = staticmethod(aligned_call(_compiled.sgd_update))
+    sigmoid_backward = staticmethod(aligned_call(_compiled.sigmoid_backward))
+    sigmoid_forward = staticmethod(aligned_call(_compiled.sigmoid_forward))
+    softmax_backward = staticmethod(aligned_call(_compiled.softmax_backward))
+    softmax_cross_entropy = staticmethod(aligned_call(_compiled.softmax_cross_entropy))
+    softmax_cross_entropy_backward = staticmethod(aligned_call(_compiled.softmax_cross_entropy_backward))
+    softmax_forward = staticmethod(aligned_call(_compiled.softmax_forward))
+    tanh_backward = staticmethod(aligned_call(_compiled.tanh_backward))
+    tanh_forward = staticmethod(aligned_call(_compiled.tanh_forward))
 
 
 def _compiled_pass(
-    function: Any, net: _epoch.Layers, data: _epoch.Pass, *settings: Any, x_as_is: bool
+    net: _epoch.NativeModel, data: _epoch.PassData, step: _compiled.StepSettings | None
 ) -> _epoch.PassResult:
-    """One compiled pass over ``data`` with ``net`` bound as one ``_cpp.Network`` and the CSR as one
-    ``_cpp.SparseRows``. Their arrays go through ``call_aligned`` like any argument (the model's own
-    are aligned already; a misaligned one is copied in and back), so the bound description is made
-    inside, from the arrays the compiled code will really use."""
+    """One compiled pass over ``data`` with ``net`` bound as one ``_cpp.NativeModel`` and the CSR as
+    one ``_cpp.SparseRows``. Their arrays go through ``call_aligned`` like any argument (the model's
+    own are aligned already; a misaligned one is copied in and back), so the bound description is
+    made inside, from the arrays the compiled code will really use."""
     none = [None] * len(net.weights)
     codes = [row.code for row in net.activations]  # tables.ACTIVATIONS: the one definition
     sparse = None if data.rows is None else _compiled.SparseRows(*data.rows.arrays)
-    order = () if data.order is None else (data.order,)
     buffers = [
         list(group or none)
         for group in (net.weight_velocities, net.bias_velocities, net.weight_seconds, net.bias_seconds)
     ]
 
-    def run(x: Any, *arrays: Any) -> Any:
+    def run(x: Any, *arrays: Any) -> tuple[float, int, int, float]:
         *targets, weights, biases, w_vel, b_vel, w_sec, b_sec = arrays
-        labels, values, sample_weight, *order_or_nothing = targets
-        network = _compiled.Network(
+        labels, values, sample_weight, *order = targets
+        model = _compiled.NativeModel(
             weights, biases, codes, w_vel, b_vel, w_sec, b_sec, net.loss.code, net.steps
         )
-        return function(
-            x, labels, values, sample_weight, *order_or_nothing, network, *settings, data.batch_size, sparse
+        if step is None:
+            return _compiled.evaluate(
+                x, labels, values, sample_weight, model, data.batch_size, sparse, data.threads
+            )
+        return _compiled.train_epoch(
+            x, labels, values, sample_weight, order[0], model, step, data.batch_size, sparse, data.threads
         )
 
-    _use_thread_budget()
+    order = () if data.order is None else (data.order,)
+    # x as is when training (its rows are copied into an aligned batch) or sparse (not read at
+    # all); the dense evaluation runs Eigen's GEMM on x's own rows, so x must be aligned there
+    x_as_is = step is not None or data.rows is not None
     loss_sum, batches, correct, row_weighted = call_aligned(
         run, data.x, data.labels, data.values, data.sample_weight, *order,
         list(net.weights), list(net.biases), *buffers, as_is=(0,) if x_as_is else (),
@@ -95,7 +111,7 @@ def _compiled_pass(
     return _epoch.PassResult(float(loss_sum), int(batches), int(correct), float(row_weighted))
 
 
-def _train(net: _epoch.Layers, data: _epoch.Pass) -> _epoch.PassResult:
+def _train(net: _epoch.NativeModel, data: _epoch.PassData) -> _epoch.PassResult:
     step = net.step
     assert step is not None  # checked by backends._epoch
     rule = OPTIMIZERS[step.rule].code
@@ -105,13 +121,12 @@ def _train(net: _epoch.Layers, data: _epoch.Pass) -> _epoch.PassResult:
     settings = _compiled.StepSettings(
         rule, step.learning_rate, step.reg, step.momentum, beta1, beta2, epsilon, step.l2 == "sklearn"
     )
-    # x as is: its rows are copied into an aligned batch, or (sparse) it is not read at all
-    return _compiled_pass(_compiled.train_epoch, net, data, settings, x_as_is=True)
+    return _compiled_pass(net, data, settings)
 
 
-def _evaluate_pass(net: _epoch.Layers, data: _epoch.Pass) -> _epoch.PassResult:
-    # the dense evaluation runs Eigen's GEMM on x's own rows, so x must be aligned there
-    return _compiled_pass(_compiled.evaluate, net, data, x_as_is=data.rows is not None)
+def _evaluate(net: _epoch.NativeModel, data: _epoch.PassData) -> _epoch.PassResult:
+    return _compiled_pass(net, data, None)
 
 
-train_epoch, evaluate = _epoch.entry_points(_train, _evaluate_pass)
+_RAW: RawCalls = _AlignedCalls()  # the stub's signatures, checked against the interface here
+BACKEND: Backend = CompiledBackend("cpp", _RAW, _epoch.CompiledEpoch(_train, _evaluate))

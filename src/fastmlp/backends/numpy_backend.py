@@ -6,7 +6,9 @@ Every kernel returns new arrays, or overwrites the ``out=`` buffer it is given; 
 accumulates into existing values. Inputs are never modified, except by ``sgd_update``,
 whose job is to update ``param`` (and ``velocity``) in place.
 Argument checking is shared by all backends (``fastmlp._validate``); the compiled backends wrap
-their calls in the same interface through ``backends._kernels``.
+their calls in the same interface through ``backends._kernels``. ``BACKEND`` (the last lines) is
+this module's functions as an ``interface.Backend``, with no native epoch: the trainer drives the
+kernels one by one.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import numpy as np
 
 from .. import _validate
 from . import _kernels
+from .interface import Backend, NativeEpoch
 
-__all__ = list(_kernels.KERNELS)  # the kernel interface, the same in every backend
-NATIVE_EPOCH = False  # no whole-epoch call: the trainer drives the kernels one by one
+__all__ = list(_kernels.KERNELS)  # the kernel interface, the same in every backend (then BACKEND)
 
 
 def affine_forward(x: Any, w: Any, b: Any = None, *, out: Any = None) -> np.ndarray:
@@ -312,10 +314,48 @@ def adam_update(
     (1 - b1^t)`` at update t = 1, 2, ... (``optim.AdamSettings.step_size``).
     param, grad, m, v: any shape, all the same shape and dtype. Returns None.
     """
-    step_size, reg, b1, b2, eps = _validate.adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
+    _, (step_size, reg, b1, b2, eps) = _validate.adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
     g = grad + reg * param if reg != 0.0 else grad
     m *= b1
     m += (1 - b1) * g
     v *= b2
     v += (1 - b2) * (g * g)
     param += (-step_size * m) / (np.sqrt(v) + eps)
+
+
+class _Reference:
+    """The reference as a ``Backend``: this module's functions; no native epoch, nothing to warm up."""
+
+    name = "numpy"
+    native_epoch: NativeEpoch | None = None
+
+    def warmup(self) -> None:
+        """Nothing compiles here."""
+
+    def __repr__(self) -> str:
+        return "<fastmlp backend 'numpy'>"
+
+    accuracy = staticmethod(accuracy)
+    adam_update = staticmethod(adam_update)
+    affine_backward = staticmethod(affine_backward)
+    affine_forward = staticmethod(affine_forward)
+    binary_cross_entropy = staticmethod(binary_cross_entropy)
+    binary_cross_entropy_backward = staticmethod(binary_cross_entropy_backward)
+    cross_entropy_forward = staticmethod(cross_entropy_forward)
+    nesterov_update = staticmethod(nesterov_update)
+    relu_backward = staticmethod(relu_backward)
+    relu_forward = staticmethod(relu_forward)
+    sgd_update = staticmethod(sgd_update)
+    sigmoid_backward = staticmethod(sigmoid_backward)
+    sigmoid_forward = staticmethod(sigmoid_forward)
+    softmax_backward = staticmethod(softmax_backward)
+    softmax_cross_entropy = staticmethod(softmax_cross_entropy)
+    softmax_cross_entropy_backward = staticmethod(softmax_cross_entropy_backward)
+    softmax_forward = staticmethod(softmax_forward)
+    squared_error = staticmethod(squared_error)
+    squared_error_backward = staticmethod(squared_error_backward)
+    tanh_backward = staticmethod(tanh_backward)
+    tanh_forward = staticmethod(tanh_forward)
+
+
+BACKEND: Backend = _Reference()

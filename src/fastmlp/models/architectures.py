@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .._validate import positive_int
+from ..backends.interface import Backend
 from ..errors import FastmlpTypeError, FastmlpValueError
 from .network import ACTIVATIONS, Layer, Network, NetworkOptions
 
@@ -83,7 +83,7 @@ class MLP(Network):
         activation: str = "relu",
         *,
         dtype: Any = "float32",
-        backend: str | ModuleType | None = None,
+        backend: str | Backend | None = None,
         init: str = "he",
         seed: int = 1024,
         loss: str = "softmax_cross_entropy",

@@ -9,7 +9,6 @@ follows the last layer. The network owns its parameters and the caches of the la
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
@@ -17,7 +16,8 @@ import numpy as np
 from .. import _validate
 from .._memory import aligned, aligned_zeros
 from ..backends import get_backend
-from ..backends._epoch import Layers, layers
+from ..backends._epoch import NativeModel, native_model
+from ..backends.interface import Backend, activation_pair, loss_pair
 from ..backends.tables import HIDDEN_ACTIVATIONS, activation
 from ..backends.tables import loss as loss_row
 from ..errors import FastmlpTypeError, FastmlpValueError
@@ -33,7 +33,7 @@ class NetworkOptions(TypedDict, total=False):
     """The keyword arguments every model passes on to ``Network`` (see there)."""
 
     dtype: Any
-    backend: str | ModuleType | None
+    backend: str | Backend | None
     init: str
     seed: int
     loss: str
@@ -69,7 +69,7 @@ class Network:
     ----------
     layers : the stack, first layer first.
     dtype : float32 or float64 for every parameter and computation.
-    backend : backend name or module; None means the current default backend.
+    backend : backend name or object (``backends.interface.Backend``); None means the current default.
     init, seed : weight initialisation (see ``initial_weight``); biases start at zero.
     loss : a row of ``backends.tables.LOSSES`` after the last layer (or a scikit-learn alias):
         ``softmax_cross_entropy`` on labels (N,), ``binary_cross_entropy`` on an (N, K) indicator,
@@ -81,7 +81,7 @@ class Network:
         layers: list[Layer],
         *,
         dtype: Any = "float32",
-        backend: str | ModuleType | None = None,
+        backend: str | Backend | None = None,
         init: str = "assignment",
         seed: int = 1024,
         loss: str = "softmax_cross_entropy",
@@ -96,7 +96,9 @@ class Network:
             raise FastmlpValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise FastmlpTypeError(f"seed must be an int, got {type(seed).__name__}")
-        self.backend = backend if isinstance(backend, ModuleType) else get_backend(backend)
+        self.backend: Backend = (
+            get_backend(backend) if backend is None or isinstance(backend, str) else backend
+        )
         self.loss = loss_row(loss)
         self.layer_specs = layers
         self.init, self.seed = init, int(seed)
@@ -107,7 +109,7 @@ class Network:
             if layer.has_bias:
                 self.params[f"b{i}"] = aligned_zeros(layer.fan_out, self.dtype)
         self._cache: dict[str, Any] = {}
-        self._descriptions: dict[int, tuple[Optimizer | None, Layers]] = {}
+        self._descriptions: dict[int, tuple[Optimizer | None, NativeModel]] = {}
 
     # --- description -------------------------------------------------------------------
 
@@ -126,8 +128,8 @@ class Network:
             for i, layer in enumerate(self.layer_specs, start=1)
         ]
 
-    def describe(self, optimizer: Optimizer | None = None) -> Layers:
-        """This model as the native epochs read it (``backends._epoch.Layers``): its own arrays,
+    def describe(self, optimizer: Optimizer | None = None) -> NativeModel:
+        """This model as the native epochs read it (``backends._epoch.NativeModel``): its own arrays,
         with ``optimizer``'s settings and velocities (None: for evaluation only).
 
         Built and checked once, then reused for as long as the same optimizer, settings and
@@ -156,7 +158,9 @@ class Network:
                 ]
             buffers["steps"] = optimizer.steps
         step = None if optimizer is None else optimizer.settings
-        net = layers(list(weights), list(biases), list(activations), loss=self.loss, step=step, **buffers)
+        net = native_model(
+            list(weights), list(biases), list(activations), loss=self.loss, step=step, **buffers
+        )
         self._descriptions[id(optimizer)] = (optimizer, net)  # holding optimizer keeps its id unique
         return net
 
@@ -198,7 +202,7 @@ class Network:
             row = activation(name)
             z = k.affine_forward(a, W, b)
             inputs.append(a)
-            a = getattr(k, row.forward_kernel)(z) if row.has_kernels else z
+            a = activation_pair(k, row)[0](z) if row.has_kernels else z
             # what the row's backward reads: z (relu) or the output a (sigmoid)
             outputs.append(z if row.backward_reads == "z" else a)
         if keep:
@@ -216,7 +220,7 @@ class Network:
         assert targets is not None
         weights = _validate.sample_weight("sample_weight", sample_weight, x.shape[0], self.dtype)
         scores = self._forward_layers(x, keep=True)
-        loss, outputs = getattr(self.backend, self.loss.forward_kernel)(scores, targets, weights)
+        loss, outputs = loss_pair(self.backend, self.loss)[0](scores, targets, weights)
         norm = float(x.shape[0]) if weights is None else float(np.sum(weights, dtype=np.float64))
         self._cache.update(probs=outputs, y=targets, sample_weight=weights, norm=norm)
         if self.loss.targets == "labels":
@@ -238,14 +242,12 @@ class Network:
             raise RuntimeError("backward() needs a forward(x, y) first")
         k = self.backend
         grads: dict[str, np.ndarray] = {}
-        d = getattr(k, self.loss.backward_kernel)(
-            self._cache["probs"], self._cache["y"], self._cache["sample_weight"]
-        )
+        d = loss_pair(k, self.loss)[1](self._cache["probs"], self._cache["y"], self._cache["sample_weight"])
         for i in range(len(self.layer_specs), 0, -1):
             W, b, name = self.layers()[i - 1]
             row = activation(name)
             if row.has_kernels:
-                d = getattr(k, row.backward_kernel)(d, self._cache["outputs"][i - 1])
+                d = activation_pair(k, row)[1](d, self._cache["outputs"][i - 1])
             dx, dW, db = k.affine_backward(
                 d, self._cache["inputs"][i - 1], W, need_dx=i > 1, has_bias=b is not None
             )

@@ -276,7 +276,7 @@ def sgd_epoch(
     compressed rows, taken from X's own CSR arrays; the whole X is never densified. The numpy
     backend runs the same arithmetic kernel by kernel (``epoch_pass``)."""
     network = model.network
-    native = bool(network.backend.NATIVE_EPOCH)
+    native = network.backend.native_epoch
     if not sp.issparse(X):
         return epoch_pass(
             network, opt, X, targets, order, batch_size, sample_weight=weights
@@ -290,9 +290,9 @@ def sgd_epoch(
         chunk_weights = None if weights is None else np.ascontiguousarray(weights[rows])
         within = np.arange(rows.shape[0], dtype=np.int64)
         result: PassResult
-        if native:
+        if native is not None:
             compressed = X.shape[1] <= MAX_COLUMNS
-            result = network.backend.train_epoch(
+            result = native.train_epoch(
                 network.describe(opt),
                 dense,
                 targets[rows],

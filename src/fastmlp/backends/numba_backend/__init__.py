@@ -16,7 +16,8 @@ row maximum for softmax, first maximum on ties for accuracy), so NaN and inf pro
 losses are summed in float64. ``sgd_update`` is one fused pass with the hyper-parameters rounded to
 the parameter's dtype, as NumPy rounds a Python float multiplying a float32 array.
 
-Kernels compile on first use per dtype and are cached on disk; call ``warmup()`` before timing.
+Kernels compile on first use per dtype and are cached on disk; call ``BACKEND.warmup()`` before
+timing. ``BACKEND`` is this backend (an ``interface.Backend``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import numpy as np
 
 from .. import _epoch, _kernels
 from .. import tables as _tables
+from .._kernels import CompiledBackend
+from ..interface import Backend, RawCalls
 from . import _disk_cache
 
 _disk_cache.refresh()  # before the loops below are imported, compiled or loaded from disk
@@ -34,9 +37,6 @@ _disk_cache.refresh()  # before the loops below are imported, compiled or loaded
 from . import _epoch_loops  # noqa: E402
 from . import _kernel_loops as _k  # noqa: E402
 from ._blas import HAVE_BLAS as HAVE_BLAS  # noqa: E402 - re-exported: True when the GEMMs use BLAS
-
-__all__ = list(_kernels.KERNELS)
-NATIVE_EPOCH = True  # train_epoch / evaluate: one compiled call per pass (see backends._epoch)
 
 
 def _sgd_update(param: Any, grad: Any, velocity: Any, lr: float, reg: float, momentum: float) -> None:
@@ -91,32 +91,60 @@ def _loss_gradient(out: Any, labels: Any, values: Any, weights: Any, dscores: An
     _k.loss_gradient(code, out, *_stand_ins(code, labels, values, weights, out.dtype), dscores, norm)
 
 
-_CALLS = {name: getattr(_k, name) for name in _kernels.CALLS} | {
-    "output_loss": _output_loss,
-    "loss_gradient": _loss_gradient,
-    "sgd_update": _sgd_update,
-    "nesterov_update": _nesterov_update,
-    "adam_update": _adam_update,
-}
-globals().update(_kernels.entry_points(_CALLS, __name__))
-train_epoch, evaluate = _epoch.entry_points(_epoch_loops.train, _epoch_loops.evaluate)
+class _NumbaCalls:
+    """The compiled loops as ``interface.RawCalls`` (Numba's dispatchers are untyped: this class
+    is where their signatures are declared, by the protocol it is checked against)."""
+
+    adam_update = staticmethod(_adam_update)
+    affine_backward = staticmethod(_k.affine_backward)
+    affine_forward = staticmethod(_k.affine_forward)
+    correct_count = staticmethod(_k.correct_count)
+    cross_entropy_forward = staticmethod(_k.cross_entropy_forward)
+    loss_gradient = staticmethod(_loss_gradient)
+    nesterov_update = staticmethod(_nesterov_update)
+    output_loss = staticmethod(_output_loss)
+    relu_backward = staticmethod(_k.relu_backward)
+    relu_forward = staticmethod(_k.relu_forward)
+    sgd_update = staticmethod(_sgd_update)
+    sigmoid_backward = staticmethod(_k.sigmoid_backward)
+    sigmoid_forward = staticmethod(_k.sigmoid_forward)
+    softmax_backward = staticmethod(_k.softmax_backward)
+    softmax_cross_entropy = staticmethod(_k.softmax_cross_entropy)
+    softmax_cross_entropy_backward = staticmethod(_k.softmax_cross_entropy_backward)
+    softmax_forward = staticmethod(_k.softmax_forward)
+    tanh_backward = staticmethod(_k.tanh_backward)
+    tanh_forward = staticmethod(_k.tanh_forward)
 
 
-def warmup() -> None:
-    """Compile (or load from the cache) every kernel for float32 and float64, outside any timing."""
-    _kernels.exercise({name: globals()[name] for name in __all__})
+class NumbaBackend(CompiledBackend):
+    """The Numba backend: its kernels compile on first use per dtype (``warmup`` does it first)."""
+
+    def warmup(self) -> None:
+        """Compile (or load from the cache) every kernel and the native epoch for float32 and
+        float64, outside any timing."""
+        _kernels.exercise(self)
+        _warmup_epoch(self)
 
 
-def warmup_epoch() -> None:
-    """Compile (or load from the cache) ``train_epoch`` and ``evaluate`` for float32 and float64."""
+def _warmup_epoch(backend: Backend) -> None:
     from ...optim import SGDSettings
 
+    epoch = backend.native_epoch
+    assert epoch is not None
     y = np.array([0, 1, 1], dtype=np.int64)
     for dtype in (np.float32, np.float64):
         x = np.linspace(-1, 1, 6, dtype=dtype).reshape(3, 2)
         weights = [np.ones((2, 2), dtype), np.ones((2, 2), dtype)]
-        net = _epoch.layers(
+        net = _epoch.native_model(
             weights, [np.zeros(2, dtype), None], ["sigmoid", "relu"], step=SGDSettings(0.1, 0.01)
         )
-        train_epoch(net, x, y, np.arange(3), batch_size=2)
-        evaluate(net, x, y, batch_size=2)
+        epoch.train_epoch(net, x, y, np.arange(3), batch_size=2)
+        epoch.evaluate(net, x, y, batch_size=2)
+
+
+_RAW: RawCalls = _NumbaCalls()
+# The epoch's loops are serial and its GEMMs run in NumPy's BLAS at one thread (fastmlp.threads):
+# it runs on one thread whatever ``threads`` it is given.
+BACKEND: Backend = NumbaBackend(
+    "numba", _RAW, _epoch.CompiledEpoch(_epoch_loops.train, _epoch_loops.evaluate)
+)

@@ -21,7 +21,7 @@ from numba import njit
 from numba.typed import List
 
 from ...optim import AdamSettings
-from .._epoch import Layers, Pass, PassResult
+from .._epoch import NativeModel, PassData, PassResult
 from ..tables import OPTIMIZERS
 from . import _kernel_loops as _k
 from . import _sparse_loops as _sparse
@@ -330,7 +330,7 @@ def evaluate_kernel(
 # --- Python boundary: the checked description as Numba typed lists -------------------------
 
 
-def _typed(net: Layers) -> tuple[Any, ...]:
+def _typed(net: NativeModel) -> tuple[Any, ...]:
     """(weights, biases, has_bias, activation codes, firsts, bias firsts, seconds, bias seconds,
     use_first) as the compiled loops take them, made once per description."""
     cached: tuple[Any, ...] | None = net.native.get("numba")
@@ -361,7 +361,7 @@ def _typed(net: Layers) -> tuple[Any, ...]:
     return typed
 
 
-def _csr(data: Pass) -> tuple[bool, tuple[np.ndarray, np.ndarray, np.ndarray], bool]:
+def _csr(data: PassData) -> tuple[bool, tuple[np.ndarray, np.ndarray, np.ndarray], bool]:
     """(use_sparse, (indptr, indices, values), has_values); empty stand-ins, never read, for the
     dense path and for values the structure does not keep."""
     no_values = np.zeros(0, data.x.dtype)
@@ -375,7 +375,7 @@ def _csr(data: Pass) -> tuple[bool, tuple[np.ndarray, np.ndarray, np.ndarray], b
     )
 
 
-def _targets(data: Pass) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+def _targets(data: PassData) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """(labels, values, sample_weight, has_weights), empty stand-ins for what the pass has not."""
     dtype = data.x.dtype
     labels = np.zeros(0, np.int64) if data.labels is None else data.labels
@@ -384,7 +384,7 @@ def _targets(data: Pass) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     return labels, values, weights, data.sample_weight is not None
 
 
-def train(net: Layers, data: Pass) -> PassResult:
+def train(net: NativeModel, data: PassData) -> PassResult:
     """The compiled training epoch on a checked description (``backends._epoch`` contract)."""
     step = net.step
     assert step is not None and data.order is not None  # checked by backends._epoch
@@ -408,7 +408,7 @@ def train(net: Layers, data: Pass) -> PassResult:
     return PassResult(float(loss_sum), int(batches), int(correct), float(row_weighted))
 
 
-def evaluate(net: Layers, data: Pass) -> PassResult:
+def evaluate(net: NativeModel, data: PassData) -> PassResult:
     """The compiled evaluation pass on a checked description (``backends._epoch`` contract)."""
     w_list, b_list, has_bias, acts = _typed(net)[:4]
     use_sparse, csr, has_values = _csr(data)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from ..._memory import aligned
 from ...backends import get_backend
+from ...backends.interface import Backend
 from ...errors import FastmlpTypeError
 
 
@@ -27,11 +27,13 @@ class _baseNetwork:  # the assignment's name
     """
 
     def __init__(
-        self, input_size: int = 784, num_classes: int = 10, *, backend: str | ModuleType | None = None
+        self, input_size: int = 784, num_classes: int = 10, *, backend: str | Backend | None = None
     ) -> None:
         self.input_size = input_size
         self.num_classes = num_classes
-        self.backend = backend if isinstance(backend, ModuleType) else get_backend(backend)
+        self.backend: Backend = (
+            get_backend(backend) if backend is None or isinstance(backend, str) else backend
+        )
         self.weights: dict[str, Any] = {}
         self.gradients: dict[str, Any] = {}
 
@@ -44,7 +46,7 @@ class _baseNetwork:  # the assignment's name
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _baseNetwork:
         """``copy.deepcopy(model)`` (how assignment code keeps its best model): arrays are copied,
-        the backend module is shared."""
+        the backend object is shared."""
         memo[id(self.backend)] = self.backend
         clone = object.__new__(type(self))
         memo[id(self)] = clone
