@@ -147,6 +147,49 @@ void pack_a(const T* a, index_t rs, index_t cs, index_t rows, index_t kc, T* dst
     }
 }
 
+// The side of the square blocks transpose_square transposes in registers (0: none for T here).
+template <typename T>
+constexpr int kSquare = 0;
+#ifdef __AVX512F__
+template <>
+constexpr int kSquare<float> = 16;
+
+// dst row r = column r of the 16 x 16 block src (rows ld apart; dst rows dld apart): four rounds of
+// unpacks and 128-bit lane shuffles, 64 shuffles for 256 elements instead of 256 scalar moves.
+inline void transpose_square(const float* src, index_t ld, float* dst, index_t dld) {
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ld);
+    for (int i = 0; i < 8; ++i) {  // per 128-bit lane: (r0[0] r1[0] r0[1] r1[1]), (r0[2] r1[2] r0[3] r1[3])
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {  // r[4i + j], lane L: column 4L + j of rows 4i .. 4i + 3
+        const auto pairs = [&](int x, int y, bool high) {
+            const __m512d a = _mm512_castps_pd(t[x]), b = _mm512_castps_pd(t[y]);
+            return _mm512_castpd_ps(high ? _mm512_unpackhi_pd(a, b) : _mm512_unpacklo_pd(a, b));
+        };
+        r[4 * i] = pairs(4 * i, 4 * i + 2, false);
+        r[4 * i + 1] = pairs(4 * i, 4 * i + 2, true);
+        r[4 * i + 2] = pairs(4 * i + 1, 4 * i + 3, false);
+        r[4 * i + 3] = pairs(4 * i + 1, 4 * i + 3, true);
+    }
+    for (int j = 0; j < 4; ++j) {  // gather the lanes: 0x88 takes lanes 0, 2 of each; 0xDD lanes 1, 3
+        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+    }
+    for (int j = 0; j < 4; ++j) {
+        _mm512_storeu_ps(dst + j * dld, _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88));
+        _mm512_storeu_ps(dst + (8 + j) * dld, _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD));
+        _mm512_storeu_ps(dst + (4 + j) * dld, _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88));
+        _mm512_storeu_ps(dst + (12 + j) * dld, _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xDD));
+    }
+}
+#endif
+template <typename T>
+inline void transpose_square(const T* /*src*/, index_t /*ld*/, T* /*dst*/, index_t /*dld*/) {}
+
 // A panel (kc x nc) of B(k, j) = b[k * rs + j * cs] into NR-column micro-panels: micro-panel q holds
 // columns [q NR, q NR + NR), element (k, c) at k NR + c; columns past nc are zero.
 template <typename T, int NR>
@@ -157,8 +200,18 @@ void pack_b(const T* b, index_t rs, index_t cs, index_t kc, index_t nc, T* dst) 
         if (cs == 1) {  // B's rows are contiguous (the forward's W, dW's dout)
             for (index_t k = 0; k < kc; ++k) std::copy(b + k * rs + j0, b + k * rs + j0 + cols, dst + k * NR);
         } else {  // B's columns are contiguous (dX's W^T): transpose NR rows of W into the micro-panel,
-            // 32 k at a time so the micro-panel's lines being written stay in L1
-            for (index_t k0 = 0; k0 < kc; k0 += 32) {
+            // in square blocks in registers where there is a transpose for T, the rest element by
+            // element, 32 k at a time so the micro-panel's lines being written stay in L1
+            index_t k_done = 0;
+            if constexpr (kSquare<T> > 0) {
+                if (cols == NR && rs == 1) {
+                    constexpr int S = kSquare<T>;
+                    for (; k_done + S <= kc; k_done += S)
+                        for (int v = 0; v < NR; v += S)
+                            transpose_square(b + (j0 + v) * cs + k_done, cs, dst + k_done * NR + v, NR);
+                }
+            }
+            for (index_t k0 = k_done; k0 < kc; k0 += 32) {
                 const index_t k1 = std::min<index_t>(kc, k0 + 32);
                 for (index_t c = 0; c < cols; ++c) {
                     const T* src = b + (j0 + c) * cs;
