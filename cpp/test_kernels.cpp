@@ -3,13 +3,16 @@
 //   -DFASTMLP_BUILD_PYTHON_MODULE=OFF && cmake --build build/ctest && ctest --test-dir build/ctest
 // (exit status 0 = all passed).
 // Also the natural target for FASTMLP_SANITIZE=ON (no ASan runtime preloading needed).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "epoch.hpp"
+#include "gemm.hpp"
 #include "kernels.hpp"
 #include "runtime.hpp"
 
@@ -173,11 +176,71 @@ void check_team_schedule() {
     check(quiet_again > 0.95, "TeamSchedule comes back to the team", quiet_again);
 }
 
+// The three GEMMs at edge shapes (1, odd, not multiples of any tile, two k blocks, two column
+// blocks) against a double triple loop, within the bound of a K-term sum, |err| <= K eps |a| |b|.
+// A is read with a row stride lda wider than its rows (a block of columns, as the native epoch's dW
+// reads x); C has a canary after it. With fastmlp's own GEMM, rows [16, N) computed alone must be
+// bit for bit those of the whole call (the thread split of the native epoch).
+template <typename T>
+void check_gemms() {
+    struct Shape {
+        index_t N, K, M;
+    };
+    const Shape shapes[] = {{1, 1, 1}, {7, 13, 5}, {17, 257, 33}, {25, 129, 1030}, {40, 300, 10}, {64, 784, 128}};
+    std::mt19937 gen(11);  // NOLINT(bugprone-random-generator-seed): the same inputs every run
+    std::normal_distribution<double> normal;
+    const T canary = T(12345);
+    const bool own = std::string(fastmlp::gemm_kind()).rfind("fastmlp", 0) == 0;  // not Eigen's, not OpenBLAS's
+    for (const Shape& s : shapes) {
+        const index_t N = s.N, K = s.K, M = s.M, pad = 3;
+        // nn: a (N, K) rows K + pad apart; tn: a (K, N) rows N + pad apart; nt: a (N, K), b (M, K).
+        std::vector<T> a_nn(N * (K + pad)), a_tn(K * (N + pad)), b(K * M), b_nt(M * K);
+        for (auto* v : {&a_nn, &a_tn, &b, &b_nt})
+            for (auto& e : *v) e = T(normal(gen));
+        std::vector<T> c_nn(N * M + 1, T(-7)), c_tn(N * M + 1, T(-7)), c_nt(N * M + 1, T(-7));
+        c_nn[N * M] = c_tn[N * M] = c_nt[N * M] = canary;
+        fastmlp::gemm_nn(a_nn.data(), K + pad, b.data(), c_nn.data(), N, K, M);
+        fastmlp::gemm_tn(a_tn.data(), N + pad, b.data(), c_tn.data(), N, K, M);
+        fastmlp::gemm_nt(a_nn.data(), b_nt.data(), c_nt.data(), N, K, M);  // a_nn read as (N, K) rows K apart
+        double worst[3] = {0, 0, 0};
+        const double eps = std::numeric_limits<T>::epsilon();
+        for (index_t n = 0; n < N; ++n)
+            for (index_t m = 0; m < M; ++m) {
+                double ref[3] = {0, 0, 0}, mag[3] = {0, 0, 0};
+                for (index_t k = 0; k < K; ++k) {
+                    const double p[3] = {double(a_nn[n * (K + pad) + k]) * b[k * M + m],
+                                         double(a_tn[k * (N + pad) + n]) * b[k * M + m],
+                                         double(a_nn[n * K + k]) * b_nt[m * K + k]};
+                    for (int i = 0; i < 3; ++i) ref[i] += p[i], mag[i] += std::abs(p[i]);
+                }
+                const T got[3] = {c_nn[n * M + m], c_tn[n * M + m], c_nt[n * M + m]};
+                for (int i = 0; i < 3; ++i)
+                    worst[i] = std::max(worst[i], std::abs(double(got[i]) - ref[i]) / (double(K) * eps * mag[i] + 1e-300));
+            }
+        check(worst[0] <= 1.0, "gemm_nn (strided a) within K eps |a||b|", worst[0]);
+        check(worst[1] <= 1.0, "gemm_tn (strided a) within K eps |a||b|", worst[1]);
+        check(worst[2] <= 1.0, "gemm_nt within K eps |a||b|", worst[2]);
+        check(c_nn[N * M] == canary && c_tn[N * M] == canary && c_nt[N * M] == canary, "gemm writes only C", 0);
+        if (own && N > 16) {
+            const index_t rows = N - 16;
+            std::vector<T> part(rows * M);
+            fastmlp::gemm_nn(a_nn.data() + 16 * (K + pad), K + pad, b.data(), part.data(), rows, K, M);
+            check(std::equal(part.begin(), part.end(), c_nn.begin() + 16 * M), "gemm_nn rows alone, same bits", 0);
+            fastmlp::gemm_tn(a_tn.data() + 16, N + pad, b.data(), part.data(), rows, K, M);
+            check(std::equal(part.begin(), part.end(), c_tn.begin() + 16 * M), "gemm_tn rows alone, same bits", 0);
+            fastmlp::gemm_nt(a_nn.data() + 16 * K, b_nt.data(), part.data(), rows, K, M);
+            check(std::equal(part.begin(), part.end(), c_nt.begin() + 16 * M), "gemm_nt rows alone, same bits", 0);
+        }
+    }
+}
+
 }  // namespace
 
 int main() {
     run<float>(1e-4);
     run<double>(1e-10);
+    check_gemms<float>();
+    check_gemms<double>();
     check_team_schedule();
     std::printf(failures == 0 ? "all C++ kernel checks passed\n" : "%d C++ kernel checks failed\n", failures);
     return failures == 0 ? 0 : 1;
