@@ -292,10 +292,12 @@ void blocked_gemm(const T* a, index_t ars, index_t acs, const T* b, index_t brs,
                     }
                     // A tail tile: the same kernel on a full tile in scratch, the valid part copied.
                     if (accumulate) {
-                        for (index_t r = 0; r < rows; ++r) std::copy(ct + r * ldc, ct + r * ldc + cols, tile + r * NR);
+                        for (index_t r = 0; r < rows; ++r)
+                            std::copy(ct + r * ldc, ct + r * ldc + cols, tile + r * NR);
                     }
                     micro_kernel<T, NV>(kc, ap, rs, cs, bp, tile, NR, accumulate);
-                    for (index_t r = 0; r < rows; ++r) std::copy(tile + r * NR, tile + r * NR + cols, ct + r * ldc);
+                    for (index_t r = 0; r < rows; ++r)
+                        std::copy(tile + r * NR, tile + r * NR + cols, ct + r * ldc);
                 }
             }
         }
@@ -319,11 +321,13 @@ void blocked_gemm(const T* a, index_t ars, index_t acs, const T* b, index_t brs,
 // blocked_gemm over the rows of C, split between fastmlp's threads when called outside a parallel
 // region (a kernel called from Python); inside the native epoch's team, on the calling thread only.
 template <typename T>
-void gemm(const T* a, index_t ars, index_t acs, const T* b, index_t brs, index_t bcs, T* c, index_t ldc, index_t N,
-          index_t K, index_t M) {
+void gemm(const T* a, index_t ars, index_t acs, const T* b, index_t brs, index_t bcs, T* c, index_t ldc,
+          index_t N, index_t K, index_t M) {
 #ifdef _OPENMP
     const double work = 2.0 * double(N) * double(K) * double(M);
-    const int threads = omp_in_parallel() || work < 4e6 ? 1 : static_cast<int>(std::min<index_t>(team_size(), N));
+    const int threads = omp_in_parallel() || work < 4e6
+                            ? 1
+                            : static_cast<int>(std::min<index_t>(team_size(get_num_threads()), N));
     if (threads > 1) {
 #pragma omp parallel num_threads(threads)
         {
@@ -341,7 +345,7 @@ void gemm(const T* a, index_t ars, index_t acs, const T* b, index_t brs, index_t
 template <typename T>
 using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <typename T>
-using StridedMap = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
+using StridedMap = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<> >;
 
 #endif
 
@@ -369,8 +373,8 @@ void gemm_nn(const T* a, index_t lda, const T* b, T* c, index_t N, index_t K, in
     gemm(a, lda, 1, b, M, 1, c, M, N, K, M);
 #else
     StridedMap<T> A(a, N, K, Eigen::OuterStride<>(lda));
-    Eigen::Map<const Matrix<T>> B(b, K, M);
-    Eigen::Map<Matrix<T>>(c, N, M).noalias() = A * B;
+    Eigen::Map<const Matrix<T> > B(b, K, M);
+    Eigen::Map<Matrix<T> >(c, N, M).noalias() = A * B;
 #endif
 }
 
@@ -387,8 +391,8 @@ void gemm_tn(const T* a, index_t lda, const T* b, T* c, index_t N, index_t K, in
     gemm(a, 1, lda, b, M, 1, c, M, N, K, M);
 #else
     StridedMap<T> A(a, K, N, Eigen::OuterStride<>(lda));
-    Eigen::Map<const Matrix<T>> B(b, K, M);
-    Eigen::Map<Matrix<T>>(c, N, M).noalias() = A.transpose() * B;
+    Eigen::Map<const Matrix<T> > B(b, K, M);
+    Eigen::Map<Matrix<T> >(c, N, M).noalias() = A.transpose() * B;
 #endif
 }
 
@@ -404,9 +408,9 @@ void gemm_nt(const T* a, const T* b, T* c, index_t N, index_t K, index_t M) {
 #ifdef FASTMLP_OWN_GEMM
     gemm(a, K, 1, b, 1, K, c, M, N, K, M);
 #else
-    Eigen::Map<const Matrix<T>> A(a, N, K);
-    Eigen::Map<const Matrix<T>> B(b, M, K);
-    Eigen::Map<Matrix<T>>(c, N, M).noalias() = A * B.transpose();
+    Eigen::Map<const Matrix<T> > A(a, N, K);
+    Eigen::Map<const Matrix<T> > B(b, M, K);
+    Eigen::Map<Matrix<T> >(c, N, M).noalias() = A * B.transpose();
 #endif
 }
 
