@@ -72,7 +72,7 @@ struct NativeModelArrays {
     std::optional<Labels> steps;
 
     NativeModelArrays(std::vector<py::array> w, Buffers b, std::vector<int> codes, Buffers w_vel, Buffers b_vel,
-                  Buffers w_second, Buffers b_second, int loss_code, std::optional<Labels> step_count)
+                      Buffers w_second, Buffers b_second, int loss_code, std::optional<Labels> step_count)
         : weights(std::move(w)),
           biases(std::move(b)),
           activations(std::move(codes)),
@@ -436,8 +436,8 @@ void bind(py::module_& m) {
             fastmlp::EpochResult result;
             {
                 py::gil_scoped_release release;
-                result = fastmlp::evaluate(net, xp, y, wp, samples, D, batch_size, rows ? &*rows : nullptr,
-                                           threads);
+                result =
+                    fastmlp::evaluate(net, xp, y, wp, samples, D, batch_size, rows ? &*rows : nullptr, threads);
             }
             return py::make_tuple(result.loss_sum, result.batches, result.correct, result.row_weighted_loss);
         },

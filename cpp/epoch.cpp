@@ -138,8 +138,8 @@ Targets<T> target_rows(const Targets<T>& y, index_t r0, index_t K) {
 // The loss row's outputs (ws.probs), weighted row losses (ws.row_loss) and correct count of rows
 // [r0, r1) of the scores (N, K); y the batch's targets, w its sample weights or nullptr.
 template <typename T>
-std::int64_t loss_rows(const NativeModel<T>& net, Workspace<T>& ws, const T* scores, const Targets<T>& y, const T* w,
-                       index_t r0, index_t r1, index_t K) {
+std::int64_t loss_rows(const NativeModel<T>& net, Workspace<T>& ws, const T* scores, const Targets<T>& y,
+                       const T* w, index_t r0, index_t r1, index_t K) {
     const LossKernels<T>& row = loss_table<T>[net.loss];
     for (index_t i = r0; i < r1; ++i) {
         // one row at a time, exactly as the batch kernel adds it up
@@ -251,8 +251,8 @@ struct Trainer {
     // dW rows [f0, f1) of layer 0 from x's non-zeros, each row applied as soon as it is known. One
     // row of scratch (dw_row, M) instead of the whole dW (D, M) keeps the write traffic in L1 and
     // leaves the cache to W, which the next forward pass gathers from.
-    void sparse_weight_gradient(NativeLayer<T>& layer, BatchColumns<T>& columns, const std::int64_t* order, index_t n,
-                                index_t f0, index_t f1, const BatchStep& batch) {
+    void sparse_weight_gradient(NativeLayer<T>& layer, BatchColumns<T>& columns, const std::int64_t* order,
+                                index_t n, index_t f0, index_t f1, const BatchStep& batch) {
         const index_t M = layer.fan_out;
         columns.build(*sparse, order, n, f0, f1);
         T* dw = columns.dw_row(M);
@@ -392,8 +392,9 @@ EpochResult train_epoch(NativeModel<T>& net, const T* x, const Targets<T>& y, co
 }
 
 template <typename T>
-EpochResult evaluate(const NativeModel<T>& net, const T* x, const Targets<T>& y, const T* weights, index_t samples,
-                     index_t D, index_t batch_size, const SparseRows<T>* sparse, int threads_wanted) {
+EpochResult evaluate(const NativeModel<T>& net, const T* x, const Targets<T>& y, const T* weights,
+                     index_t samples, index_t D, index_t batch_size, const SparseRows<T>* sparse,
+                     int threads_wanted) {
     EpochResult result;
     if (net.layers.empty() || samples <= 0 || batch_size <= 0) return result;
     const index_t batch = std::min(batch_size, samples);
@@ -438,11 +439,12 @@ EpochResult evaluate(const NativeModel<T>& net, const T* x, const Targets<T>& y,
     return result;
 }
 
-#define FASTMLP_INSTANTIATE(T)                                                                                   \
-    template EpochResult train_epoch<T>(NativeModel<T>&, const T*, const Targets<T>&, const T*, const std::int64_t*, \
-                                        index_t, index_t, index_t, const StepSettings&, const SparseRows<T>*, int);   \
-    template EpochResult evaluate<T>(const NativeModel<T>&, const T*, const Targets<T>&, const T*, index_t, index_t, \
-                                     index_t, const SparseRows<T>*, int);
+#define FASTMLP_INSTANTIATE(T)                                                                               \
+    template EpochResult train_epoch<T>(NativeModel<T>&, const T*, const Targets<T>&, const T*,              \
+                                        const std::int64_t*, index_t, index_t, index_t, const StepSettings&, \
+                                        const SparseRows<T>*, int);                                          \
+    template EpochResult evaluate<T>(const NativeModel<T>&, const T*, const Targets<T>&, const T*, index_t,  \
+                                     index_t, index_t, const SparseRows<T>*, int);
 // NOLINTBEGIN(bugprone-macro-parentheses): T is a type here, which cannot be parenthesised
 FASTMLP_INSTANTIATE(float)
 FASTMLP_INSTANTIATE(double)

@@ -73,9 +73,9 @@ struct NativeLayer {
 
 template <typename T>
 struct NativeModel {
-    std::vector<NativeLayer<T>> layers;   // layers[l].fan_in == layers[l-1].fan_out; the last fan_out is K
-    int loss = 0;                   // a row of loss_table (losses.hpp)
-    std::int64_t* steps = nullptr;  // updates done so far (Adam's t), advanced by train_epoch; or nullptr
+    std::vector<NativeLayer<T>> layers;  // layers[l].fan_in == layers[l-1].fan_out; the last fan_out is K
+    int loss = 0;                        // a row of loss_table (losses.hpp)
+    std::int64_t* steps = nullptr;       // updates done so far (Adam's t), advanced by train_epoch; or nullptr
 };
 
 struct EpochResult {
@@ -96,7 +96,8 @@ EpochResult train_epoch(NativeModel<T>& net, const T* x, const Targets<T>& y, co
 
 // Forward only over x (samples, D) in order, in batches of batch_size (loss without any L2 term).
 template <typename T>
-EpochResult evaluate(const NativeModel<T>& net, const T* x, const Targets<T>& y, const T* weights, index_t samples,
-                     index_t D, index_t batch_size, const SparseRows<T>* sparse = nullptr, int threads = 1);
+EpochResult evaluate(const NativeModel<T>& net, const T* x, const Targets<T>& y, const T* weights,
+                     index_t samples, index_t D, index_t batch_size, const SparseRows<T>* sparse = nullptr,
+                     int threads = 1);
 
 }  // namespace fastmlp

@@ -2,8 +2,9 @@
 // without touching the kernels that call them. Row-major, contiguous rows `ld*` elements apart.
 //
 // Default: fastmlp's packed, register-tiled GEMM where the build has AVX-512 or AVX2 + FMA, Eigen's
-// GEMM elsewhere (gemm.cpp says why and in which order each element is summed). With FASTMLP_BLAS (CMake -DFASTMLP_BLAS=scipy_openblas32, an experiment, off by default):
-// float GEMMs go to that library's single-threaded sgemm (see docs/performance.md for what it did).
+// GEMM elsewhere (gemm.cpp says why and in which order each element is summed). With FASTMLP_BLAS (CMake
+// -DFASTMLP_BLAS=scipy_openblas32, an experiment, off by default): float GEMMs go to that library's
+// single-threaded sgemm (see docs/performance.md for what it did).
 #pragma once
 
 #include "kernels.hpp"

@@ -215,7 +215,8 @@ void check_gemms() {
                 }
                 const T got[3] = {c_nn[n * M + m], c_tn[n * M + m], c_nt[n * M + m]};
                 for (int i = 0; i < 3; ++i)
-                    worst[i] = std::max(worst[i], std::abs(double(got[i]) - ref[i]) / (double(K) * eps * mag[i] + 1e-300));
+                    worst[i] = std::max(worst[i],
+                                        std::abs(double(got[i]) - ref[i]) / (double(K) * eps * mag[i] + 1e-300));
             }
         check(worst[0] <= 1.0, "gemm_nn (strided a) within K eps |a||b|", worst[0]);
         check(worst[1] <= 1.0, "gemm_tn (strided a) within K eps |a||b|", worst[1]);
@@ -225,11 +226,14 @@ void check_gemms() {
             const index_t rows = N - 16;
             std::vector<T> part(rows * M);
             fastmlp::gemm_nn(a_nn.data() + 16 * (K + pad), K + pad, b.data(), part.data(), rows, K, M);
-            check(std::equal(part.begin(), part.end(), c_nn.begin() + 16 * M), "gemm_nn rows alone, same bits", 0);
+            check(std::equal(part.begin(), part.end(), c_nn.begin() + 16 * M), "gemm_nn rows alone, same bits",
+                  0);
             fastmlp::gemm_tn(a_tn.data() + 16, N + pad, b.data(), part.data(), rows, K, M);
-            check(std::equal(part.begin(), part.end(), c_tn.begin() + 16 * M), "gemm_tn rows alone, same bits", 0);
+            check(std::equal(part.begin(), part.end(), c_tn.begin() + 16 * M), "gemm_tn rows alone, same bits",
+                  0);
             fastmlp::gemm_nt(a_nn.data() + 16 * K, b_nt.data(), part.data(), rows, K, M);
-            check(std::equal(part.begin(), part.end(), c_nt.begin() + 16 * M), "gemm_nt rows alone, same bits", 0);
+            check(std::equal(part.begin(), part.end(), c_nt.begin() + 16 * M), "gemm_nt rows alone, same bits",
+                  0);
         }
     }
 }

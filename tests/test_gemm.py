@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp.backends import cpp_backend as cpp
+from fastmlp.backends.cpp_backend import BACKEND as cpp
 
 # (N, K, M): N rows of the output, K summed, M columns.
 SHAPES = [
@@ -84,9 +84,13 @@ def test_a_row_gets_the_same_bits_in_any_block_of_rows(dtype, threads):
         dx, dw, _ = cpp.affine_backward(dout, x, w, need_dx=True, has_bias=False)
         for start, stop in ((0, 1), (0, 16), (16, 50), (7, 8), (49, 50), (3, 40)):
             np.testing.assert_array_equal(cpp.affine_forward(x[start:stop], w, None), whole[start:stop])
-            part_dx, _, _ = cpp.affine_backward(dout[start:stop], x[start:stop], w, need_dx=True, has_bias=False)
+            part_dx, _, _ = cpp.affine_backward(
+                dout[start:stop], x[start:stop], w, need_dx=True, has_bias=False
+            )
             assert part_dx is not None and dx is not None
             np.testing.assert_array_equal(part_dx, dx[start:stop])
             # dW's rows are x's columns: the same rows of dW from a block of x's columns
-            _, part_dw, _ = cpp.affine_backward(dout, np.ascontiguousarray(x[:, start:stop]), w[start:stop], False, False)
+            _, part_dw, _ = cpp.affine_backward(
+                dout, np.ascontiguousarray(x[:, start:stop]), w[start:stop], False, False
+            )
             np.testing.assert_array_equal(part_dw, dw[start:stop])

@@ -134,9 +134,11 @@ def test_each_epoch_is_native_calls_not_a_python_batch_loop(backend, layout, mon
     """Dense X: one native call per epoch; CSR: one per 64 batches, its compressed rows from the
     CSR (the engine's sparse layer 1); never the kernel-by-kernel path."""
     scipy_sparse = pytest.importorskip("scipy.sparse")
-    module = fastmlp.get_backend(backend)
+    engine = fastmlp.get_backend(backend)
+    native = engine.native_epoch
+    assert native is not None
     calls = []
-    real = module.train_epoch
+    real = native.train_epoch
 
     def counting(net, x, y, order, **options):
         calls.append((len(order), options.get("sparse"), options.get("x_sparse") is not None))
@@ -145,8 +147,8 @@ def test_each_epoch_is_native_calls_not_a_python_batch_loop(backend, layout, mon
     def no_kernel_by_kernel(*args, **options):
         raise AssertionError("the fit ran the kernel-by-kernel path")
 
-    monkeypatch.setattr(module, "train_epoch", counting)
-    monkeypatch.setattr(module, "affine_forward", no_kernel_by_kernel)
+    monkeypatch.setattr(native, "train_epoch", counting)
+    monkeypatch.setattr(engine, "affine_forward", no_kernel_by_kernel)
     X, y = data(n=3000)
     X = scipy_sparse.csr_matrix(np.where(X > 0, X, 0.0)) if layout == "csr" else X
     model = MLPClassifier(backend=backend, solver="sgd", batch_size=10, max_iter=2, random_state=0)
