@@ -101,7 +101,7 @@ struct Tile {
     static constexpr int MR = kAccumulators / NV;
     static constexpr int NR = NV * lanes;
     static constexpr index_t KC = 1024 / static_cast<index_t>(sizeof(T));
-    static constexpr index_t NC = ((1 << 20) / (KC * static_cast<index_t>(sizeof(T))) / NR) * NR;
+    static constexpr index_t NC = (index_t{1048576} / (KC * static_cast<index_t>(sizeof(T))) / NR) * NR;
 };
 
 // C tile (MR x NR, rows ldc apart) = (accumulate ? C : 0) + A panel * B micro-panel, over kc steps.
