@@ -17,7 +17,7 @@ BOUNDARY = Path(__file__).parent / "typecheck" / "backend_boundary.py"
 def test_mypy_strict_sees_no_any_at_the_backend_boundary(tmp_path):
     pytest.importorskip("mypy")
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), "--no-error-summary", str(BOUNDARY)],
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), str(BOUNDARY)],
         capture_output=True,
         text=True,
         timeout=900,
