@@ -182,7 +182,7 @@ def test_loss_rows_on_nonnegative_targets_reject_a_negative_one(name, row, dtype
             getattr(backend, kernel)(scores, y)
     model = MLP(2, [3], 2, "tanh", dtype=dtype, backend=name, seed=0, loss=row.name)
     x = np.ones((4, 2), dtype)
-    for native in ([False, True] if name != "numpy" else [False]):
+    for native in [False, True] if name != "numpy" else [False]:
         with pytest.raises(FastmlpValueError, match=rf"^y must be >= 0 for the {row.name} loss"):
             epoch_pass(model, SGD(0.1), x, y, np.arange(4), 2, native=native)
 

@@ -265,10 +265,17 @@ class CompiledBackend:
         return value, scores if row.output == "identity" else outputs  # an identity output is the scores
 
     def _values_gradient(
-        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray, out: Out, nonnegative_for: str | None = None
+        self,
+        outputs: ArrayIn,
+        y: ArrayIn,
+        sample_weight: OptionalArray,
+        out: Out,
+        nonnegative_for: str | None = None,
     ) -> np.ndarray:
         """``(outputs - y) * w / norm``: every loss row on (N, K) targets."""
-        outputs, values, weights = _validate.values_loss("outputs", outputs, y, sample_weight, nonnegative_for)
+        outputs, values, weights = _validate.values_loss(
+            "outputs", outputs, y, sample_weight, nonnegative_for
+        )
         result = _validate.output("out", out, outputs.shape, outputs.dtype)
         self._raw.loss_gradient(outputs, None, values, weights, result, _norm(weights, len(outputs)))
         return result

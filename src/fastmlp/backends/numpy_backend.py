@@ -264,7 +264,8 @@ def squared_error_backward(outputs: Any, y: Any, sample_weight: Any = None, *, o
 def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """scipy.special.xlogy without scipy: ``x log y``, 0 where x = 0 unless y is nan.  x, y (N, K)."""
     logs = np.log(y, out=np.zeros_like(y), where=(x != 0) | np.isnan(y))
-    return x * logs
+    products: np.ndarray = x * logs
+    return products
 
 
 def poisson_deviance(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:

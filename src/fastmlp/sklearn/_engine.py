@@ -64,7 +64,8 @@ def unsupported(*, activation: str, out_activation: str | None) -> str | None:
         have = [name for name in SKLEARN_ACTIVATIONS if hidden_row_exists(name)]
         return f"activation={activation!r} is not in fastmlp's engine (it has {have})"
     if out_activation is not None and out_activation not in OUTPUT_LOSSES:
-        return f"the {out_activation!r} output layer is not in fastmlp's engine (it has {sorted(OUTPUT_LOSSES)})"
+        have = sorted(OUTPUT_LOSSES)
+        return f"the {out_activation!r} output layer is not in fastmlp's engine (it has {have})"
     return None
 
 
