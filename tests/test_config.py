@@ -82,3 +82,35 @@ def test_unreadable_files(tmp_path):
     bad.write_text("Train: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_the_cli_path_checks_each_optimizer_value_once(tmp_path, monkeypatch):
+    # config.validate checks Train.learning_rate by its declaration; the optimizer it builds takes
+    # the checked value as it is (SGD.from_settings), so the declaration runs once on that path.
+    from fastmlp import hyperparameters
+
+    checked_names: list[str] = []
+    original = hyperparameters.Constraint.check
+
+    def counting(self, name, value, *errors):
+        checked_names.append(name)
+        return original(self, name, value, *errors)
+
+    monkeypatch.setattr(hyperparameters.Constraint, "check", counting)
+    path = tmp_path / "c.yaml"
+    path.write_text("Train:\n  learning_rate: 0.25\n  reg: 0.001\nModel:\n  type: SoftmaxRegression\n")
+    _, optimizer, _ = build_from_config(load_config(path))
+    assert [n for n in checked_names if n.endswith("learning_rate")] == ["Train.learning_rate"]
+    assert optimizer.learning_rate == 0.25 and optimizer.reg == 0.001
+    assert isinstance(optimizer.learning_rate, float)
+
+
+def test_sgd_from_settings_takes_settings_only():
+    from fastmlp.errors import FastmlpTypeError
+    from fastmlp.optim import SGD, SGDSettings
+
+    optimizer = SGD.from_settings(SGDSettings(0.5, 0.01, 0.9))
+    assert (optimizer.learning_rate, optimizer.reg, optimizer.momentum) == (0.5, 0.01, 0.9)
+    assert optimizer.schedule == "constant"
+    with pytest.raises(FastmlpTypeError, match="settings"):
+        SGD.from_settings({"learning_rate": 0.5})  # type: ignore[arg-type]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,21 @@ def test_every_stub_signature_is_the_bindings():
         value = getattr(compiled, name)
         doc = value.__init__.__doc__ if isinstance(value, type) else value.__doc__
         assert _parameters(doc, "__init__" if isinstance(value, type) else name) == parameters, name
+
+
+def test_mypy_stubtest_finds_the_stub_and_the_binding_the_same():
+    """mypy's stubtest imports the compiled module and compares every name, signature, type of
+    member (read-only properties included) with the stub; only pybind11's machinery is allowed
+    (tests/stubtest_allowlist.txt, each entry with its reason)."""
+    from fastmlp import _isa
+
+    if _isa.load().__name__ != "fastmlp._cpp":
+        pytest.skip("a portable wheel's per-level module: the stub names fastmlp._cpp")
+    allowlist = Path(__file__).with_name("stubtest_allowlist.txt")
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "fastmlp._cpp", "--concise", "--allowlist", str(allowlist)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

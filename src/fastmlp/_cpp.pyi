@@ -69,14 +69,23 @@ class NativeModel:
 class StepSettings:
     """One training step's settings (fastmlp.optim: SGDSettings, AdamSettings)."""
 
-    rule: int
-    learning_rate: float
-    reg: float
-    momentum: float
-    beta1: float
-    beta2: float
-    epsilon: float
-    reg_per_batch: bool
+    # Read-only, as the binding (def_readonly): a step's settings are fixed once made.
+    @property
+    def rule(self) -> int: ...
+    @property
+    def learning_rate(self) -> float: ...
+    @property
+    def reg(self) -> float: ...
+    @property
+    def momentum(self) -> float: ...
+    @property
+    def beta1(self) -> float: ...
+    @property
+    def beta2(self) -> float: ...
+    @property
+    def epsilon(self) -> float: ...
+    @property
+    def reg_per_batch(self) -> bool: ...
     def __init__(
         self,
         rule: int,

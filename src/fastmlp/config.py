@@ -24,7 +24,7 @@ from .errors import FastmlpValueError
 from .hyperparameters import PARAMETER_CONSTRAINTS
 from .models import MODEL_TYPES, Network, build_model
 from .models.network import ACTIVATIONS
-from .optim import SGD
+from .optim import SGD, SGDSettings
 
 
 class ConfigError(FastmlpValueError):
@@ -142,5 +142,6 @@ def build_from_config(
     checked = config if isinstance(config, CheckedConfig) else validate(config)  # checked once
     train, model_config = checked["Train"], dict(checked["Model"])
     model = build_model(model_config, dtype=dtype, backend=backend)
-    optimizer = SGD(train["learning_rate"], reg=train["reg"], momentum=train["momentum"])
+    settings = SGDSettings.trusted(train["learning_rate"], train["reg"], train["momentum"])
+    optimizer = SGD.from_settings(settings)  # validate checked these keys: no second check
     return model, optimizer, {"epochs": train["epochs"], "batch_size": train["batch_size"]}

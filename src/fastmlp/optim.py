@@ -27,7 +27,7 @@ import numpy as np
 
 from . import _validate, hyperparameters
 from ._memory import aligned_zeros
-from .errors import FastmlpValueError
+from .errors import FastmlpTypeError, FastmlpValueError
 
 L2_FORMS = ("assignment", "sklearn")
 SCHEDULES = ("constant", "invscaling", "adaptive")
@@ -60,6 +60,17 @@ class SGDSettings:
     def __post_init__(self) -> None:
         _check_settings(self, ("learning_rate", "reg", "momentum"))
         object.__setattr__(self, "nesterov", _validate.boolean("nesterov", self.nesterov))
+
+    @classmethod
+    def trusted(cls, learning_rate: float, reg: float = 0.0, momentum: float = 0.0) -> SGDSettings:
+        """Settings from values their declarations have already checked (a ``config.CheckedConfig``'s
+        Train keys): made without checking them again, so the CLI path checks each value once."""
+        settings = object.__new__(cls)
+        values = {"learning_rate": learning_rate, "reg": reg, "momentum": momentum}
+        for field in dataclasses.fields(cls):
+            value = float(values[field.name]) if field.name in values else field.default
+            object.__setattr__(settings, field.name, value)
+        return settings
 
     @property
     def rule(self) -> str:
@@ -200,12 +211,26 @@ class SGD(Optimizer):
         schedule: Literal["constant", "invscaling", "adaptive"] = "constant",
         power_t: float = 0.5,
     ) -> None:
-        super().__init__()
-        self.settings: SGDSettings = SGDSettings(learning_rate, reg, momentum, nesterov, l2)
         _check_choice("schedule", schedule, SCHEDULES)
+        settings = SGDSettings(learning_rate, reg, momentum, nesterov, l2)
+        self._start(settings, schedule, hyperparameters.check("power_t", power_t))
+
+    @classmethod
+    def from_settings(cls, settings: SGDSettings) -> SGD:
+        """SGD at a constant learning rate with ``settings`` as they are: made (so checked) by
+        whoever holds them, e.g. ``config.validate``, so the CLI path checks each value once."""
+        if not isinstance(settings, SGDSettings):
+            raise FastmlpTypeError(f"settings must be an SGDSettings, got {type(settings).__name__}")
+        optimizer = cls.__new__(cls)
+        optimizer._start(settings, "constant", 0.5)
+        return optimizer
+
+    def _start(self, settings: SGDSettings, schedule: str, power_t: float) -> None:
+        super().__init__()
+        self.settings: SGDSettings = settings
         self.schedule = schedule
-        self.power_t = hyperparameters.check("power_t", power_t)
-        self.learning_rate_init = self.settings.learning_rate
+        self.power_t = power_t
+        self.learning_rate_init = settings.learning_rate
 
     def _set_learning_rate(self, value: float) -> None:
         if value != self.settings.learning_rate:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator
 from numbers import Integral
 from typing import Any, ClassVar
 
@@ -46,18 +45,12 @@ _ADDED_CONSTRAINTS: dict[str, list[Any]] = {
 }
 
 
-@contextlib.contextmanager
-def _thread_budget(n_threads: int | None) -> Iterator[None]:
-    """fastmlp's thread budget set to ``n_threads`` for the duration, then restored."""
+def _thread_budget(n_threads: int | None) -> contextlib.AbstractContextManager[None]:
+    """fastmlp's thread budget at ``n_threads`` (capped at the cores available) for the duration,
+    then restored by ``threads.thread_budget``; None leaves the budget as it is."""
     if n_threads is None:
-        yield
-        return
-    before = threads.get_num_threads()
-    threads.set_num_threads(min(n_threads, threads.max_threads()))
-    try:
-        yield
-    finally:
-        threads.set_num_threads(before)
+        return contextlib.nullcontext()
+    return threads.thread_budget(min(n_threads, threads.max_threads()))
 
 
 class _EngineMixin:

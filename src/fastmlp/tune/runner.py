@@ -74,12 +74,16 @@ def _open_study(settings: TrialSettings) -> Any:
 
 
 def _fail_interrupted(study: Any) -> int:
-    """Mark trials left running by an earlier, interrupted run as failed; returns how many."""
+    """Mark trials left running by an earlier, interrupted run as failed, through Optuna's public
+    ``Study.tell`` (by trial number: their ``Trial`` objects died with that run); the numbers are
+    kept in the study's ``interrupted_trials`` attribute. Returns how many."""
     optuna = require_optuna()
     stale = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
     for trial in stale:
-        study._storage.set_trial_user_attr(trial._trial_id, "reason", "interrupted (its run stopped)")
-        study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+    if stale:
+        earlier = list(study.user_attrs.get("interrupted_trials", []))
+        study.set_user_attr("interrupted_trials", earlier + [t.number for t in stale])
     return len(stale)
 
 
