@@ -60,6 +60,8 @@ CALLS = tuple(
             "binary_cross_entropy_backward",
             "squared_error",
             "squared_error_backward",
+            "poisson_deviance",
+            "poisson_deviance_backward",
         }
     )
 )
@@ -241,21 +243,39 @@ class CompiledBackend:
     ) -> np.ndarray:
         return self._values_gradient(outputs, y, sample_weight, out)
 
+    def poisson_deviance(
+        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
+    ) -> tuple[float, np.ndarray]:
+        return self._values_loss("poisson_deviance", scores, y, sample_weight)
+
+    def poisson_deviance_backward(
+        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
+    ) -> np.ndarray:
+        return self._values_gradient(outputs, y, sample_weight, out, "poisson_deviance")
+
     def _values_loss(
         self, name: str, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray
     ) -> tuple[float, np.ndarray]:
         """A loss row on (N, K) targets through the generic output_loss call."""
         row = LOSSES[name]
-        scores, values, weights = _validate.values_loss("scores", scores, y, sample_weight)
+        nonnegative_for = name if row.nonnegative_targets else None
+        scores, values, weights = _validate.values_loss("scores", scores, y, sample_weight, nonnegative_for)
         outputs = aligned_empty(scores.shape, scores.dtype)
         value = float(self._raw.output_loss(row.code, scores, None, values, weights, outputs))
         return value, scores if row.output == "identity" else outputs  # an identity output is the scores
 
     def _values_gradient(
-        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray, out: Out
+        self,
+        outputs: ArrayIn,
+        y: ArrayIn,
+        sample_weight: OptionalArray,
+        out: Out,
+        nonnegative_for: str | None = None,
     ) -> np.ndarray:
         """``(outputs - y) * w / norm``: every loss row on (N, K) targets."""
-        outputs, values, weights = _validate.values_loss("outputs", outputs, y, sample_weight)
+        outputs, values, weights = _validate.values_loss(
+            "outputs", outputs, y, sample_weight, nonnegative_for
+        )
         result = _validate.output("out", out, outputs.shape, outputs.dtype)
         self._raw.loss_gradient(outputs, None, values, weights, result, _norm(weights, len(outputs)))
         return result

@@ -69,6 +69,12 @@ class Kernels(Protocol):
         momentum: float = 0.0,
         velocity: OptionalArray = None,
     ) -> None: ...
+    def poisson_deviance(
+        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
+    ) -> tuple[float, np.ndarray]: ...
+    def poisson_deviance_backward(
+        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
+    ) -> np.ndarray: ...
     def relu_backward(self, dout: ArrayIn, z: ArrayIn, *, out: Out = None) -> np.ndarray: ...
     def relu_forward(self, z: ArrayIn, *, out: Out = None) -> np.ndarray: ...
     def sgd_update(
@@ -165,6 +171,7 @@ def loss_pair(k: Kernels, row: LossRow) -> tuple[LossKernel, LossBackwardKernel]
         "softmax_cross_entropy": (k.softmax_cross_entropy, k.softmax_cross_entropy_backward),
         "binary_cross_entropy": (k.binary_cross_entropy, k.binary_cross_entropy_backward),
         "squared_error": (k.squared_error, k.squared_error_backward),
+        "poisson_deviance": (k.poisson_deviance, k.poisson_deviance_backward),
     }
     return pairs[row.name]
 
