@@ -404,8 +404,8 @@ void bind(py::module_& m) {
     m.def(
         "count_nonzeros",
         [](const Array<T>& x, Labels& indptr, Labels& column_nnz) {
-            if (x.ndim() != 2 || indptr.ndim() != 1 || indptr.size() != x.shape(0) + 1 || column_nnz.ndim() != 1 ||
-                column_nnz.size() != x.shape(1)) {
+            if (x.ndim() != 2 || indptr.ndim() != 1 || indptr.size() != x.shape(0) + 1 ||
+                column_nnz.ndim() != 1 || column_nnz.size() != x.shape(1)) {
                 throw std::invalid_argument("count_nonzeros: x (N, D), indptr (N + 1,), column_nnz (D,)");
             }
             const T* xp = x.data();

@@ -180,8 +180,7 @@ void compress_rows(const T* x, index_t N, index_t D, const std::int64_t* indptr,
 template void count_nonzeros<float>(const float*, index_t, index_t, std::int64_t*, std::int64_t*);
 template void count_nonzeros<double>(const double*, index_t, index_t, std::int64_t*, std::int64_t*);
 template void compress_rows<float>(const float*, index_t, index_t, const std::int64_t*, column_index*, float*);
-template void compress_rows<double>(const double*, index_t, index_t, const std::int64_t*, column_index*,
-                                    double*);
+template void compress_rows<double>(const double*, index_t, index_t, const std::int64_t*, column_index*, double*);
 template void gather_rows_axpy<float, std::int32_t>(const float*, index_t, const std::int32_t*, const float*,
                                                     index_t, const float*, float*);
 template void gather_rows_axpy<double, std::int32_t>(const double*, index_t, const std::int32_t*, const double*,
