@@ -13,7 +13,7 @@ module, which maps scikit-learn's names onto the engine's table rows (``backends
 - ``optimizer(...)``: the engine's SGD (plain, momentum, Nesterov; scikit-learn's schedules) or
   Adam, with scikit-learn's L2 form;
 - ``sgd_epoch(...)``: one epoch in scikit-learn's batch order, in one native call (cpp, numba)
-  when X is dense, batch by batch when it is sparse.
+  for a dense X and for a CSR X (over its own compressed rows); batch by batch on numpy.
 
 ``unsupported`` names any parameter the engine has no row for.
 """
