@@ -322,7 +322,8 @@ def sgd_epoch(
 
 
 # CSR X seen by sgd_epoch -> (its placeholder, its compressed rows), made once per X and fit (an
-# epoch reuses them); keyed by id(X), the weak reference drops the entry with X.
+# epoch reuses them; the estimator's fit ends with forget_epoch_rows, so that a fit after X was
+# changed in place sees the new values); keyed by id(X), the weak reference drops the entry with X.
 _epoch_rows: dict[int, tuple[weakref.ref[Any], np.dtype, np.ndarray, SparseRows]] = {}
 
 
@@ -347,6 +348,13 @@ def epoch_rows(X: Any, dtype: np.dtype) -> tuple[np.ndarray, SparseRows]:
 
     _epoch_rows[key] = (weakref.ref(X, forget), dtype, placeholder, rows)
     return placeholder, rows
+
+
+def forget_epoch_rows(X: Any) -> None:
+    """Drop what ``epoch_rows`` keeps for X (nothing happens for an X it never saw)."""
+    entry = _epoch_rows.get(id(X))
+    if entry is not None and entry[0]() is X:
+        del _epoch_rows[id(X)]
 
 
 def compressed_rows(X: Any) -> SparseRows:
