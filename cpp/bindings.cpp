@@ -23,6 +23,7 @@
 #include "kernels.hpp"
 #include "losses.hpp"
 #include "runtime.hpp"
+#include "sparse.hpp"
 
 // CMakeLists.txt names the module per build: _cpp (native or generic), _cpp_v2, _cpp_v3, _cpp_v4.
 #ifndef FASTMLP_MODULE
@@ -396,6 +397,49 @@ void bind(py::module_& m) {
         py::arg("out").noconvert(), py::arg("labels").noconvert().none(true),
         py::arg("values").noconvert().none(true), py::arg("weights").noconvert().none(true),
         py::arg("dscores").noconvert(), py::arg("norm"));
+
+    // The two passes of backends._sparse.sparse_rows over a dense x (N, D); the caller allocates and
+    // checks (indptr (N + 1,), column_nnz (D,), indices and values (indptr[N],) or values None);
+    // the sizes are checked again here so that a wrong call cannot write past an array.
+    m.def(
+        "count_nonzeros",
+        [](const Array<T>& x, Labels& indptr, Labels& column_nnz) {
+            if (x.ndim() != 2 || indptr.ndim() != 1 || indptr.size() != x.shape(0) + 1 ||
+                column_nnz.ndim() != 1 || column_nnz.size() != x.shape(1)) {
+                throw std::invalid_argument("count_nonzeros: x (N, D), indptr (N + 1,), column_nnz (D,)");
+            }
+            const T* xp = x.data();
+            std::int64_t *pp = indptr.mutable_data(), *cp = column_nnz.mutable_data();
+            const index_t N = x.shape(0), D = x.shape(1);
+            py::gil_scoped_release release;
+            fastmlp::count_nonzeros(xp, N, D, pp, cp);
+        },
+        py::arg("x").noconvert(), py::arg("indptr").noconvert(), py::arg("column_nnz").noconvert());
+    m.def(
+        "compress_rows",
+        [](const Array<T>& x, const Labels& indptr, Indices& indices, std::optional<Array<T>>& values) {
+            if (x.ndim() != 2 || indptr.ndim() != 1 || indptr.size() != x.shape(0) + 1 || indices.ndim() != 1 ||
+                indptr.data()[0] != 0 || indptr.data()[x.shape(0)] != indices.size() ||
+                (values && (values->ndim() != 1 || values->size() != indices.size()))) {
+                throw std::invalid_argument(
+                    "compress_rows: x (N, D), indptr (N + 1,) from 0, indices and values (indptr[N],)");
+            }
+            if (x.shape(1) > 65536) throw std::invalid_argument("compress_rows: at most 65,536 columns");
+            for (py::ssize_t n = 0; n < x.shape(0); ++n) {  // every row's writes stay in indices
+                if (indptr.data()[n + 1] < indptr.data()[n]) {
+                    throw std::invalid_argument("compress_rows: indptr must not decrease");
+                }
+            }
+            const T* xp = x.data();
+            const std::int64_t* pp = indptr.data();
+            fastmlp::column_index* ip = indices.mutable_data();
+            T* vp = mutable_data_or_null(values);
+            const index_t N = x.shape(0), D = x.shape(1);
+            py::gil_scoped_release release;
+            fastmlp::compress_rows(xp, N, D, pp, ip, vp);
+        },
+        py::arg("x").noconvert(), py::arg("indptr").noconvert(), py::arg("indices").noconvert(),
+        py::arg("values").noconvert().none(true));
 
     m.def(
         "train_epoch",

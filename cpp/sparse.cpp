@@ -145,6 +145,42 @@ index_t BatchColumns<T>::column(const SparseRows<T>& x, index_t d) {
     return count;
 }
 
+template <typename T>
+void count_nonzeros(const T* x, index_t N, index_t D, std::int64_t* indptr, std::int64_t* column_nnz) {
+    std::fill(column_nnz, column_nnz + D, std::int64_t{0});
+    indptr[0] = 0;
+    for (index_t n = 0; n < N; ++n) {
+        const T* row = x + n * D;
+        std::int64_t count = 0;
+        for (index_t d = 0; d < D; ++d) {
+            const std::int64_t nonzero = row[d] != T(0) ? 1 : 0;  // branch-free: the loop vectorises
+            count += nonzero;
+            column_nnz[d] += nonzero;
+        }
+        indptr[n + 1] = indptr[n] + count;
+    }
+}
+
+template <typename T>
+void compress_rows(const T* x, index_t N, index_t D, const std::int64_t* indptr, column_index* indices,
+                   T* values) {
+    for (index_t n = 0; n < N; ++n) {
+        const T* row = x + n * D;
+        std::int64_t k = indptr[n];
+        const std::int64_t end = indptr[n + 1];  // from count_nonzeros: exactly the row's non-zeros
+        for (index_t d = 0; d < D && k < end; ++d) {
+            if (row[d] == T(0)) continue;
+            indices[k] = static_cast<column_index>(d);
+            if (values != nullptr) values[k] = row[d];
+            ++k;
+        }
+    }
+}
+
+template void count_nonzeros<float>(const float*, index_t, index_t, std::int64_t*, std::int64_t*);
+template void count_nonzeros<double>(const double*, index_t, index_t, std::int64_t*, std::int64_t*);
+template void compress_rows<float>(const float*, index_t, index_t, const std::int64_t*, column_index*, float*);
+template void compress_rows<double>(const double*, index_t, index_t, const std::int64_t*, column_index*, double*);
 template void gather_rows_axpy<float, std::int32_t>(const float*, index_t, const std::int32_t*, const float*,
                                                     index_t, const float*, float*);
 template void gather_rows_axpy<double, std::int32_t>(const double*, index_t, const std::int32_t*, const double*,

@@ -40,6 +40,20 @@ struct SparseRows {
     }
 };
 
+// Building SparseRows from a dense x (N, D), row-major, in two passes (fastmlp.backends._sparse
+// .sparse_rows). count_nonzeros: indptr (N + 1,) the running count of non-zeros from indptr[0] = 0,
+// column_nnz (D,) the non-zeros of each column. compress_rows: with that indptr, the columns
+// indices (indptr[N],) of the non-zeros row by row, ascending, and their values (indptr[N],) unless
+// values is null. A non-zero is x != 0, as NumPy counts it (NaN counts, -0.0 does not). Compiled, the
+// scan of MNIST's training rows is about a tenth of the NumPy one it replaced (a mask, counts and
+// np.nonzero per chunk): for a short fit it was a large share of the time.
+template <typename T>
+void count_nonzeros(const T* x, index_t N, index_t D, std::int64_t* indptr, std::int64_t* column_nnz);
+
+template <typename T>
+void compress_rows(const T* x, index_t N, index_t D, const std::int64_t* indptr, column_index* indices,
+                   T* values);
+
 // out[0:M] = (init ? init[0:M] : 0) + sum_k val[k] * base[idx[k] * M + 0:M].
 // The outputs stay in vector registers while the selected rows of base stream past. This is the
 // sparse weight gradient (base = dz (N, M), idx = the batch rows with a non-zero in one input

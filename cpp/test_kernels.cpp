@@ -16,6 +16,7 @@
 #include "kernels.hpp"
 #include "losses.hpp"
 #include "runtime.hpp"
+#include "sparse.hpp"
 
 using fastmlp::index_t;
 
@@ -282,6 +283,24 @@ void check_gemms() {
 
 }  // namespace
 
+// count_nonzeros / compress_rows against a plain reading of a small x (3, 4): an all-zero row,
+// -0.0 (a zero) and NaN (a non-zero, as x != 0 says), columns ascending, the values where they sat.
+template <typename T>
+void check_sparse_scan() {
+    const T nan = std::numeric_limits<T>::quiet_NaN();
+    const std::vector<T> x = {0, 2, 0, 3, /**/ 0, 0, -0.0, 0, /**/ nan, 0, 5, 6};
+    std::vector<std::int64_t> indptr(4, -1), column_nnz(4, -1);
+    fastmlp::count_nonzeros(x.data(), 3, 4, indptr.data(), column_nnz.data());
+    check(indptr == std::vector<std::int64_t>{0, 2, 2, 5}, "count_nonzeros indptr", double(indptr[3]));
+    check(column_nnz == std::vector<std::int64_t>{1, 1, 1, 2}, "count_nonzeros column_nnz", 0);
+    std::vector<fastmlp::column_index> indices(5);
+    std::vector<T> values(5);
+    fastmlp::compress_rows(x.data(), 3, 4, indptr.data(), indices.data(), values.data());
+    check(indices == std::vector<fastmlp::column_index>{1, 3, 0, 2, 3}, "compress_rows indices", 0);
+    check(values[0] == 2 && values[1] == 3 && std::isnan(values[2]) && values[3] == 5 && values[4] == 6,
+          "compress_rows values", 0);
+}
+
 int main() {
     run<float>(1e-4);
     run<double>(1e-10);
@@ -290,6 +309,8 @@ int main() {
     check_gemms<float>();
     check_gemms<double>();
     check_team_schedule();
+    check_sparse_scan<float>();
+    check_sparse_scan<double>();
     std::printf(failures == 0 ? "all C++ kernel checks passed\n" : "%d C++ kernel checks failed\n", failures);
     return failures == 0 ? 0 : 1;
 }

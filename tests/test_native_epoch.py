@@ -194,6 +194,41 @@ def test_sparse_rows_describe_the_non_zeros_of_x(monkeypatch, chunk_rows):
     assert rows.density == pytest.approx(np.count_nonzero(x) / x.size)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_compiled_scan_gives_the_numpy_scans_arrays(monkeypatch, dtype):
+    """count_nonzeros / compress_rows (C++) against the NumPy scan they replace, on rows with no
+    non-zero, a full row, -0.0 (a zero), NaN and inf (non-zeros, as x != 0 counts them)."""
+    if _sparse._compiled_scan() is None:
+        pytest.skip("the compiled extension is not built: only the NumPy scan exists")
+    x, _ = _data(dtype, rows=40)
+    x[3] = 0.0
+    x[5] = 1.5
+    x[7, :4] = [-0.0, np.nan, np.inf, -np.inf]
+    compiled = sparse_rows(x)
+    monkeypatch.setattr(_sparse, "_compiled_scan", lambda: None)
+    reference = sparse_rows(x)
+    for name in ("indptr", "indices", "column_nnz"):
+        np.testing.assert_array_equal(getattr(compiled, name), getattr(reference, name), err_msg=name)
+    assert compiled.values.dtype == reference.values.dtype == dtype
+    np.testing.assert_array_equal(compiled.values, reference.values)  # NaN equal to NaN here
+    assert compiled.density == reference.density
+    assert sparse_rows(x, values=False).values is None
+
+
+def test_the_compiled_scan_refuses_arrays_that_do_not_fit_x():
+    compiled = _sparse._compiled_scan()
+    if compiled is None:
+        pytest.skip("the compiled extension is not built")
+    x = np.eye(3, dtype=np.float32)
+    with pytest.raises(ValueError, match="indptr"):
+        compiled.count_nonzeros(x, np.zeros(3, np.int64), np.zeros(3, np.int64))
+    indices = np.zeros(3, np.uint16)
+    with pytest.raises(ValueError, match="must not decrease"):
+        compiled.compress_rows(x, np.array([0, 2, 1, 3], np.int64), indices, None)
+    with pytest.raises(ValueError, match="indices"):
+        compiled.compress_rows(x, np.array([0, 1, 2, 4], np.int64), indices, None)
+
+
 @pytest.mark.parametrize(
     "field, value, message",
     [

@@ -210,6 +210,28 @@ def test_sparse_input_equals_sklearn_and_dense(backend, layout, solver, chunk_ba
     np.testing.assert_allclose(ours.predict_proba(Xs), dense.predict_proba(X), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_csr_changed_in_place_between_fits_is_read_again(backend):
+    """A CSR X's compressed rows are made for one fit: a second fit after X.data changed in place
+    equals scikit-learn's on the changed X, and nothing is kept for X once a fit returns."""
+    X, y = multiclass()
+    X[np.abs(X) < 1.0] = 0.0
+    Xs = sp.csr_matrix(X)
+    params = dict(batch_size=32, max_iter=3, random_state=2, **SOLVERS["sgd-nesterov"])
+    ours = MLPClassifier(backend=backend, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(Xs, y)
+        Xs.data *= 2.0
+        ours.fit(Xs, y)
+    assert not _engine._epoch_rows  # nothing kept once the fits returned
+    theirs = SklearnClassifier(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(Xs, y)
+    assert_same_fit(ours, theirs, Xs, RTOL[np.float64])
+
+
 @pytest.mark.parametrize("solver", ["sgd-nesterov", "adam"])
 def test_partial_fit_and_warm_start_equal_sklearn(solver):
     X, y = multiclass()

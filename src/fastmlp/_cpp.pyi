@@ -110,6 +110,8 @@ activation_codes: dict[str, int]  # cpp/activations.hpp's rows: name -> code (ba
 loss_codes: dict[str, int]  # cpp/losses.hpp's rows (backends.tables.LOSSES)
 rule_codes: dict[str, int]  # cpp/epoch.hpp's step rules (backends.tables.OPTIMIZERS)
 
+def count_nonzeros(x: _F, indptr: _I, column_nnz: _I) -> None: ...
+def compress_rows(x: _F, indptr: _I, indices: npt.NDArray[np.uint16], values: _F | None) -> None: ...
 def train_epoch(
     x: _F,
     labels: _I | None,

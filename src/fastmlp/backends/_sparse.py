@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -82,8 +82,61 @@ class SparseRows:
         return self.indptr, self.indices, self.values, self.column_nnz
 
 
-# Rows per step of sparse_rows: its temporaries (a boolean mask, int64 positions) stay near 3 MB.
+# Rows per step of the NumPy scan: its temporaries (a boolean mask, int64 positions) stay near 3 MB.
 _CHUNK_ROWS = 1024
+
+
+def _compiled_scan() -> Any:
+    """The compiled module whose ``count_nonzeros`` / ``compress_rows`` scan x (``_cpp.pyi``), or
+    None where the extension is not built (the NumPy scan then gives the same arrays)."""
+    if TYPE_CHECKING:
+        from .. import _cpp
+
+        return _cpp
+    try:
+        from .. import _isa
+
+        return _isa.load()
+    except ImportError:
+        return None
+
+
+def _count_nonzeros(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """indptr (N + 1,) int64, the running count of x's non-zeros per row from 0, and column_nnz (D,)
+    int64, the non-zeros per column; x (N, D) validated, D <= MAX_COLUMNS. x != 0 is a non-zero."""
+    rows, columns = x.shape
+    indptr = aligned_zeros(rows + 1, np.int64)
+    column_nnz = aligned_zeros(columns, np.int64)
+    compiled = _compiled_scan()
+    if compiled is not None:  # one pass in C++, about a tenth of the NumPy scan's time on MNIST
+        compiled.count_nonzeros(x, indptr, column_nnz)
+        return indptr, column_nnz
+    for start in range(0, rows, _CHUNK_ROWS):
+        mask = x[start : start + _CHUNK_ROWS] != 0
+        np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[start + 1 : start + 1 + len(mask)])
+        indptr[start + 1 : start + 1 + len(mask)] += indptr[start]
+        column_nnz += np.count_nonzero(mask, axis=0)
+    return indptr, column_nnz
+
+
+def _compress_rows(x: np.ndarray, indptr: np.ndarray, values: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The column numbers (nnz,) uint16 of x's non-zeros row by row, ascending, and a copy of their
+    values (nnz,) when ``values``; indptr from ``_count_nonzeros(x)``."""
+    rows = x.shape[0]
+    indices = aligned_empty(int(indptr[-1]), np.uint16)
+    copy = aligned_empty(int(indptr[-1]), x.dtype) if values else None
+    compiled = _compiled_scan()
+    if compiled is not None:
+        compiled.compress_rows(x, indptr, indices, copy)
+        return indices, copy
+    for start in range(0, rows, _CHUNK_ROWS):
+        chunk = x[start : start + _CHUNK_ROWS]
+        k = slice(indptr[start], indptr[start + len(chunk)])
+        found = np.nonzero(chunk)
+        indices[k] = found[1]
+        if copy is not None:
+            copy[k] = chunk[found]
+    return indices, copy
 
 
 def sparse_rows(x: Any, values: bool = True) -> SparseRows:
@@ -95,27 +148,15 @@ def sparse_rows(x: Any, values: bool = True) -> SparseRows:
     x = _validate.float_array("x", x, 2)
     if not isinstance(values, bool):
         raise FastmlpTypeError(f"values must be True or False, got {values!r}")
-    rows, columns = x.shape
-    if columns > MAX_COLUMNS:
-        raise FastmlpValueError(f"the sparse path takes at most {MAX_COLUMNS} columns, x has {columns}")
-    indptr = aligned_zeros(rows + 1, np.int64)
-    column_nnz = aligned_zeros(columns, np.int64)
-    for start in range(0, rows, _CHUNK_ROWS):
-        mask = x[start : start + _CHUNK_ROWS] != 0
-        np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[start + 1 : start + 1 + len(mask)])
-        indptr[start + 1 : start + 1 + len(mask)] += indptr[start]
-        column_nnz += np.count_nonzero(mask, axis=0)
-    indices = aligned_empty(int(indptr[-1]), np.uint16)
-    copy = aligned_empty(int(indptr[-1]), x.dtype) if values else None
-    for start in range(0, rows, _CHUNK_ROWS):
-        chunk = x[start : start + _CHUNK_ROWS]
-        k = slice(indptr[start], indptr[start + len(chunk)])
-        found = np.nonzero(chunk)
-        indices[k] = found[1]
-        if copy is not None:
-            copy[k] = chunk[found]
+    if x.shape[1] > MAX_COLUMNS:
+        raise FastmlpValueError(f"the sparse path takes at most {MAX_COLUMNS} columns, x has {x.shape[1]}")
+    return _compress(x, *_count_nonzeros(x), values)
+
+
+def _compress(x: np.ndarray, indptr: np.ndarray, column_nnz: np.ndarray, values: bool) -> SparseRows:
+    indices, copy = _compress_rows(x, indptr, values)
     density = float(indptr[-1]) / max(1, x.size)
-    return SparseRows((int(rows), int(columns)), indptr, indices, copy, column_nnz, density)
+    return SparseRows((int(x.shape[0]), int(x.shape[1])), indptr, indices, copy, column_nnz, density)
 
 
 # x arrays seen by the native epochs -> their CSR (or None when dense), so the structure is built
@@ -141,9 +182,10 @@ def _cached_sparse_rows(x: np.ndarray, force: bool, values: bool) -> SparseRows 
         found = sparse_rows(x, values)
     elif x.shape[1] > MAX_COLUMNS:
         found = None
-    else:
-        density = np.count_nonzero(x) / max(1, x.size)
-        found = sparse_rows(x, values) if density < SPARSE_DENSITY else None
+    else:  # the count that measures the density is the structure's first pass
+        indptr, column_nnz = _count_nonzeros(x)
+        density = float(indptr[-1]) / max(1, x.size)
+        found = _compress(x, indptr, column_nnz, values) if density < SPARSE_DENSITY else None
 
     def forget(_: weakref.ref[np.ndarray]) -> None:
         _cache.pop(key, None)

@@ -13,13 +13,14 @@ module, which maps scikit-learn's names onto the engine's table rows (``backends
 - ``optimizer(...)``: the engine's SGD (plain, momentum, Nesterov; scikit-learn's schedules) or
   Adam, with scikit-learn's L2 form;
 - ``sgd_epoch(...)``: one epoch in scikit-learn's batch order, in one native call (cpp, numba)
-  when X is dense, batch by batch when it is sparse.
+  for a dense X and for a CSR X (over its own compressed rows); batch by batch on numpy.
 
 ``unsupported`` names any parameter the engine has no row for.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -252,9 +253,8 @@ class Model:
         return loss + 0.5 * alpha * squares / norm, coef_grads, intercept_grads
 
 
-# Rows per native call on a sparse X: a multiple of every batch size up to it, so that batches
-# never straddle two calls; a dense copy of this many rows is what the engine's native epoch needs
-# beside the compressed rows (it does not read it on the sparse path).
+# Rows per call of the numpy backend's kernel-by-kernel epoch on a sparse X: a multiple of every
+# batch size up to it, so that batches never straddle two calls; each call densifies only these rows.
 SPARSE_CHUNK_BATCHES = 64
 
 
@@ -273,44 +273,91 @@ def sgd_epoch(
     accumulated loss, the sum of batch loss x batch rows (``loss_`` once divided by the rows).
 
     Dense X: one native call on cpp and numba, whose layer 1 the engine chooses by X's density
-    (its scan of X for the non-zeros is made once per X and cached: MNIST's costs about two
-    epochs, repaid after five). Sparse X (CSR): the epoch's rows in chunks of
-    SPARSE_CHUNK_BATCHES batches, each one native call whose layer 1 runs over the chunk's
-    compressed rows, taken from X's own CSR arrays; the whole X is never densified. The numpy
-    backend runs the same arithmetic kernel by kernel (``epoch_pass``)."""
+    (its compiled scan of X for the non-zeros is made once per X and cached). Sparse X (CSR), cpp
+    and numba: one native call over the whole epoch, layer 1 over X's compressed rows made once
+    per X from its own CSR arrays (``epoch_rows``); X is never densified (the dense x the native
+    epoch's signature takes is a placeholder it never reads: see ``epoch_rows``). The numpy
+    backend runs the same arithmetic kernel by kernel, on a sparse X in chunks of
+    SPARSE_CHUNK_BATCHES batches densified one at a time."""
     network = model.network
     native = network.backend.native_epoch
     if not sp.issparse(X):
         return epoch_pass(
             network, opt, X, targets, order, batch_size, sample_weight=weights
         ).row_weighted_loss
+    if native is not None and X.shape[1] <= MAX_COLUMNS:
+        placeholder, rows = epoch_rows(X, model.dtype)
+        return native.train_epoch(
+            network.describe(opt),
+            placeholder,
+            targets,
+            order,
+            batch_size=batch_size,
+            sample_weight=weights,
+            sparse=True,
+            x_sparse=rows,
+        ).row_weighted_loss
     accumulated = 0.0
     step = batch_size * SPARSE_CHUNK_BATCHES
     for start in range(0, order.shape[0], step):
-        rows = order[start : start + step]
-        chunk = X[rows]
+        rows_of_chunk = order[start : start + step]
+        chunk = X[rows_of_chunk]
         dense = np.ascontiguousarray(chunk.toarray())
-        chunk_weights = None if weights is None else np.ascontiguousarray(weights[rows])
-        within = np.arange(rows.shape[0], dtype=np.int64)
+        chunk_weights = None if weights is None else np.ascontiguousarray(weights[rows_of_chunk])
+        within = np.arange(rows_of_chunk.shape[0], dtype=np.int64)
         result: PassResult
-        if native is not None:
-            compressed = X.shape[1] <= MAX_COLUMNS
+        if native is not None:  # wider than MAX_COLUMNS: the dense layer 1 on each chunk
             result = native.train_epoch(
                 network.describe(opt),
                 dense,
-                targets[rows],
+                targets[rows_of_chunk],
                 within,
                 batch_size=batch_size,
                 sample_weight=chunk_weights,
-                sparse=compressed,
-                x_sparse=compressed_rows(chunk) if compressed else None,
+                sparse=False,
             )
         else:
             result = epoch_pass(
-                network, opt, dense, targets[rows], within, batch_size, sample_weight=chunk_weights
+                network, opt, dense, targets[rows_of_chunk], within, batch_size, sample_weight=chunk_weights
             )
         accumulated += result.row_weighted_loss
     return accumulated
+
+
+# CSR X seen by sgd_epoch -> (its placeholder, its compressed rows), made once per X and fit (an
+# epoch reuses them; the estimator's fit ends with forget_epoch_rows, so that a fit after X was
+# changed in place sees the new values); keyed by id(X), the weak reference drops the entry with X.
+_epoch_rows: dict[int, tuple[weakref.ref[Any], np.dtype, np.ndarray, SparseRows]] = {}
+
+
+def epoch_rows(X: Any, dtype: np.dtype) -> tuple[np.ndarray, SparseRows]:
+    """For a CSR X (N, D), D <= MAX_COLUMNS: (placeholder, rows) for the native epoch's sparse layer 1.
+
+    rows: X's ``SparseRows`` with its values (``compressed_rows``), which the native training epoch
+    reads in place of x. placeholder: the (N, D) x of the native epoch's signature, zeros that the
+    training epoch never reads when the rows carry their values (cpp_backend's Workspace gathers no
+    dense batch then; numba's sparse epoch likewise), allocated by np.zeros, whose pages the system
+    maps on first touch: the memory is never touched, so it costs no copy and no resident memory.
+    X must not change in place during the fit (as with the dense X's cached scan)."""
+    key = id(X)
+    entry = _epoch_rows.get(key)
+    if entry is not None and entry[0]() is X and entry[1] == dtype:
+        return entry[2], entry[3]
+    rows = compressed_rows(X)
+    placeholder = np.zeros(X.shape, dtype=dtype)
+
+    def forget(_: weakref.ref[Any]) -> None:
+        _epoch_rows.pop(key, None)
+
+    _epoch_rows[key] = (weakref.ref(X, forget), dtype, placeholder, rows)
+    return placeholder, rows
+
+
+def forget_epoch_rows(X: Any) -> None:
+    """Drop what ``epoch_rows`` keeps for X (nothing happens for an X it never saw)."""
+    entry = _epoch_rows.get(id(X))
+    if entry is not None and entry[0]() is X:
+        del _epoch_rows[id(X)]
 
 
 def compressed_rows(X: Any) -> SparseRows:

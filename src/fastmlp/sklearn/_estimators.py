@@ -216,6 +216,8 @@ class _EngineMixin:
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=3)
+        finally:  # a CSR X's compressed rows serve this fit's epochs only (X may change before the next)
+            _engine.forget_epoch_rows(X)
         if early_stopping:
             est.coefs_, est.intercepts_ = est._best_coefs, est._best_intercepts
 
