@@ -4,7 +4,7 @@
 //
 //   EIGEN=$(python -c "import sys; print(sys.prefix)")/lib/python3.11/site-packages/cmeel.prefix/include/eigen3
 //   g++ -O3 -march=native -ffp-contract=off -DEIGEN_NO_DEBUG -std=c++17 -Icpp -isystem $EIGEN \
-//       benchmarks/gemm_kernels.cpp cpp/gemm.cpp -o /tmp/gemm_kernels && taskset -c 0 /tmp/gemm_kernels
+//       -fopenmp benchmarks/gemm_kernels.cpp cpp/gemm.cpp cpp/kernels.cpp -o /tmp/gemm_kernels && taskset -c 0 /tmp/gemm_kernels
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>

@@ -59,6 +59,26 @@ bool squared_error_correct(const T* /*scores*/, const T* /*out*/, std::int64_t /
 }
 
 template <typename T>
+double poisson_deviance_row(const T* scores, std::int64_t /*label*/, const T* values, T* out, index_t K) {
+    // scikit-learn's poisson_loss: half the Poisson deviance of p = exp(s), summed over outputs.
+    // exp is not clipped (as scikit-learn's): p = inf above log(max T), and the loss inf or nan.
+    double total = 0.0;
+    for (index_t k = 0; k < K; ++k) {
+        out[k] = std::exp(scores[k]);
+        const double p = out[k], y = values[k], ratio = y / p;
+        const double xlogy = (y == 0.0 && !std::isnan(ratio)) ? 0.0 : y * std::log(ratio);  // scipy's xlogy
+        total += xlogy - y + p;
+    }
+    return total;
+}
+
+template <typename T>
+bool poisson_deviance_correct(const T* /*scores*/, const T* /*out*/, std::int64_t /*label*/, const T* /*values*/,
+                              index_t /*K*/) {
+    return false;
+}
+
+template <typename T>
 double output_loss(int loss, const T* scores, const Targets<T>& y, const T* weights, T* out, index_t N,
                    index_t K) {
     const LossKernels<T>& row = loss_table<T>[loss];
@@ -113,6 +133,8 @@ std::int64_t output_correct(int loss, const T* scores, const T* out, const Targe
     template bool binary_cross_entropy_correct<T>(const T*, const T*, std::int64_t, const T*, index_t);  \
     template double squared_error_row<T>(const T*, std::int64_t, const T*, T*, index_t);                 \
     template bool squared_error_correct<T>(const T*, const T*, std::int64_t, const T*, index_t);         \
+    template double poisson_deviance_row<T>(const T*, std::int64_t, const T*, T*, index_t);              \
+    template bool poisson_deviance_correct<T>(const T*, const T*, std::int64_t, const T*, index_t);      \
     template double output_loss<T>(int, const T*, const Targets<T>&, const T*, T*, index_t, index_t);    \
     template void loss_gradient<T>(const T*, const Targets<T>&, const T*, T*, index_t, index_t, double); \
     template std::int64_t output_correct<T>(int, const T*, const T*, const Targets<T>&, index_t, index_t);

@@ -1,6 +1,6 @@
 // The output layers and their losses as one table, indexed by the code fastmlp.backends.tables.LOSSES
 // gives each row (the bindings export the names and codes as _cpp.loss_codes; a test holds them equal).
-// Each row turns the last layer's scores into its output (softmax, logistic, identity) and gives one
+// Each row turns the last layer's scores into its output (softmax, logistic, identity, exp) and gives one
 // row's loss against its target; every pair is a canonical link, so the gradient w.r.t. the scores is
 // (output - target) * weight / norm for all of them (loss_gradient below).
 #pragma once
@@ -41,12 +41,17 @@ template <typename T>
 double squared_error_row(const T* scores, std::int64_t label, const T* values, T* out, index_t K);
 template <typename T>
 bool squared_error_correct(const T* scores, const T* out, std::int64_t label, const T* values, index_t K);
+template <typename T>
+double poisson_deviance_row(const T* scores, std::int64_t label, const T* values, T* out, index_t K);
+template <typename T>
+bool poisson_deviance_correct(const T* scores, const T* out, std::int64_t label, const T* values, index_t K);
 
 template <typename T>
 inline constexpr LossKernels<T> loss_table[] = {
     {"softmax_cross_entropy", true, &softmax_cross_entropy_row<T>, &softmax_cross_entropy_correct<T>},
     {"binary_cross_entropy", false, &binary_cross_entropy_row<T>, &binary_cross_entropy_correct<T>},
     {"squared_error", false, &squared_error_row<T>, &squared_error_correct<T>},
+    {"poisson_deviance", false, &poisson_deviance_row<T>, &poisson_deviance_correct<T>},
 };
 constexpr int loss_count = static_cast<int>(std::size(loss_table<float>));
 
@@ -63,7 +68,7 @@ void loss_gradient(const T* out, const Targets<T>& y, const T* weights, T* dscor
                    double norm);
 
 // Rows whose prediction matches the target (first arg-max = label; every output > 0.5 exactly where
-// the indicator is 1; never for squared error).
+// the indicator is 1; never for regression: squared error, Poisson deviance).
 template <typename T>
 std::int64_t output_correct(int loss, const T* scores, const T* out, const Targets<T>& y, index_t N, index_t K);
 

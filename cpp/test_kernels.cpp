@@ -14,6 +14,7 @@
 #include "epoch.hpp"
 #include "gemm.hpp"
 #include "kernels.hpp"
+#include "losses.hpp"
 #include "runtime.hpp"
 
 using fastmlp::index_t;
@@ -135,6 +136,47 @@ void run(double tol) {
     check(result.batches == 3 && std::isfinite(result.loss_sum), "train_epoch batches", double(result.batches));
 }
 
+// The Poisson deviance row (looked up by name, as the bindings export it) against its formula in
+// double, y = 0 included; exp is unclipped as scikit-learn's, so a score of 1000 gives p = inf and an
+// infinite loss (y = 0) or nan (y > 0, inf - inf), computed without a crash, with gradient p - y.
+template <typename T>
+void check_poisson_deviance(double tol) {
+    int code = -1;
+    for (int c = 0; c < fastmlp::loss_count; ++c)
+        if (fastmlp::loss_table<T>[c].name == "poisson_deviance") code = c;
+    check(code >= 0, "loss_table has poisson_deviance", code);
+    if (code < 0) return;
+    const index_t N = 2, K = 2;
+    const std::vector<T> scores = {T(0.5), T(-1), T(2), T(0)}, counts = {T(0), T(3), T(1), T(2)};
+    const std::vector<T> weights = {T(1), T(3)};
+    std::vector<T> out(N * K), dscores(N * K);
+    const fastmlp::Targets<T> y{nullptr, counts.data()};
+    const double loss = fastmlp::output_loss(code, scores.data(), y, weights.data(), out.data(), N, K);
+    double expected = 0;
+    for (index_t n = 0; n < N; ++n) {
+        double row = 0;
+        for (index_t k = 0; k < K; ++k) {
+            const double p = std::exp(double(scores[n * K + k])), v = counts[n * K + k];
+            row += (v == 0 ? 0.0 : v * std::log(v / p)) - v + p;
+        }
+        expected += double(weights[n]) * row / 4.0;
+    }
+    check(std::abs(loss - expected) < tol * std::abs(expected), "poisson_deviance loss", loss - expected);
+    fastmlp::loss_gradient(out.data(), y, static_cast<const T*>(nullptr), dscores.data(), N, K, double(N));
+    double worst = 0;
+    for (index_t i = 0; i < N * K; ++i)
+        worst = std::max(worst, std::abs(double(dscores[i]) - (std::exp(double(scores[i])) - counts[i]) / N));
+    check(worst < tol * 8, "poisson_deviance gradient (p - y) / N", worst);
+    const std::vector<T> huge = {T(1000)}, zero = {T(0)}, three = {T(3)};
+    std::vector<T> p(1);
+    const double at_zero = fastmlp::output_loss(code, huge.data(), fastmlp::Targets<T>{nullptr, zero.data()},
+                                                static_cast<const T*>(nullptr), p.data(), 1, 1);
+    check(std::isinf(double(p[0])) && std::isinf(at_zero), "poisson_deviance overflow, y = 0: inf", at_zero);
+    const double at_three = fastmlp::output_loss(code, huge.data(), fastmlp::Targets<T>{nullptr, three.data()},
+                                                 static_cast<const T*>(nullptr), p.data(), 1, 1);
+    check(std::isnan(at_three), "poisson_deviance overflow, y > 0: nan", at_three);
+}
+
 // The share of `batches` batches that TeamSchedule(measured) runs on the whole team, when a batch
 // takes team_seconds(k) on the team and solo_seconds(k) on the leader alone, counted from batch `from`.
 template <typename TeamTime, typename SoloTime>
@@ -243,6 +285,8 @@ void check_gemms() {
 int main() {
     run<float>(1e-4);
     run<double>(1e-10);
+    check_poisson_deviance<float>(1e-6);
+    check_poisson_deviance<double>(1e-13);
     check_gemms<float>();
     check_gemms<double>();
     check_team_schedule();

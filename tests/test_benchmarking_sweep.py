@@ -194,8 +194,8 @@ def test_bench_sweep_command_writes_the_table(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(data, "load_mnist", lambda *args, **kwargs: blobs(features=784))
     seen = {}
 
-    def run_sweep(x, y, shapes, *, repeats, clock):
-        seen.update(shapes=shapes, repeats=repeats, clock=clock)
+    def run_sweep(x, y, shapes, *, repeats, clock, threads):
+        seen.update(shapes=shapes, repeats=repeats, clock=clock, threads=threads)
         row = sweep.SweepRow(shapes[0], {"fastmlp cpp": 1.0, "JAX": 4.0}, 2e9)
         return sweep.Sweep([row], 8e9, (8e9, 7e9), {}, len(x))
 
@@ -203,10 +203,45 @@ def test_bench_sweep_command_writes_the_table(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     arguments = ["bench", "--sweep", "--shapes", "64:relu:32:dense", "--repeats", "2", "--out", str(out)]
     assert cli.main(arguments) == 0
-    assert seen == {"shapes": [sweep.Shape((64,), "relu", 32, "dense")], "repeats": 2, "clock": "wall"}
+    shape = sweep.Shape((64,), "relu", 32, "dense")
+    assert seen == {"shapes": [shape], "repeats": 2, "clock": "wall", "threads": [1]}
     report = (out / "sweep.md").read_text()
     assert "| 64 relu b32 | dense | 1.000 | 4.000 | - | 0.25 | 2 (25%) | 0 (6%) | met (<= 0.85) |" in report
     assert f"wrote {out / 'sweep.md'}" in capsys.readouterr().out
+
+
+def test_run_sweep_adds_fastmlp_at_more_threads_on_the_wall_clock(monkeypatch):
+    monkeypatch.setattr(sweep, "framework_available", lambda framework: False)
+    rng = np.random.default_rng(2)
+    x = (rng.random((64, 20)) * (rng.random((64, 20)) < 0.3)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    shapes = sweep.parse_shapes("8:sigmoid:16:mnist")
+    two = sweep.threads_contender(2)
+    time_runs, seen = _fake_runs(lambda shape, name: {"fastmlp cpp": 1.0, two: 0.6}[name])
+    result = sweep.run_sweep(
+        x, y, shapes, repeats=1, clock="wall", log=lambda line: None, time_runs=time_runs,
+        peak=lambda clock: 1e9, threads=[1, 2],
+    )  # fmt: skip
+    assert {key: threads for key, (threads, _, _) in seen["runs"].items()} == {
+        (shapes[0], "fastmlp cpp"): 1,
+        (shapes[0], two): 2,
+    }
+    run_one, run_two = (seen["runs"][shapes[0], name][2] for name in ("fastmlp cpp", two))
+    assert run_one is not run_two  # each its own model, from the same start
+    table = sweep.markdown(result)
+    assert "| 8 sigmoid b16 | mnist | 1.000 | - | - | - |" in table  # the peers' table: 1 thread
+    assert "| shape | input | 1 thread | 2 threads | 2 / 1 |" in table
+    assert "| 8 sigmoid b16 | mnist | 1.000 | 0.600 | 0.60 |" in table
+    assert sweep.verdict(result.rows[0], 1e9) == "-"  # a thread count is not a peer
+    with pytest.raises(FastmlpValueError, match="wall"):
+        sweep.run_sweep(x, y, shapes, clock="cpu", time_runs=time_runs, peak=lambda c: 1e9, threads=[2])
+
+
+def test_bench_sweep_threads_need_the_wall_clock(capsys):
+    from fastmlp import cli
+
+    assert cli.main(["bench", "--sweep", "--threads", "1,2", "--clock", "cpu"]) == 2
+    assert "--clock wall" in capsys.readouterr().err
 
 
 def test_bench_shapes_needs_sweep(capsys):

@@ -29,6 +29,8 @@ KERNEL_ARITY = {  # kernel -> number of array arguments
     "softmax_cross_entropy_backward": 2,
     "accuracy": 2,
     "sgd_update": 3,
+    "poisson_deviance": 2,  # exp unclipped: inf, nan and huge scores give inf or nan, the same everywhere
+    "poisson_deviance_backward": 2,
 }
 
 

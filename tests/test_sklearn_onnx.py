@@ -60,3 +60,21 @@ def test_onnxruntime_equals_the_regressors_predict(dtype):
         model.fit(X, y)
     (predicted,) = run(model, X)
     np.testing.assert_allclose(predicted.ravel(), model.predict(X), rtol=0, atol=TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_onnxruntime_equals_a_poisson_regressors_predict(dtype):
+    # skl2onnx's converter has no exp output (scikit-learn's own poisson regressor fails with
+    # KeyError: 'exp'); fastmlp's converter adds ONNX's Exp after the identity-output graph
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 10)).astype(dtype)
+    y = rng.poisson(np.exp(0.3 * X[:, 0] + 0.2)).astype(np.float64)
+    model = MLPRegressor(loss="poisson", hidden_layer_sizes=(12,), max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert model.out_activation_ == "exp"
+    (predicted,) = run(model, X)
+    expected = model.predict(X)
+    np.testing.assert_allclose(predicted.ravel(), expected, rtol=TOLERANCE[dtype], atol=0)
+    assert model.out_activation_ == "exp"  # the converter left the estimator as it was

@@ -11,6 +11,7 @@ from tolerances import TOLERANCES, assert_close
 import fastmlp
 from fastmlp.backends import _sparse, numpy_backend
 from fastmlp.backends.tables import ACTIVATIONS, LOSSES, OPTIMIZERS
+from fastmlp.errors import FastmlpValueError
 from fastmlp.models import MLP
 from fastmlp.optim import SGD, Adam, AdamSettings
 from fastmlp.train import epoch_pass, train_epoch
@@ -86,11 +87,14 @@ def test_every_activation_row_runs_in_every_native_epoch(name, row, dtype):
 
 
 def _targets(row, shape, dtype, rng):
-    """Targets of a loss row: labels (N,), an (N, K) 0/1 indicator, or (N, K) real values."""
+    """Targets of a loss row: labels (N,), an (N, K) 0/1 indicator, (N, K) real values, or (N, K)
+    counts for a row defined on y >= 0 only (Poisson draws: zeros included, xlogy's special case)."""
     if row.targets == "labels":
         return rng.integers(0, shape[1], shape[0])
     if row.targets == "indicator":
         return (rng.random(shape) < 0.5).astype(dtype)
+    if row.nonnegative_targets:
+        return rng.poisson(1.5, shape).astype(dtype)
     return rng.standard_normal(shape).astype(dtype)
 
 
@@ -101,6 +105,11 @@ def test_every_loss_row_has_its_kernels_on_every_backend(name, row, weighted, dt
     backend = fastmlp.get_backend(name)
     for kernel in (row.forward_kernel, row.backward_kernel):
         assert hasattr(backend, kernel), f"backend {name} lacks {kernel} (loss row {row.name})"
+    if name == "cpp":  # the compiled table (cpp/losses.hpp) has the row, with its code
+        from fastmlp.backends.cpp_backend import _compiled
+
+        codes = _compiled.loss_codes
+        assert codes.get(row.name) == row.code, f"backend {name}'s compiled table lacks loss {row.name}"
     rng = np.random.default_rng(7)
     scores = rng.standard_normal((9, 3)).astype(dtype)
     y = _targets(row, scores.shape, dtype, rng)
@@ -151,6 +160,51 @@ def test_reference_losses_are_scikit_learns():
     values = rng.standard_normal((8, 3))
     loss, _ = numpy_backend.squared_error(scores, values, weights)
     assert loss == pytest.approx(LOSS_FUNCTIONS["squared_error"](values, scores, weights), rel=1e-12)
+    counts = rng.poisson(1.5, (8, 3)).astype(np.float64)
+    assert np.any(counts == 0)  # xlogy's 0 at y = 0 is exercised
+    loss, outputs = numpy_backend.poisson_deviance(scores, counts, weights)
+    np.testing.assert_array_equal(outputs, np.exp(scores))  # scikit-learn's inplace_exp
+    assert loss == pytest.approx(LOSS_FUNCTIONS["poisson"](counts, outputs, weights), rel=1e-12)
+
+
+NONNEGATIVE = [row for row in LOSSES.values() if row.nonnegative_targets]
+
+
+@pytest.mark.parametrize("row", NONNEGATIVE, ids=lambda row: row.name)
+@pytest.mark.parametrize("name", BACKENDS)
+def test_loss_rows_on_nonnegative_targets_reject_a_negative_one(name, row, dtype):
+    backend = fastmlp.get_backend(name)
+    scores = np.zeros((4, 2), dtype)
+    y = np.ones((4, 2), dtype)
+    y[2, 1] = -0.5
+    for kernel in (row.forward_kernel, row.backward_kernel):
+        with pytest.raises(FastmlpValueError, match=rf"^y must be >= 0 for the {row.name} loss"):
+            getattr(backend, kernel)(scores, y)
+    model = MLP(2, [3], 2, "tanh", dtype=dtype, backend=name, seed=0, loss=row.name)
+    x = np.ones((4, 2), dtype)
+    for native in [False, True] if name != "numpy" else [False]:
+        with pytest.raises(FastmlpValueError, match=rf"^y must be >= 0 for the {row.name} loss"):
+            epoch_pass(model, SGD(0.1), x, y, np.arange(4), 2, native=native)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_poisson_outputs_overflow_as_scikit_learns_without_a_crash(name, dtype):
+    # exp is not clipped, in scikit-learn nor here: a score past log(max float) gives p = inf, the
+    # loss inf (y = 0) or nan (inf - inf, y > 0); -inf-like scores give p = 0 and an infinite loss
+    from sklearn.neural_network._base import LOSS_FUNCTIONS
+
+    backend = fastmlp.get_backend(name)
+    scores = np.array([[1000.0, 0.5], [0.25, -1000.0]], dtype)
+    for counts, expected_loss in (([[0.0, 1.0], [2.0, 1.0]], np.inf), ([[3.0, 1.0], [2.0, 1.0]], np.nan)):
+        y = np.array(counts, dtype)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            loss, outputs = backend.poisson_deviance(scores, y)
+            theirs = LOSS_FUNCTIONS["poisson"](y, np.exp(scores), None)
+            gradient = backend.poisson_deviance_backward(outputs, y)
+        assert outputs[0, 0] == np.inf and outputs[1, 1] == 0.0
+        np.testing.assert_array_equal(loss, expected_loss)
+        np.testing.assert_array_equal(loss, theirs)
+        assert gradient[0, 0] == np.inf and np.all(np.isfinite(gradient[:, 1:]))
 
 
 # --- optimizers --------------------------------------------------------------------------------
@@ -233,12 +287,15 @@ def test_schedules_are_scikit_learns():
 
 # --- every row in every native epoch -----------------------------------------------------------
 
-STEPS = {
-    "sgd": lambda l2: SGD(0.2, 1e-2, 0.0, l2=l2),
-    "sgd-momentum": lambda l2: SGD(0.2, 1e-2, 0.9, l2=l2),
-    "nesterov": lambda l2: SGD(0.2, 1e-2, 0.9, nesterov=True, l2=l2),
-    "adam": lambda l2: Adam(0.01, 1e-2, l2=l2),
+STEPS = {  # each takes the L2 form and a factor on its learning rate
+    "sgd": lambda l2, f: SGD(0.2 * f, 1e-2, 0.0, l2=l2),
+    "sgd-momentum": lambda l2, f: SGD(0.2 * f, 1e-2, 0.9, l2=l2),
+    "nesterov": lambda l2, f: SGD(0.2 * f, 1e-2, 0.9, nesterov=True, l2=l2),
+    "adam": lambda l2, f: Adam(0.01 * f, 1e-2, l2=l2),
 }
+# exp outputs grow exponentially with a step's overshoot: at 0.2 with momentum 0.9 a Poisson fit
+# here leaves exp's range (p = 0 or inf) within two epochs, so its SGD steps are 10x smaller
+LEARNING_RATE_FACTOR = {"exp": 0.1}
 
 
 @pytest.mark.parametrize("layer1", ["dense", "sparse"])
@@ -258,7 +315,7 @@ def test_every_loss_and_optimizer_row_runs_in_every_native_epoch(name, row, step
     results, models, optimizers = [], [], []
     for b, native in (("numpy", False), (name, True)):
         model = MLP(12, [8, 6], 3, "tanh", dtype=dtype, backend=b, seed=3, loss=row.name)
-        optimizer = STEPS[step](l2)
+        optimizer = STEPS[step](l2, LEARNING_RATE_FACTOR.get(row.output, 1.0))
         for epoch in range(2):
             order = np.random.default_rng(epoch).permutation(len(x))
             results.append(
@@ -271,6 +328,7 @@ def test_every_loss_and_optimizer_row_runs_in_every_native_epoch(name, row, step
     for key, expected in reference.params.items():
         assert_close(ours.params[key], expected)
     for got, want in zip(results[2:], results[:2], strict=True):
+        assert np.isfinite(want.loss_sum)
         assert (got.batches, got.correct) == (want.batches, want.correct)
         assert got.loss_sum == pytest.approx(want.loss_sum, rel=TOLERANCES[np.dtype(dtype)]["rtol"])
         assert got.row_weighted_loss == pytest.approx(

@@ -226,9 +226,11 @@ def sgd_buffers(
     return param, checked
 
 
-def target_values(name: str, value: Any, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+def target_values(
+    name: str, value: Any, shape: tuple[int, int], dtype: np.dtype, nonnegative_for: str | None = None
+) -> np.ndarray:
     """Targets (N, K) of a loss on values (indicator or real): a C-contiguous finite array of the
-    scores' dtype and shape."""
+    scores' dtype and shape; >= 0 when ``nonnegative_for`` names a loss defined only there."""
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiub":
         raise FastmlpTypeError(
             f"{name} must be a numpy.ndarray of real targets (N, K), got {_describe(value)}"
@@ -238,16 +240,20 @@ def target_values(name: str, value: Any, shape: tuple[int, int], dtype: np.dtype
     result = np.ascontiguousarray(value, dtype=dtype)
     if not np.all(np.isfinite(result)):
         raise FastmlpValueError(f"{name} must be finite")
+    if nonnegative_for is not None and np.any(result < 0):
+        raise FastmlpValueError(
+            f"{name} must be >= 0 for the {nonnegative_for} loss, got a minimum of {float(result.min())}"
+        )
     return result
 
 
 def values_loss(
-    first: str, outputs: Any, y: Any, weights: Any
+    first: str, outputs: Any, y: Any, weights: Any, nonnegative_for: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The arguments of a loss on (N, K) targets: outputs (scores or probabilities) (N, K), y of
-    their shape, sample weights (N,) or None."""
+    their shape (>= 0 when ``nonnegative_for`` names the loss), sample weights (N,) or None."""
     outputs = float_array(first, outputs, 2)
-    y = target_values("y", y, outputs.shape, outputs.dtype)
+    y = target_values("y", y, outputs.shape, outputs.dtype, nonnegative_for)
     return outputs, y, sample_weight("sample_weight", weights, outputs.shape[0], outputs.dtype)
 
 

@@ -136,7 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     bench = commands.add_parser("bench", help="time one training epoch per backend and peer; write a chart")
-    bench.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    bench.add_argument(
+        "--threads",
+        help="comma-separated thread counts (default 1,2; with --sweep default 1: fastmlp cpp is also"
+        " timed at each count above 1, with --clock wall)",
+    )
     bench.add_argument("--batch-sizes", default="64", help="comma-separated batch sizes (default 64)")
     _add_shared(bench, "--dtype")
     bench.add_argument(
@@ -401,6 +405,17 @@ def _int_list(flag: str, text: str) -> list[int]:
     return values
 
 
+def _thread_counts(text: str) -> list[int]:
+    """--threads of fastmlp bench: counts this process can run (1 to its cores)."""
+    from .threads import max_threads
+
+    counts = _int_list("--threads", text)
+    if max(counts) > max_threads():
+        cores = max_threads()
+        raise UsageError(f"--threads must be at most {cores} (the cores available), got {max(counts)}")
+    return counts
+
+
 def _command_bench_summary(args: argparse.Namespace) -> int:
     from .benchmarking import summary
 
@@ -445,8 +460,13 @@ def _command_bench_sweep(args: argparse.Namespace) -> int:
     from .data import load_mnist
 
     shapes = sweep.parse_shapes(args.shapes) if args.shapes else list(sweep.ISSUE_SHAPES)
+    threads = _thread_counts(args.threads or "1")
+    if args.clock == "cpu" and max(threads) > 1:
+        raise UsageError("--threads above 1 needs --clock wall (CPU time adds up every thread's)")
     data = load_mnist(args.data_dir, dtype="float32")
-    result = sweep.run_sweep(data.x_train, data.y_train, shapes, repeats=args.repeats, clock=args.clock)
+    result = sweep.run_sweep(
+        data.x_train, data.y_train, shapes, repeats=args.repeats, clock=args.clock, threads=threads
+    )
     table = f"Build: {describe_build()}\n\n" + sweep.markdown(result)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -468,13 +488,8 @@ def _command_bench(args: argparse.Namespace) -> int:
     import os
 
     from .benchmarking.tenants import busy_processes
-    from .threads import max_threads
 
-    threads = _int_list("--threads", args.threads)
-    if max(threads) > max_threads():
-        raise UsageError(
-            f"--threads must be at most {max_threads()} (the cores available), got {max(threads)}"
-        )
+    threads = _thread_counts(args.threads or "1,2")
     batch_sizes = _int_list("--batch-sizes", args.batch_sizes)
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     with busy_processes(args.tenant):

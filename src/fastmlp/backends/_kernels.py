@@ -80,6 +80,8 @@ CALLS = tuple(
             "binary_cross_entropy_backward",
             "squared_error",
             "squared_error_backward",
+            "poisson_deviance",
+            "poisson_deviance_backward",
         }
     )
 )
@@ -203,7 +205,8 @@ class _ValuesLoss:
     def __call__(
         self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
     ) -> tuple[float, np.ndarray]:
-        scores, values, weights = _validate.values_loss("scores", scores, y, sample_weight)
+        nonnegative_for = self._row.name if self._row.nonnegative_targets else None  # Poisson: y >= 0
+        scores, values, weights = _validate.values_loss("scores", scores, y, sample_weight, nonnegative_for)
         outputs = aligned_empty(scores.shape, scores.dtype)
         value = float(self._raw.output_loss(self._row.code, scores, None, values, weights, outputs))
         return (
@@ -217,12 +220,15 @@ class _ValuesGradient:
 
     def __init__(self, raw: RawCalls, row: LossRow) -> None:
         self._raw = raw
+        self._nonnegative_for = row.name if row.nonnegative_targets else None  # Poisson: y >= 0
         self.__doc__ = f"Same contract as numpy_backend.{row.backward_kernel}."
 
     def __call__(
         self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
     ) -> np.ndarray:
-        outputs, values, weights = _validate.values_loss("outputs", outputs, y, sample_weight)
+        outputs, values, weights = _validate.values_loss(
+            "outputs", outputs, y, sample_weight, self._nonnegative_for
+        )
         result = _validate.output("out", out, outputs.shape, outputs.dtype)
         self._raw.loss_gradient(outputs, None, values, weights, result, _norm(weights, len(outputs)))
         return result
@@ -251,6 +257,8 @@ class CompiledBackend(Backend):
         self.binary_cross_entropy_backward = _ValuesGradient(raw, LOSSES["binary_cross_entropy"])
         self.squared_error = _ValuesLoss(raw, LOSSES["squared_error"])
         self.squared_error_backward = _ValuesGradient(raw, LOSSES["squared_error"])
+        self.poisson_deviance = _ValuesLoss(raw, LOSSES["poisson_deviance"])
+        self.poisson_deviance_backward = _ValuesGradient(raw, LOSSES["poisson_deviance"])
         self.sgd_update = _checked(_validate.sgd_update, lambda arguments: raw.sgd_update(*arguments))
         self.nesterov_update = _checked(
             _validate.nesterov_update, lambda arguments: _nesterov(raw, *arguments)

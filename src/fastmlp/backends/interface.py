@@ -127,6 +127,8 @@ class Kernels(Protocol):
     binary_cross_entropy_backward: LossBackwardKernel
     squared_error: LossKernel
     squared_error_backward: LossBackwardKernel
+    poisson_deviance: LossKernel
+    poisson_deviance_backward: LossBackwardKernel
     sgd_update: MomentumUpdate
     nesterov_update: MomentumUpdate
     adam_update: AdamUpdate
@@ -160,6 +162,7 @@ def loss_pair(k: Kernels, row: LossRow) -> tuple[LossKernel, LossBackwardKernel]
         "softmax_cross_entropy": (k.softmax_cross_entropy, k.softmax_cross_entropy_backward),
         "binary_cross_entropy": (k.binary_cross_entropy, k.binary_cross_entropy_backward),
         "squared_error": (k.squared_error, k.squared_error_backward),
+        "poisson_deviance": (k.poisson_deviance, k.poisson_deviance_backward),
     }
     return pairs[row.name]
 

@@ -241,9 +241,11 @@ def binary_cross_entropy_backward(
     return _values_gradient(outputs, y, sample_weight, out)
 
 
-def _values_gradient(outputs: Any, y: Any, sample_weight: Any, out: Any) -> np.ndarray:
+def _values_gradient(
+    outputs: Any, y: Any, sample_weight: Any, out: Any, nonnegative_for: str | None = None
+) -> np.ndarray:
     """``(outputs - y) * w_n / sum w``: the gradient of every loss row on (N, K) targets."""
-    outputs, y, weights = _validate.values_loss("outputs", outputs, y, sample_weight)
+    outputs, y, weights = _validate.values_loss("outputs", outputs, y, sample_weight, nonnegative_for)
     result = _validate.output("out", out, outputs.shape, outputs.dtype)
     np.subtract(outputs, y, out=result)
     return _scaled_by_weights(result, weights)
@@ -268,6 +270,38 @@ def squared_error_backward(outputs: Any, y: Any, sample_weight: Any = None, *, o
     -> dscores (N, K).
     """
     return _values_gradient(outputs, y, sample_weight, out)
+
+
+def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """scipy.special.xlogy without scipy: ``x log y``, 0 where x = 0 unless y is nan.  x, y (N, K)."""
+    logs = np.log(y, out=np.zeros_like(y), where=(x != 0) | np.isnan(y))
+    products: np.ndarray = x * logs
+    return products
+
+
+def poisson_deviance(scores: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
+    """Exponential outputs and half their Poisson deviance, summed over the K outputs (scikit-learn's
+    poisson_loss): ``p = exp(s)``, ``loss_n = sum_k xlogy(y, y / p) - y + p``,
+    ``loss = sum_n w_n loss_n / sum_n w_n``.
+
+    scores (N, K), y (N, K) real >= 0, sample_weight (N,) or None -> (loss as Python float, p (N, K)).
+    exp is not clipped, as in scikit-learn: a score above log(max float) (88.7 in float32, 709.8 in
+    float64) gives p = inf and an infinite or nan loss (NumPy warns), as scikit-learn's does.
+    """
+    scores, y, weights = _validate.values_loss("scores", scores, y, sample_weight, "poisson_deviance")
+    outputs = np.exp(scores)
+    p, y64 = outputs.astype(np.float64), y.astype(np.float64)
+    return _weighted_mean((_xlogy(y64, y64 / p) - y64 + p).sum(axis=1), weights), outputs
+
+
+def poisson_deviance_backward(
+    outputs: Any, y: Any, sample_weight: Any = None, *, out: Any = None
+) -> np.ndarray:
+    """Gradient of poisson_deviance w.r.t. the scores (exp is the canonical link):
+    ``ds = (p - y) * w_n / sum w`` (``/ N`` without weights).  outputs p = exp(s) (N, K), y (N, K)
+    >= 0, sample_weight (N,) or None -> dscores (N, K).
+    """
+    return _values_gradient(outputs, y, sample_weight, out, "poisson_deviance")
 
 
 def accuracy(scores: Any, y: Any) -> float:
@@ -354,6 +388,8 @@ class _Reference:
     binary_cross_entropy_backward: LossBackwardKernel = staticmethod(binary_cross_entropy_backward)
     cross_entropy_forward = staticmethod(cross_entropy_forward)
     nesterov_update: MomentumUpdate = staticmethod(nesterov_update)
+    poisson_deviance: LossKernel = staticmethod(poisson_deviance)
+    poisson_deviance_backward: LossBackwardKernel = staticmethod(poisson_deviance_backward)
     relu_backward: ElementwiseBackward = staticmethod(relu_backward)
     relu_forward: ElementwiseForward = staticmethod(relu_forward)
     sgd_update: MomentumUpdate = staticmethod(sgd_update)

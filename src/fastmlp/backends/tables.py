@@ -90,12 +90,15 @@ class LossRow(_Row):
     """One output layer and its loss: ``output`` (the activation applied to the last layer's
     scores), ``targets`` (``"labels"`` (N,) int64 in [0, K), ``"indicator"`` (N, K) of 0 and 1,
     ``"values"`` (N, K) real), ``formula`` (the row loss; every row's gradient w.r.t. the scores is
-    ``(output - target) * w / norm``, the canonical link), ``aliases``: scikit-learn's names."""
+    ``(output - target) * w / norm``, the canonical link), ``aliases``: scikit-learn's names,
+    ``nonnegative_targets``: the loss is defined for targets >= 0 only (its kernels and the native
+    epochs reject a negative one)."""
 
     output: str
     targets: Literal["labels", "indicator", "values"]
     formula: str
     aliases: tuple[str, ...] = ()
+    nonnegative_targets: bool = False
 
     @property
     def forward_kernel(self) -> str:
@@ -117,6 +120,11 @@ LOSSES: dict[str, LossRow] = {
         LossRow(
             "squared_error", 2, "identity", "values",
             "loss_n = 0.5 mean_k (s_nk - y_nk)^2 (gradient s - y, scikit-learn's convention)",
+        ),
+        LossRow(
+            "poisson_deviance", 3, "exp", "values",
+            "loss_n = sum_k xlogy(y, y / p) - y + p, p = exp(s) unclipped (half the Poisson deviance)",
+            ("poisson",), nonnegative_targets=True,
         ),
     )
 }  # fmt: skip

@@ -237,12 +237,18 @@ def run_sweep(
     log: Callable[[str], None] = print,
     time_runs: TimeRuns = _interleaved_minimum,
     peak: Callable[[Callable[[], float]], float] | None = None,
+    threads: Sequence[int] = (1,),
 ) -> Sweep:
     """Time every shape x contender on 1 pinned CPU, interleaved; the GEMM peak before and after.
 
     x (N, D) MNIST-like rows, y (N,) labels; the dense input is ``standardised(x)``. ``clock``
-    names an entry of CLOCKS, used for the epochs and the peak alike.
+    names an entry of CLOCKS, used for the epochs and the peak alike. Every count in ``threads``
+    above 1 adds fastmlp cpp on that many pinned CPUs (``threads_contender(n)``), interleaved
+    with the rest; that needs the wall clock (CPU time adds up the threads').
     """
+    extra_threads = sorted({n for n in threads if n > 1})
+    if extra_threads and clock != "wall":
+        raise FastmlpValueError("threads above 1 need clock='wall' (CPU time adds up every thread's)")
     timer = CLOCKS[clock]
     measure_peak = peak or (lambda clock: sgemm_peak(clock=clock))
     inputs = {kind: x for kind in INPUTS}
@@ -259,6 +265,9 @@ def run_sweep(
                 skipped[name] = epoch
             else:
                 runs[shape, name] = (1, shape.batch_size, epoch)
+        for n in extra_threads:  # its own model: every contender trains from the same start
+            epoch = _fastmlp_epoch(inputs[shape.input], y, shape, initial_params(x.shape[1], shape, x.dtype))
+            runs[shape, threads_contender(n)] = (n, shape.batch_size, epoch)
     for name, reason in skipped.items():
         log(f"  {name}: skipped, {reason}")
     seconds = time_runs(runs, order, repeats, timer)
@@ -273,9 +282,18 @@ def run_sweep(
     return Sweep(rows, max(before, after), (before, after), skipped, len(order), clock, blas_description())
 
 
+def threads_contender(n: int) -> str:
+    """The name of fastmlp cpp timed on ``n`` threads (n > 1; FASTMLP is its 1-thread run)."""
+    return f"{FASTMLP}, {n} threads"
+
+
+def _peer_seconds(row: SweepRow) -> list[float]:
+    return [s for name, s in row.seconds.items() if name in PEERS]
+
+
 def verdict(row: SweepRow, peak: float) -> str:
     """Whether the row meets issue 21's target, and by which rule; '-' without a peer."""
-    peer_seconds = [s for name, s in row.seconds.items() if name != FASTMLP]
+    peer_seconds = _peer_seconds(row)
     if FASTMLP not in row.seconds or not peer_seconds:
         return "-"
     ours, best = row.seconds[FASTMLP], min(peer_seconds)
@@ -306,7 +324,7 @@ def markdown(sweep: Sweep) -> str:
     ]
     for row in sweep.rows:
         cells = [f"{row.seconds[n]:.3f}" if n in row.seconds else "-" for n in (FASTMLP, JAX, TORCH)]
-        peer_seconds = [s for n, s in row.seconds.items() if n != FASTMLP]
+        peer_seconds = _peer_seconds(row)
         best = min(peer_seconds) if peer_seconds else None
         ours = row.seconds.get(FASTMLP)
         ratio = f"{ours / best:.2f}" if ours is not None and best is not None else "-"
@@ -324,6 +342,31 @@ def markdown(sweep: Sweep) -> str:
         f" {sweep.peak / 1e9:.1f} GFLOP/s (before the epochs {before / 1e9:.1f}, after {after / 1e9:.1f})."
         " GEMM GFLOP/s: the epoch's dense GEMM FLOPs (forward, dW, dX but the first layer's) over its time."
     )
+    text += _threads_table(sweep)
     for name, reason in sweep.skipped.items():
         text += f"\n\n{name}: not timed, {reason}."
     return text
+
+
+def _threads_table(sweep: Sweep) -> str:
+    """fastmlp cpp at every thread count timed, beside its 1-thread run (empty if only 1 was)."""
+    counts = sorted(
+        {int(name.split(", ")[1].split()[0]) for row in sweep.rows for name in row.seconds if ", " in name}
+    )
+    if not counts:
+        return ""
+    header = "| shape | input | 1 thread | " + " | ".join(f"{n} threads | {n} / 1" for n in counts) + " |"
+    lines = ["", "", header, "|---|---|---|" + "---|---|" * len(counts)]
+    for row in sweep.rows:
+        one = row.seconds.get(FASTMLP)
+        cells = []
+        for n in counts:
+            many = row.seconds.get(threads_contender(n))
+            cells.append("-" if many is None else f"{many:.3f}")
+            cells.append("-" if many is None or one is None else f"{many / one:.2f}")
+        first = "-" if one is None else f"{one:.3f}"
+        lines.append(f"| {row.shape.label} | {row.shape.input} | {first} | {' | '.join(cells)} |")
+    return "\n".join(lines) + (
+        f"\n\nfastmlp cpp on {', '.join(map(str, counts))} pinned CPUs (wall time, interleaved with the"
+        " table above): the README's Threads section says how the team runs a batch."
+    )

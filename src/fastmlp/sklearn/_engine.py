@@ -41,6 +41,7 @@ OUTPUT_LOSSES = {
     "softmax": "softmax_cross_entropy",  # multiclass
     "logistic": "binary_cross_entropy",  # binary (one output) and multi-label
     "identity": "squared_error",  # regression
+    "exp": "poisson_deviance",  # regression, loss="poisson"
 }
 SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 # Rows of a sparse X densified at a time (a batch, or a chunk of the full batch for L-BFGS and
@@ -63,10 +64,8 @@ def unsupported(*, activation: str, out_activation: str | None) -> str | None:
         have = [name for name in SKLEARN_ACTIVATIONS if hidden_row_exists(name)]
         return f"activation={activation!r} is not in fastmlp's engine (it has {have})"
     if out_activation is not None and out_activation not in OUTPUT_LOSSES:
-        return (
-            f"the {out_activation!r} output layer (loss='poisson') is not in fastmlp's engine "
-            f"(it has {sorted(OUTPUT_LOSSES)})"
-        )
+        have = sorted(OUTPUT_LOSSES)
+        return f"the {out_activation!r} output layer is not in fastmlp's engine (it has {have})"
     return None
 
 
@@ -127,7 +126,7 @@ class Model:
             layers,
             dtype=coefs[0].dtype,
             backend=get_backend(backend),
-            loss=OUTPUT_LOSSES.get(out_activation, "squared_error"),  # exp: never trained (unsupported)
+            loss=OUTPUT_LOSSES[out_activation],
         )
         self.set_parameters(coefs, intercepts)
 
@@ -196,7 +195,11 @@ class Model:
         if self.out_activation == "logistic":
             logistic: np.ndarray = k.sigmoid_forward(scores)
             return logistic
-        return scores  # identity
+        if self.out_activation == "exp":
+            # scikit-learn's inplace_exp, unclipped (the loss row's forward computes it the same
+            # way, but with a loss against targets prediction has not got)
+            np.exp(scores, out=scores)
+        return scores  # identity, or exp'd in place
 
     # --- loss and gradients -------------------------------------------------------------
 

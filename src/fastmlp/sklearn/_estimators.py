@@ -36,6 +36,7 @@ from sklearn.utils.validation import validate_data
 
 from .. import threads
 from ..backends import KNOWN_BACKENDS
+from ..errors import FastmlpValueError
 from . import _engine
 
 _ADDED_CONSTRAINTS: dict[str, list[Any]] = {
@@ -389,3 +390,15 @@ class MLPRegressor(_EngineMixin, _SklearnMLPRegressor):
 
     def _output_activation(self) -> str:
         return "exp" if self.loss == "poisson" else "identity"
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, Any]:
+        X, y = super()._validate_input(X, y, incremental, reset)
+        if self.loss == "poisson" and np.any(y < 0):
+            # scikit-learn 1.9's MLPRegressor trains on a negative y to a nan loss (log of a negative
+            # ratio); its other Poisson estimators (PoissonRegressor, HistGradientBoostingRegressor)
+            # reject it, and so does this one, naming y
+            raise FastmlpValueError(
+                f"y must be >= 0 for loss='poisson' (the Poisson deviance of a negative target is "
+                f"undefined), got a minimum of {float(np.min(y))}"
+            )
+        return X, y

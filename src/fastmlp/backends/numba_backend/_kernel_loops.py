@@ -23,8 +23,8 @@ from ._blas import gemm
 # The activation rows' codes, as plain ints that compiled code takes as constants.
 IDENTITY, RELU, SIGMOID, TANH = (ACTIVATIONS[name].code for name in ("identity", "relu", "sigmoid", "tanh"))
 # The loss rows' codes (softmax cross-entropy is the row on labels, told apart by its labels).
-SOFTMAX_CROSS_ENTROPY, BINARY_CROSS_ENTROPY = (
-    LOSSES[name].code for name in ("softmax_cross_entropy", "binary_cross_entropy")
+SOFTMAX_CROSS_ENTROPY, BINARY_CROSS_ENTROPY, POISSON_DEVIANCE = (
+    LOSSES[name].code for name in ("softmax_cross_entropy", "binary_cross_entropy", "poisson_deviance")
 )
 SGD, NESTEROV, ADAM = (OPTIMIZERS[name].code for name in ("sgd", "nesterov", "adam"))
 
@@ -396,6 +396,17 @@ def _values_row_loss(code: int, scores: Any, values: Any, out: Any, n: int) -> f
             y = float(values[n, k])
             total -= y * np.log(p) + (1.0 - y) * np.log(1.0 - p)
         return total
+    if code == POISSON_DEVIANCE:
+        # scikit-learn's poisson_loss: p = exp(s), not clipped; xlogy(y, y / p) is 0 where y = 0
+        # (unless y / p is nan, as scipy's xlogy). y / 0 is spelled out: Numba's float division
+        # raises ZeroDivisionError where IEEE (NumPy, C++) gives inf or nan.
+        for k in range(K):
+            out[n, k] = np.exp(scores[n, k])
+            p = float(out[n, k])
+            y = float(values[n, k])
+            ratio = y / p if p != 0.0 else (np.inf if y > 0.0 else np.nan)
+            total += (0.0 if y == 0.0 and not np.isnan(ratio) else y * np.log(ratio)) - y + p
+        return total
     for k in range(K):  # squared error
         out[n, k] = scores[n, k]
         d = float(scores[n, k]) - float(values[n, k])
@@ -464,7 +475,8 @@ def loss_gradient(
 @njit(cache=True)
 def output_correct(code: int, scores: Any, out: Any, labels: Any, values: Any) -> int:
     """Rows whose prediction matches the target: first arg-max = label (softmax); every output
-    > 0.5 exactly where the indicator is (binary cross-entropy); none for squared error."""
+    > 0.5 exactly where the indicator is (binary cross-entropy); none for regression (squared
+    error, Poisson deviance)."""
     if code == SOFTMAX_CROSS_ENTROPY:
         hits: int = correct_count(scores, labels)
         return hits
