@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from child_interpreter import run_check
 
 from fastmlp.benchmarking import affinity, epochs, peers
 
@@ -210,19 +209,13 @@ def test_peer_trains_like_the_reference(name):
     # warns (rightly) at every later fork, which other tests do. torch.compile's tracer touches
     # .grad of a non-leaf tensor internally (torch 2.13) and warns, and torch warns about its own
     # torch.jit on import (as in pyproject.toml); those warnings are not ours.
-    code = (
-        "import sys, warnings; sys.path.insert(0, sys.argv[1]);"
-        " warnings.filterwarnings('ignore', 'The .grad attribute of a Tensor that is not a leaf');"
-        " warnings.filterwarnings('ignore', '`torch.jit.script_method` is deprecated');"
-        " import test_benchmarking as t; t.check_peer_trains_like_the_reference(sys.argv[2])"
+    run_check(
+        "test_benchmarking",
+        "check_peer_trains_like_the_reference",
+        name,
+        "The .grad attribute of a Tensor that is not a leaf",
+        "`torch.jit.script_method` is deprecated",
     )
-    result = subprocess.run(
-        [sys.executable, "-W", "error", "-c", code, os.path.dirname(__file__), name],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_pinned_restores_every_thread():

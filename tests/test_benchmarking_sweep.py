@@ -4,13 +4,11 @@ the targets, with fake timers (what the sweep computes, never how fast anything 
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
+from child_interpreter import run_check
 
 from fastmlp.benchmarking import peers, sweep
 from fastmlp.errors import FastmlpValueError
@@ -285,18 +283,12 @@ def test_sweep_peers_train_a_deep_relu_net_like_the_reference(name):
     if not peers.installed(framework):
         pytest.skip(f"{framework} not installed")
     # In a child interpreter, as test_benchmarking's peer tests: JAX warns at every later fork.
-    code = (
-        "import sys, warnings; sys.path.insert(0, sys.argv[1]);"
-        " warnings.filterwarnings('ignore', '`torch.jit.script_method` is deprecated');"
-        " import test_benchmarking_sweep as t; t.check_sweep_peer_trains_like_the_reference(sys.argv[2])"
+    run_check(
+        "test_benchmarking_sweep",
+        "check_sweep_peer_trains_like_the_reference",
+        name,
+        "`torch.jit.script_method` is deprecated",
     )
-    result = subprocess.run(
-        [sys.executable, "-W", "error", "-c", code, os.path.dirname(__file__), name],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_interleaved_timer_reads_the_clock_it_is_given(monkeypatch):

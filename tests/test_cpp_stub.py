@@ -5,6 +5,7 @@ same parameters in the same order, read from pybind11's signatures."""
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from conftest import BACKENDS
 
 import fastmlp
+from fastmlp.backends.interface import RawCalls
 
 pytestmark = pytest.mark.skipif("cpp" not in BACKENDS, reason="FASTMLP_TEST_BACKENDS excludes cpp")
 
@@ -30,7 +32,12 @@ def _stub() -> dict[str, list[str] | None]:
             init = next(n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
             declared[node.name] = [a.arg for a in init.args.args][1:]
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            declared[node.target.id] = None
+            if not node.target.id.startswith("_"):  # _kernels: the stub's own, what the kernels are
+                declared[node.target.id] = None
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute):
+            # a kernel: ``name = _kernels.name``, its signature interface.RawCalls's (without self)
+            kernel = getattr(RawCalls, node.value.attr)
+            declared[node.value.attr] = list(inspect.signature(kernel).parameters)[1:]
     return declared
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from fastmlp.backends.interface import RawCalls
+
 _F = npt.NDArray[np.floating]
 _I = npt.NDArray[np.int64]
 
@@ -14,39 +16,28 @@ isa: str  # "native", "generic", "x86-64-v2", "x86-64-v3" or "x86-64-v4" (fastml
 arch_flags: str
 
 def cpu_supports(level: str) -> bool: ...
-def affine_forward(x: _F, w: _F, b: _F | None, out: _F) -> None: ...
-def affine_backward(dout: _F, x: _F, w: _F, dx: _F | None, dw: _F, db: _F | None) -> None: ...
-def relu_forward(z: _F, out: _F) -> None: ...
-def relu_backward(dout: _F, z: _F, out: _F) -> None: ...
-def sigmoid_forward(z: _F, out: _F) -> None: ...
-def sigmoid_backward(dout: _F, a: _F, out: _F) -> None: ...
-def tanh_forward(z: _F, out: _F) -> None: ...
-def tanh_backward(dout: _F, a: _F, out: _F) -> None: ...
-def softmax_forward(scores: _F, out: _F) -> None: ...
-def softmax_backward(dprobs: _F, probs: _F, out: _F) -> None: ...
-def cross_entropy_forward(probs: _F, y: _I) -> float: ...
-def softmax_cross_entropy(scores: _F, y: _I, probs: _F) -> float: ...
-def softmax_cross_entropy_backward(probs: _F, y: _I, out: _F) -> None: ...
-def correct_count(scores: _F, y: _I) -> int: ...
-def sgd_update(param: _F, grad: _F, velocity: _F | None, lr: float, reg: float, momentum: float) -> None: ...
-def nesterov_update(param: _F, grad: _F, velocity: _F, lr: float, reg: float, momentum: float) -> None: ...
-def adam_update(
-    param: _F,
-    grad: _F,
-    m: _F,
-    v: _F,
-    step_size: float,
-    reg: float,
-    beta1: float,
-    beta2: float,
-    epsilon: float,
-) -> None: ...
-def output_loss(
-    loss: int, scores: _F, labels: _I | None, values: _F | None, weights: _F | None, out: _F
-) -> float: ...
-def loss_gradient(
-    out: _F, labels: _I | None, values: _F | None, weights: _F | None, dscores: _F, norm: float
-) -> None: ...
+
+# The kernels: their signatures are fastmlp.backends.interface.RawCalls's, declared once there.
+_kernels: RawCalls
+affine_forward = _kernels.affine_forward
+affine_backward = _kernels.affine_backward
+relu_forward = _kernels.relu_forward
+relu_backward = _kernels.relu_backward
+sigmoid_forward = _kernels.sigmoid_forward
+sigmoid_backward = _kernels.sigmoid_backward
+tanh_forward = _kernels.tanh_forward
+tanh_backward = _kernels.tanh_backward
+softmax_forward = _kernels.softmax_forward
+softmax_backward = _kernels.softmax_backward
+cross_entropy_forward = _kernels.cross_entropy_forward
+softmax_cross_entropy = _kernels.softmax_cross_entropy
+softmax_cross_entropy_backward = _kernels.softmax_cross_entropy_backward
+correct_count = _kernels.correct_count
+sgd_update = _kernels.sgd_update
+nesterov_update = _kernels.nesterov_update
+adam_update = _kernels.adam_update
+output_loss = _kernels.output_loss
+loss_gradient = _kernels.loss_gradient
 
 class NativeModel:
     """backends._epoch.NativeModel's arrays: per layer weights (fan_in, fan_out), bias (fan_out,) or

@@ -271,6 +271,33 @@ def sample_weight(name: str, value: Any, n: int, dtype: np.dtype) -> np.ndarray 
     return result
 
 
+MomentumArguments = tuple[np.ndarray, np.ndarray, "np.ndarray | None", float, float, float]
+
+
+def sgd_update(
+    param: Any, grad: Any, lr: Any, reg: Any = 0.0, momentum: Any = 0.0, velocity: Any = None
+) -> MomentumArguments:
+    """The arguments of every backend's sgd_update, checked: (param, grad C-contiguous, velocity or
+    None, lr, reg, momentum)."""
+    return _momentum_update(param, grad, velocity, lr, reg, momentum, velocity_required=False)
+
+
+def nesterov_update(
+    param: Any, grad: Any, lr: Any, reg: Any = 0.0, momentum: Any = 0.0, velocity: Any = None
+) -> MomentumArguments:
+    """nesterov_update's, as sgd_update's with velocity required (checked as if momentum were
+    non-zero)."""
+    return _momentum_update(param, grad, velocity, lr, reg, momentum, velocity_required=True)
+
+
+def _momentum_update(
+    param: Any, grad: Any, velocity: Any, lr: Any, reg: Any, momentum: Any, velocity_required: bool
+) -> MomentumArguments:
+    lr, reg, momentum = sgd_hyperparameters(lr, reg, momentum)
+    param, checked = sgd_buffers(param, grad, 1.0 if velocity_required else momentum, velocity)
+    return param, np.ascontiguousarray(grad), checked, lr, reg, momentum
+
+
 def adam_update(
     param: Any, grad: Any, m: Any, v: Any, step_size: Any, reg: Any, b1: Any, b2: Any, eps: Any
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[float, float, float, float, float]]:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 import numpy as np
 
@@ -48,6 +48,9 @@ from . import tables
 from ._sparse import SparseRows, choose
 from .interface import ArrayIn, OptionalArray
 from .tables import ActivationRow, LossRow, activation
+
+if TYPE_CHECKING:  # typing's own from Python 3.11; mypy targets 3.10
+    from typing_extensions import Required, Unpack
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,19 +209,26 @@ class PassData:
     threads: int
 
 
+class PassOptions(TypedDict, total=False):
+    """The keyword arguments of both native passes (``train_epoch`` and ``evaluate``), written once:
+    ``batch_size`` (required) and the options of the contract above (absent: their defaults, None)."""
+
+    batch_size: Required[int]
+    sample_weight: OptionalArray
+    sparse: bool | None
+    x_sparse: SparseRows | None
+    threads: int | None
+
+
 def _pass(
-    net: Any,
-    x: Any,
-    y: Any,
-    order: Any,
-    batch_size: Any,
-    training: bool,
-    sample_weight: Any = None,
-    sparse: bool | None = None,
-    x_sparse: SparseRows | None = None,
-    threads: int | None = None,
+    net: object, x: ArrayIn, y: ArrayIn, order: ArrayIn | None, training: bool, options: PassOptions
 ) -> PassData:
-    """The checked pass: the options (sample_weight, sparse, x_sparse, threads) are the contract's."""
+    """The checked pass: training over ``order``, or evaluating x's rows in order."""
+    unknown = sorted(set(options) - PassOptions.__required_keys__ - PassOptions.__optional_keys__)
+    if unknown:  # what Python says of an unexpected keyword, since **options takes any at run time
+        raise FastmlpTypeError(f"got an unexpected keyword argument {unknown[0]!r}")
+    if "batch_size" not in options:
+        raise FastmlpTypeError("missing required keyword argument 'batch_size'")
     if not isinstance(net, NativeModel):
         raise FastmlpTypeError(f"net must be a NativeModel (backends._epoch.native_model), got {net!r:.60}")
     if training and net.step is None:
@@ -238,13 +248,13 @@ def _pass(
     else:
         nonnegative_for = net.loss.name if net.loss.nonnegative_targets else None  # Poisson: y >= 0
         values = _validate.target_values("y", y, (x.shape[0], outputs), x.dtype, nonnegative_for)
-    weights = _validate.sample_weight("sample_weight", sample_weight, x.shape[0], x.dtype)
-    if order is not None:
-        order = _order(order, x.shape[0])
-    batch_size = _validate.positive_int("batch_size", batch_size)
-    rows = choose(x, sparse, x_sparse, values=training)
+    weights = _validate.sample_weight("sample_weight", options.get("sample_weight"), x.shape[0], x.dtype)
+    rows_order = _order(order, x.shape[0]) if training else None
+    batch_size = _validate.positive_int("batch_size", options["batch_size"])
+    rows = choose(x, options.get("sparse"), options.get("x_sparse"), values=training)
+    threads = options.get("threads")
     threads = get_num_threads() if threads is None else check_count(threads, "threads")
-    return PassData(x, labels, values, weights, order, batch_size, rows, threads)
+    return PassData(x, labels, values, weights, rows_order, batch_size, rows, threads)
 
 
 def _order(value: Any, n: int) -> np.ndarray:
@@ -265,40 +275,20 @@ class NativeCall(Protocol):
 
 
 class CompiledEpoch:
-    """A backend's native epoch (``interface.NativeEpoch``): the contract above, around its calls."""
+    """A backend's native epoch (``interface.NativeEpoch``, the one kind there is): the contract
+    above, its checks and signatures, around the backend's two compiled calls."""
 
     def __init__(self, train: NativeCall, evaluate: NativeCall) -> None:
         self._train, self._evaluate = train, evaluate
 
     def train_epoch(
-        self,
-        net: NativeModel,
-        x: ArrayIn,
-        y: ArrayIn,
-        order: ArrayIn,
-        *,
-        batch_size: int,
-        sample_weight: OptionalArray = None,
-        sparse: bool | None = None,
-        x_sparse: SparseRows | None = None,
-        threads: int | None = None,
+        self, net: NativeModel, x: ArrayIn, y: ArrayIn, order: ArrayIn, **options: Unpack[PassOptions]
     ) -> PassResult:
         """One training epoch in one native call: see fastmlp.backends._epoch."""
-        data = _pass(net, x, y, order, batch_size, True, sample_weight, sparse, x_sparse, threads)
-        return self._train(net, data)
+        return self._train(net, _pass(net, x, y, order, True, options))
 
     def evaluate(
-        self,
-        net: NativeModel,
-        x: ArrayIn,
-        y: ArrayIn,
-        *,
-        batch_size: int,
-        sample_weight: OptionalArray = None,
-        sparse: bool | None = None,
-        x_sparse: SparseRows | None = None,
-        threads: int | None = None,
+        self, net: NativeModel, x: ArrayIn, y: ArrayIn, **options: Unpack[PassOptions]
     ) -> PassResult:
         """One evaluation pass in one native call: see fastmlp.backends._epoch."""
-        data = _pass(net, x, y, None, batch_size, False, sample_weight, sparse, x_sparse, threads)
-        return self._evaluate(net, data)
+        return self._evaluate(net, _pass(net, x, y, None, False, options))

@@ -15,21 +15,41 @@ one per kernel, on validated C-contiguous arrays with the outputs passed in:
     nesterov_update(param, grad, velocity, lr, reg, momentum)
     adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
 
-(``interface.RawCalls``, the signatures of ``fastmlp/_cpp.pyi``), and ``CompiledBackend`` wraps them
-in the public kernels of a ``Backend``: the same signatures as the reference, the argument checks
-of ``fastmlp._validate`` (so every backend says the same thing), outputs allocated 64-byte aligned.
+(``interface.RawCalls``, declared there once; ``fastmlp/_cpp.pyi`` takes its kernels from it), and
+``CompiledBackend`` wraps them in the public kernels of a ``Backend``: the interface's callable
+types (one per kernel shape), the argument checks of ``fastmlp._validate`` (so every backend says
+the same thing), outputs allocated 64-byte aligned. An update kernel is its check (whose
+signature it is) composed with its raw call.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import numpy as np
 
 from .. import _validate
 from .._memory import aligned_empty
-from .interface import ArrayIn, Kernels, NativeEpoch, OptionalArray, Out, RawCalls, activation_pair, loss_pair
-from .tables import ACTIVATIONS, LOSSES, OPTIMIZERS, activation_kernels
+from .interface import (
+    ArrayIn,
+    Backend,
+    FloatArray,
+    Kernels,
+    OptionalArray,
+    Out,
+    RawCalls,
+    activation_pair,
+    loss_pair,
+)
+from .tables import ACTIVATIONS, LOSSES, OPTIMIZERS, LossRow, activation_kernels
+
+if TYPE_CHECKING:
+    from .interface import NativeEpoch
+
+P = ParamSpec("P")
+Checked = TypeVar("Checked")
 
 _FIXED_KERNELS = (
     "accuracy",
@@ -67,32 +87,185 @@ CALLS = tuple(
 )
 
 
-def _same_shape(call: Callable[..., None], out: Out, *named: tuple[str, ArrayIn]) -> np.ndarray:
-    """An element-wise kernel: one 2-D input, or an upstream gradient and a cached forward value;
-    the output has the last one's shape."""
-    arrays: tuple[np.ndarray, ...]
-    if len(named) == 1:
-        arrays = (_validate.float_array(*named[0], 2),)
-    else:
-        (first_name, first), (second_name, second) = named
-        arrays = _validate.elementwise(first_name, first, second_name, second)
-    result = _validate.output("out", out, arrays[-1].shape, arrays[-1].dtype)
-    call(*arrays, result)
-    return result
-
-
 def _norm(weights: np.ndarray | None, n: int) -> float:
     """A batch's norm: its rows, or its weights' sum (in float64, as numpy_backend divides)."""
     return float(n) if weights is None else float(np.sum(weights, dtype=np.float64))
 
 
-class CompiledBackend:
+class _Elementwise:
+    """An element-wise kernel around a raw ``(*inputs, out)`` call: one 2-D input, or an upstream
+    gradient and a saved forward value; the output has the last input's shape. The subclasses
+    below only name the inputs, as the reference does (the names appear in errors)."""
+
+    def __init__(self, name: str, call: Callable[..., None], *arguments: str) -> None:
+        self._call, self._arguments = call, arguments
+        self.__doc__ = f"Same contract as numpy_backend.{name}."
+
+    def _run(self, out: Out, *inputs: ArrayIn) -> np.ndarray:
+        arrays: tuple[np.ndarray, ...]
+        if len(inputs) == 1:
+            arrays = (_validate.float_array(self._arguments[0], inputs[0], 2),)
+        else:
+            arrays = _validate.elementwise(self._arguments[0], inputs[0], self._arguments[1], inputs[1])
+        result = _validate.output("out", out, arrays[-1].shape, arrays[-1].dtype)
+        self._call(*arrays, result)
+        return result
+
+
+class _Forward(_Elementwise):
+    """An activation row's forward (``interface.ElementwiseForward``)."""
+
+    def __call__(self, z: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return self._run(out, z)
+
+
+class _SoftmaxForward(_Elementwise):
+    def __call__(self, scores: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return self._run(out, scores)
+
+
+class _BackwardReadingZ(_Elementwise):
+    """The backward of a row whose derivative is written in its input (``backward_reads == "z"``)."""
+
+    def __call__(self, dout: ArrayIn, z: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return self._run(out, dout, z)
+
+
+class _BackwardReadingA(_Elementwise):
+    """The backward of a row whose derivative is written in its output (``backward_reads == "a"``)."""
+
+    def __call__(self, dout: ArrayIn, a: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return self._run(out, dout, a)
+
+
+class _SoftmaxBackward(_Elementwise):
+    def __call__(self, dprobs: ArrayIn, probs: ArrayIn, *, out: Out = None) -> np.ndarray:
+        return self._run(out, dprobs, probs)
+
+
+def _checked(check: Callable[P, Checked], call: Callable[[Checked], None]) -> Callable[P, None]:
+    """An update kernel as its two halves: ``check`` (fastmlp._validate's, which has the kernel's
+    signature) and the raw ``call`` on what it returns."""
+
+    @functools.wraps(check)  # its signature: the reference's (tests/test_cpp_build.py)
+    def kernel(*args: P.args, **kwargs: P.kwargs) -> None:
+        call(check(*args, **kwargs))
+
+    kernel.__doc__ = f"Same contract as numpy_backend.{check.__name__}."
+    return kernel
+
+
+class _LabelsLoss:
+    """``interface.LossKernel`` for the softmax row on (N,) labels: today's fused call unweighted,
+    the generic ``output_loss`` with sample weights."""
+
+    def __init__(self, raw: RawCalls) -> None:
+        self._raw = raw
+        self.__doc__ = "Same contract as numpy_backend.softmax_cross_entropy."
+
+    def __call__(
+        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
+    ) -> tuple[float, np.ndarray]:
+        scores, y = _validate.scores_and_labels("scores", scores, y)
+        weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
+        probs = aligned_empty(scores.shape, scores.dtype)
+        if weights is None:
+            return float(self._raw.softmax_cross_entropy(scores, y, probs)), probs
+        code = LOSSES["softmax_cross_entropy"].code
+        return float(self._raw.output_loss(code, scores, y, None, weights, probs)), probs
+
+
+class _LabelsGradient:
+    """``interface.LossBackwardKernel`` for the softmax row on (N,) labels."""
+
+    def __init__(self, raw: RawCalls) -> None:
+        self._raw = raw
+        self.__doc__ = "Same contract as numpy_backend.softmax_cross_entropy_backward."
+
+    def __call__(
+        self, probs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
+    ) -> np.ndarray:
+        probs, labels = _validate.scores_and_labels("probs", probs, y)
+        weights = _validate.sample_weight("sample_weight", sample_weight, probs.shape[0], probs.dtype)
+        result = _validate.output("out", out, probs.shape, probs.dtype)
+        if weights is None:
+            self._raw.softmax_cross_entropy_backward(probs, labels, result)
+        else:
+            self._raw.loss_gradient(probs, labels, None, weights, result, _norm(weights, len(probs)))
+        return result
+
+
+class _ValuesLoss:
+    """``interface.LossKernel`` for a loss row on (N, K) targets, through the generic output_loss."""
+
+    def __init__(self, raw: RawCalls, row: LossRow) -> None:
+        self._raw, self._row = raw, row
+        self.__doc__ = f"Same contract as numpy_backend.{row.forward_kernel}."
+
+    def __call__(
+        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
+    ) -> tuple[float, np.ndarray]:
+        nonnegative_for = self._row.name if self._row.nonnegative_targets else None  # Poisson: y >= 0
+        scores, values, weights = _validate.values_loss("scores", scores, y, sample_weight, nonnegative_for)
+        outputs = aligned_empty(scores.shape, scores.dtype)
+        value = float(self._raw.output_loss(self._row.code, scores, None, values, weights, outputs))
+        return (
+            value,
+            scores if self._row.output == "identity" else outputs,
+        )  # an identity output is the scores
+
+
+class _ValuesGradient:
+    """``interface.LossBackwardKernel`` for every loss row on (N, K) targets: ``(outputs - y) * w / norm``."""
+
+    def __init__(self, raw: RawCalls, row: LossRow) -> None:
+        self._raw = raw
+        self._nonnegative_for = row.name if row.nonnegative_targets else None  # Poisson: y >= 0
+        self.__doc__ = f"Same contract as numpy_backend.{row.backward_kernel}."
+
+    def __call__(
+        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
+    ) -> np.ndarray:
+        outputs, values, weights = _validate.values_loss(
+            "outputs", outputs, y, sample_weight, self._nonnegative_for
+        )
+        result = _validate.output("out", out, outputs.shape, outputs.dtype)
+        self._raw.loss_gradient(outputs, None, values, weights, result, _norm(weights, len(outputs)))
+        return result
+
+
+class CompiledBackend(Backend):
     """A compiled backend (numba, cpp) as a ``Backend``: the public kernels around its ``raw`` calls
     (the same signatures as the reference, the checks of ``fastmlp._validate``, outputs allocated
-    64-byte aligned) and its native epoch. Every kernel: same contract as numpy_backend's."""
+    64-byte aligned) and its native epoch. Every kernel: same contract as numpy_backend's. The
+    kernels of one shape are one class each above, made here per table row (the signatures are
+    the interface's, written once there)."""
 
     def __init__(self, name: str, raw: RawCalls, native_epoch: NativeEpoch | None) -> None:
         self._name, self._raw, self._native_epoch = name, raw, native_epoch
+        self.relu_forward = _Forward("relu_forward", raw.relu_forward, "z")
+        self.relu_backward = _BackwardReadingZ("relu_backward", raw.relu_backward, "dout", "z")
+        self.sigmoid_forward = _Forward("sigmoid_forward", raw.sigmoid_forward, "z")
+        self.sigmoid_backward = _BackwardReadingA("sigmoid_backward", raw.sigmoid_backward, "dout", "a")
+        self.tanh_forward = _Forward("tanh_forward", raw.tanh_forward, "z")
+        self.tanh_backward = _BackwardReadingA("tanh_backward", raw.tanh_backward, "dout", "a")
+        self.softmax_forward = _SoftmaxForward("softmax_forward", raw.softmax_forward, "scores")
+        self.softmax_backward = _SoftmaxBackward("softmax_backward", raw.softmax_backward, "dprobs", "probs")
+        self.softmax_cross_entropy = _LabelsLoss(raw)
+        self.softmax_cross_entropy_backward = _LabelsGradient(raw)
+        self.binary_cross_entropy = _ValuesLoss(raw, LOSSES["binary_cross_entropy"])
+        self.binary_cross_entropy_backward = _ValuesGradient(raw, LOSSES["binary_cross_entropy"])
+        self.squared_error = _ValuesLoss(raw, LOSSES["squared_error"])
+        self.squared_error_backward = _ValuesGradient(raw, LOSSES["squared_error"])
+        self.poisson_deviance = _ValuesLoss(raw, LOSSES["poisson_deviance"])
+        self.poisson_deviance_backward = _ValuesGradient(raw, LOSSES["poisson_deviance"])
+        self.sgd_update = _checked(_validate.sgd_update, lambda arguments: raw.sgd_update(*arguments))
+        self.nesterov_update = _checked(
+            _validate.nesterov_update, lambda arguments: _nesterov(raw, *arguments)
+        )
+        self.adam_update = _checked(
+            _validate.adam_update, lambda checked: raw.adam_update(*checked[0], *checked[1])
+        )
 
     @property
     def name(self) -> str:
@@ -109,12 +282,14 @@ class CompiledBackend:
         return f"<fastmlp backend {self._name!r}>"
 
     def accuracy(self, scores: ArrayIn, y: ArrayIn) -> float:
+        """Same contract as numpy_backend.accuracy."""
         scores, y = _validate.scores_and_labels("scores", scores, y)
         return int(self._raw.correct_count(scores, y)) / int(scores.shape[0])
 
     def affine_backward(
         self, dout: ArrayIn, x: ArrayIn, w: ArrayIn, need_dx: bool = True, has_bias: bool = True
     ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+        """Same contract as numpy_backend.affine_backward."""
         dout, x, w, need_dx, has_bias = _validate.affine_backward(dout, x, w, need_dx, has_bias)
         dx = aligned_empty(x.shape, x.dtype) if need_dx else None
         dw = aligned_empty(w.shape, w.dtype)
@@ -125,164 +300,29 @@ class CompiledBackend:
     def affine_forward(
         self, x: ArrayIn, w: ArrayIn, b: OptionalArray = None, *, out: Out = None
     ) -> np.ndarray:
+        """Same contract as numpy_backend.affine_forward."""
         x, w, b = _validate.affine_forward(x, w, b)
         result = _validate.output("out", out, (x.shape[0], w.shape[1]), x.dtype)
         self._raw.affine_forward(x, w, b, result)
         return result
 
     def cross_entropy_forward(self, probs: ArrayIn, y: ArrayIn) -> float:
+        """Same contract as numpy_backend.cross_entropy_forward."""
         probs, y = _validate.scores_and_labels("probs", probs, y)
         return float(self._raw.cross_entropy_forward(probs, y))
 
-    def sgd_update(
-        self,
-        param: ArrayIn,
-        grad: ArrayIn,
-        lr: float,
-        reg: float = 0.0,
-        momentum: float = 0.0,
-        velocity: OptionalArray = None,
-    ) -> None:
-        lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
-        param, velocity = _validate.sgd_buffers(param, grad, momentum, velocity)
-        self._raw.sgd_update(param, np.ascontiguousarray(grad), velocity, lr, reg, momentum)
 
-    def nesterov_update(
-        self,
-        param: ArrayIn,
-        grad: ArrayIn,
-        lr: float,
-        reg: float = 0.0,
-        momentum: float = 0.0,
-        velocity: OptionalArray = None,
-    ) -> None:
-        lr, reg, momentum = _validate.sgd_hyperparameters(lr, reg, momentum)
-        param, checked = _validate.sgd_buffers(param, grad, 1.0, velocity)
-        assert checked is not None  # required by the 1.0 above
-        self._raw.nesterov_update(param, np.ascontiguousarray(grad), checked, lr, reg, momentum)
-
-    def adam_update(
-        self,
-        param: ArrayIn,
-        grad: ArrayIn,
-        m: ArrayIn,
-        v: ArrayIn,
-        step_size: float,
-        reg: float,
-        b1: float,
-        b2: float,
-        eps: float,
-    ) -> None:
-        arrays, hyper = _validate.adam_update(param, grad, m, v, step_size, reg, b1, b2, eps)
-        self._raw.adam_update(*arrays, *hyper)
-
-    def softmax_forward(self, scores: ArrayIn, *, out: Out = None) -> np.ndarray:
-        return _same_shape(self._raw.softmax_forward, out, ("scores", scores))
-
-    def softmax_backward(self, dprobs: ArrayIn, probs: ArrayIn, *, out: Out = None) -> np.ndarray:
-        return _same_shape(self._raw.softmax_backward, out, ("dprobs", dprobs), ("probs", probs))
-
-    def relu_forward(self, z: ArrayIn, *, out: Out = None) -> np.ndarray:
-        return _same_shape(self._raw.relu_forward, out, ("z", z))
-
-    def relu_backward(self, dout: ArrayIn, z: ArrayIn, *, out: Out = None) -> np.ndarray:
-        return _same_shape(self._raw.relu_backward, out, ("dout", dout), ("z", z))
-
-    def sigmoid_forward(self, z: ArrayIn, *, out: Out = None) -> np.ndarray:
-        return _same_shape(self._raw.sigmoid_forward, out, ("z", z))
-
-    def sigmoid_backward(self, dout: ArrayIn, a: ArrayIn, *, out: Out = None) -> np.ndarray:
-        return _same_shape(self._raw.sigmoid_backward, out, ("dout", dout), ("a", a))
-
-    def tanh_forward(self, z: ArrayIn, *, out: Out = None) -> np.ndarray:
-        return _same_shape(self._raw.tanh_forward, out, ("z", z))
-
-    def tanh_backward(self, dout: ArrayIn, a: ArrayIn, *, out: Out = None) -> np.ndarray:
-        return _same_shape(self._raw.tanh_backward, out, ("dout", dout), ("a", a))
-
-    def softmax_cross_entropy(
-        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
-    ) -> tuple[float, np.ndarray]:
-        scores, y = _validate.scores_and_labels("scores", scores, y)
-        weights = _validate.sample_weight("sample_weight", sample_weight, scores.shape[0], scores.dtype)
-        probs = aligned_empty(scores.shape, scores.dtype)
-        if weights is None:
-            return float(self._raw.softmax_cross_entropy(scores, y, probs)), probs
-        code = LOSSES["softmax_cross_entropy"].code
-        return float(self._raw.output_loss(code, scores, y, None, weights, probs)), probs
-
-    def softmax_cross_entropy_backward(
-        self, probs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
-    ) -> np.ndarray:
-        probs, y = _validate.scores_and_labels("probs", probs, y)
-        weights = _validate.sample_weight("sample_weight", sample_weight, probs.shape[0], probs.dtype)
-        result = _validate.output("out", out, probs.shape, probs.dtype)
-        if weights is None:
-            self._raw.softmax_cross_entropy_backward(probs, y, result)
-        else:
-            self._raw.loss_gradient(probs, y, None, weights, result, _norm(weights, len(probs)))
-        return result
-
-    def binary_cross_entropy(
-        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
-    ) -> tuple[float, np.ndarray]:
-        return self._values_loss("binary_cross_entropy", scores, y, sample_weight)
-
-    def binary_cross_entropy_backward(
-        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
-    ) -> np.ndarray:
-        return self._values_gradient(outputs, y, sample_weight, out)
-
-    def squared_error(
-        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
-    ) -> tuple[float, np.ndarray]:
-        return self._values_loss("squared_error", scores, y, sample_weight)
-
-    def squared_error_backward(
-        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
-    ) -> np.ndarray:
-        return self._values_gradient(outputs, y, sample_weight, out)
-
-    def poisson_deviance(
-        self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
-    ) -> tuple[float, np.ndarray]:
-        return self._values_loss("poisson_deviance", scores, y, sample_weight)
-
-    def poisson_deviance_backward(
-        self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
-    ) -> np.ndarray:
-        return self._values_gradient(outputs, y, sample_weight, out, "poisson_deviance")
-
-    def _values_loss(
-        self, name: str, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray
-    ) -> tuple[float, np.ndarray]:
-        """A loss row on (N, K) targets through the generic output_loss call."""
-        row = LOSSES[name]
-        nonnegative_for = name if row.nonnegative_targets else None
-        scores, values, weights = _validate.values_loss("scores", scores, y, sample_weight, nonnegative_for)
-        outputs = aligned_empty(scores.shape, scores.dtype)
-        value = float(self._raw.output_loss(row.code, scores, None, values, weights, outputs))
-        return value, scores if row.output == "identity" else outputs  # an identity output is the scores
-
-    def _values_gradient(
-        self,
-        outputs: ArrayIn,
-        y: ArrayIn,
-        sample_weight: OptionalArray,
-        out: Out,
-        nonnegative_for: str | None = None,
-    ) -> np.ndarray:
-        """``(outputs - y) * w / norm``: every loss row on (N, K) targets."""
-        outputs, values, weights = _validate.values_loss(
-            "outputs", outputs, y, sample_weight, nonnegative_for
-        )
-        result = _validate.output("out", out, outputs.shape, outputs.dtype)
-        self._raw.loss_gradient(outputs, None, values, weights, result, _norm(weights, len(outputs)))
-        return result
-
-
-for _name in KERNELS:
-    getattr(CompiledBackend, _name).__doc__ = f"Same contract as numpy_backend.{_name}."
+def _nesterov(
+    raw: RawCalls,
+    param: FloatArray,
+    grad: FloatArray,
+    velocity: FloatArray | None,
+    lr: float,
+    reg: float,
+    m: float,
+) -> None:
+    assert velocity is not None  # _validate.nesterov_update requires it
+    raw.nesterov_update(param, grad, velocity, lr, reg, m)
 
 
 def exercise(k: Kernels) -> None:

@@ -13,13 +13,24 @@ kernels one by one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _validate
 from . import _kernels
-from .interface import Backend, NativeEpoch
+from .interface import (
+    AdamUpdate,
+    Backend,
+    ElementwiseBackward,
+    ElementwiseForward,
+    LossBackwardKernel,
+    LossKernel,
+    MomentumUpdate,
+)
+
+if TYPE_CHECKING:
+    from .interface import NativeEpoch
 
 __all__ = list(_kernels.KERNELS)  # the kernel interface, the same in every backend (then BACKEND)
 
@@ -370,28 +381,28 @@ class _Reference:
         return "<fastmlp backend 'numpy'>"
 
     accuracy = staticmethod(accuracy)
-    adam_update = staticmethod(adam_update)
+    adam_update: AdamUpdate = staticmethod(adam_update)
     affine_backward = staticmethod(affine_backward)
     affine_forward = staticmethod(affine_forward)
-    binary_cross_entropy = staticmethod(binary_cross_entropy)
-    binary_cross_entropy_backward = staticmethod(binary_cross_entropy_backward)
+    binary_cross_entropy: LossKernel = staticmethod(binary_cross_entropy)
+    binary_cross_entropy_backward: LossBackwardKernel = staticmethod(binary_cross_entropy_backward)
     cross_entropy_forward = staticmethod(cross_entropy_forward)
-    nesterov_update = staticmethod(nesterov_update)
-    poisson_deviance = staticmethod(poisson_deviance)
-    poisson_deviance_backward = staticmethod(poisson_deviance_backward)
-    relu_backward = staticmethod(relu_backward)
-    relu_forward = staticmethod(relu_forward)
-    sgd_update = staticmethod(sgd_update)
-    sigmoid_backward = staticmethod(sigmoid_backward)
-    sigmoid_forward = staticmethod(sigmoid_forward)
-    softmax_backward = staticmethod(softmax_backward)
-    softmax_cross_entropy = staticmethod(softmax_cross_entropy)
-    softmax_cross_entropy_backward = staticmethod(softmax_cross_entropy_backward)
-    softmax_forward = staticmethod(softmax_forward)
-    squared_error = staticmethod(squared_error)
-    squared_error_backward = staticmethod(squared_error_backward)
-    tanh_backward = staticmethod(tanh_backward)
-    tanh_forward = staticmethod(tanh_forward)
+    nesterov_update: MomentumUpdate = staticmethod(nesterov_update)
+    poisson_deviance: LossKernel = staticmethod(poisson_deviance)
+    poisson_deviance_backward: LossBackwardKernel = staticmethod(poisson_deviance_backward)
+    relu_backward: ElementwiseBackward = staticmethod(relu_backward)
+    relu_forward: ElementwiseForward = staticmethod(relu_forward)
+    sgd_update: MomentumUpdate = staticmethod(sgd_update)
+    sigmoid_backward: ElementwiseBackward = staticmethod(sigmoid_backward)
+    sigmoid_forward: ElementwiseForward = staticmethod(sigmoid_forward)
+    softmax_backward: ElementwiseBackward = staticmethod(softmax_backward)
+    softmax_cross_entropy: LossKernel = staticmethod(softmax_cross_entropy)
+    softmax_cross_entropy_backward: LossBackwardKernel = staticmethod(softmax_cross_entropy_backward)
+    softmax_forward: ElementwiseForward = staticmethod(softmax_forward)
+    squared_error: LossKernel = staticmethod(squared_error)
+    squared_error_backward: LossBackwardKernel = staticmethod(squared_error_backward)
+    tanh_backward: ElementwiseBackward = staticmethod(tanh_backward)
+    tanh_forward: ElementwiseForward = staticmethod(tanh_forward)
 
 
 BACKEND: Backend = _Reference()

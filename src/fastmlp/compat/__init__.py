@@ -36,30 +36,10 @@ What differs is listed in the README's drop-in section; ``train``'s fast path is
 ``fastmlp.compat.utils``. docs/examples/assignment_style.py is a complete main script.
 """
 
+from . import utils
 from .models import BaseNetwork, SoftmaxRegression, TwoLayerNet, _baseNetwork
 from .optimizer import SGD, _BaseOptimizer
-from .utils import (
-    evaluate,
-    generate_batched_data,
-    load_csv,
-    load_mnist_test,
-    load_mnist_trainval,
-    plot_curves,
-    train,
-)
+from .utils import *  # noqa: F403 - the utilities' public names are utils.__all__, declared once there
 
-__all__ = [
-    "SGD",
-    "BaseNetwork",
-    "SoftmaxRegression",
-    "TwoLayerNet",
-    "_BaseOptimizer",
-    "_baseNetwork",
-    "evaluate",
-    "generate_batched_data",
-    "load_csv",
-    "load_mnist_test",
-    "load_mnist_trainval",
-    "plot_curves",
-    "train",
-]
+__all__ = ["SGD", "BaseNetwork", "SoftmaxRegression", "TwoLayerNet", "_BaseOptimizer", "_baseNetwork"]
+__all__ += utils.__all__
