@@ -196,7 +196,7 @@ fastmlp::Targets<T> targets(const Array<T>& x, const std::optional<Labels>& labe
     if (x.ndim() != 2 || x.shape(1) != arrays.weights[0].shape(0)) {
         throw std::invalid_argument("x must be (N, D) with D = weights[0]'s rows");
     }
-    const bool wants_labels = fastmlp::loss_table<T>[arrays.loss].labels;
+    const bool wants_labels = fastmlp::loss_row<T>(arrays.loss).labels;
     if (wants_labels
             ? (!labels || labels->ndim() != 1 || labels->size() != N || values)
             : (!values || values->ndim() != 2 || values->shape(0) != N || values->shape(1) != K || labels)) {
@@ -534,7 +534,7 @@ PYBIND11_MODULE(FASTMLP_MODULE, m) {
     m.attr("activation_codes") = codes;
     py::dict losses;  // the rows of losses.hpp (backends.tables.LOSSES)
     for (int code = 0; code < fastmlp::loss_count; ++code) {
-        losses[py::str(std::string(fastmlp::loss_table<float>[code].name))] = code;
+        losses[py::str(std::string(fastmlp::loss_row<float>(code).name))] = code;
     }
     m.attr("loss_codes") = losses;
     py::dict rules;  // the step rules of epoch.hpp (backends.tables.OPTIMIZERS)

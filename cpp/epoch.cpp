@@ -53,7 +53,7 @@ struct Workspace {
         yb.resize(static_cast<std::size_t>(batch));
         if (training) {
             const auto K = static_cast<std::size_t>(net.layers.back().fan_out);
-            if (!loss_table<T>[net.loss].labels) yv.resize(static_cast<std::size_t>(batch) * K);
+            if (!loss_row<T>(net.loss).labels) yv.resize(static_cast<std::size_t>(batch) * K);
             wb.resize(static_cast<std::size_t>(batch));
         }
         for (auto* v : {&z, &a, &da, &dz, &dw, &db}) v->resize(layers);
@@ -140,7 +140,7 @@ Targets<T> target_rows(const Targets<T>& y, index_t r0, index_t K) {
 template <typename T>
 std::int64_t loss_rows(const NativeModel<T>& net, Workspace<T>& ws, const T* scores, const Targets<T>& y,
                        const T* w, index_t r0, index_t r1, index_t K) {
-    const LossKernels<T>& row = loss_table<T>[net.loss];
+    const LossKernels<T>& row = loss_row<T>(net.loss);
     for (index_t i = r0; i < r1; ++i) {
         // one row at a time, exactly as the batch kernel adds it up
         const double loss = row.row_loss(scores + i * K, y.labels ? y.labels[i] : 0,

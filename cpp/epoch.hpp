@@ -74,7 +74,7 @@ struct NativeLayer {
 template <typename T>
 struct NativeModel {
     std::vector<NativeLayer<T>> layers;  // layers[l].fan_in == layers[l-1].fan_out; the last fan_out is K
-    int loss = 0;                        // a row of loss_table (losses.hpp)
+    int loss = 0;                        // a row of the loss table (losses.hpp: loss_row)
     std::int64_t* steps = nullptr;       // updates done so far (Adam's t), advanced by train_epoch; or nullptr
 };
 

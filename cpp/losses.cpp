@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 namespace fastmlp {
+namespace {
 
 template <typename T>
 double softmax_cross_entropy_row(const T* scores, std::int64_t label, const T* /*values*/, T* out, index_t K) {
@@ -79,9 +81,24 @@ bool poisson_deviance_correct(const T* /*scores*/, const T* /*out*/, std::int64_
 }
 
 template <typename T>
+constexpr LossKernels<T> loss_table[] = {
+    {"softmax_cross_entropy", true, &softmax_cross_entropy_row<T>, &softmax_cross_entropy_correct<T>},
+    {"binary_cross_entropy", false, &binary_cross_entropy_row<T>, &binary_cross_entropy_correct<T>},
+    {"squared_error", false, &squared_error_row<T>, &squared_error_correct<T>},
+    {"poisson_deviance", false, &poisson_deviance_row<T>, &poisson_deviance_correct<T>},
+};
+static_assert(std::size(loss_table<float>) == loss_count, "losses.hpp's loss_count counts this table");
+}  // namespace
+
+template <typename T>
+const LossKernels<T>& loss_row(int loss) {
+    return loss_table<T>[loss];
+}
+
+template <typename T>
 double output_loss(int loss, const T* scores, const Targets<T>& y, const T* weights, T* out, index_t N,
                    index_t K) {
-    const LossKernels<T>& row = loss_table<T>[loss];
+    const LossKernels<T>& row = loss_row<T>(loss);
     double total = 0.0, weight_sum = 0.0;
     for (index_t n = 0; n < N; ++n) {
         const double l = row.row_loss(scores + n * K, y.labels ? y.labels[n] : 0,
@@ -116,7 +133,7 @@ void loss_gradient(const T* out, const Targets<T>& y, const T* weights, T* dscor
 
 template <typename T>
 std::int64_t output_correct(int loss, const T* scores, const T* out, const Targets<T>& y, index_t N, index_t K) {
-    const LossKernels<T>& row = loss_table<T>[loss];
+    const LossKernels<T>& row = loss_row<T>(loss);
     std::int64_t correct = 0;
     for (index_t n = 0; n < N; ++n) {
         correct += row.row_correct(scores + n * K, out + n * K, y.labels ? y.labels[n] : 0,
@@ -127,14 +144,7 @@ std::int64_t output_correct(int loss, const T* scores, const T* out, const Targe
 
 // NOLINTBEGIN(bugprone-macro-parentheses): T is a type here, which cannot be parenthesised
 #define FASTMLP_INSTANTIATE(T)                                                                           \
-    template double softmax_cross_entropy_row<T>(const T*, std::int64_t, const T*, T*, index_t);         \
-    template bool softmax_cross_entropy_correct<T>(const T*, const T*, std::int64_t, const T*, index_t); \
-    template double binary_cross_entropy_row<T>(const T*, std::int64_t, const T*, T*, index_t);          \
-    template bool binary_cross_entropy_correct<T>(const T*, const T*, std::int64_t, const T*, index_t);  \
-    template double squared_error_row<T>(const T*, std::int64_t, const T*, T*, index_t);                 \
-    template bool squared_error_correct<T>(const T*, const T*, std::int64_t, const T*, index_t);         \
-    template double poisson_deviance_row<T>(const T*, std::int64_t, const T*, T*, index_t);              \
-    template bool poisson_deviance_correct<T>(const T*, const T*, std::int64_t, const T*, index_t);      \
+    template const LossKernels<T>& loss_row<T>(int);                                                     \
     template double output_loss<T>(int, const T*, const Targets<T>&, const T*, T*, index_t, index_t);    \
     template void loss_gradient<T>(const T*, const Targets<T>&, const T*, T*, index_t, index_t, double); \
     template std::int64_t output_correct<T>(int, const T*, const T*, const Targets<T>&, index_t, index_t);

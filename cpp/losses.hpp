@@ -1,8 +1,9 @@
-// The output layers and their losses as one table, indexed by the code fastmlp.backends.tables.LOSSES
-// gives each row (the bindings export the names and codes as _cpp.loss_codes; a test holds them equal).
-// Each row turns the last layer's scores into its output (softmax, logistic, identity, exp) and gives one
-// row's loss against its target; every pair is a canonical link, so the gradient w.r.t. the scores is
-// (output - target) * weight / norm for all of them (loss_gradient below).
+// The output layers and their losses as one table (its rows in losses.cpp, reached by loss_row),
+// indexed by the code fastmlp.backends.tables.LOSSES gives each row (the bindings export the names
+// and codes as _cpp.loss_codes; a test holds them equal). Each row turns the last layer's scores
+// into its output (softmax, logistic, identity, exp) and gives one row's loss against its target;
+// every pair is a canonical link, so the gradient w.r.t. the scores is (output - target) * weight
+// / norm for all of them (loss_gradient below).
 #pragma once
 
 #include <cstdint>
@@ -29,31 +30,10 @@ struct LossKernels {
     bool (*row_correct)(const T* scores, const T* out, std::int64_t label, const T* values, index_t K);
 };
 
+// The rows, in code order (losses.cpp holds the table): row ``loss``, 0 <= loss < loss_count.
 template <typename T>
-double softmax_cross_entropy_row(const T* scores, std::int64_t label, const T* values, T* out, index_t K);
-template <typename T>
-bool softmax_cross_entropy_correct(const T* scores, const T* out, std::int64_t label, const T* values, index_t K);
-template <typename T>
-double binary_cross_entropy_row(const T* scores, std::int64_t label, const T* values, T* out, index_t K);
-template <typename T>
-bool binary_cross_entropy_correct(const T* scores, const T* out, std::int64_t label, const T* values, index_t K);
-template <typename T>
-double squared_error_row(const T* scores, std::int64_t label, const T* values, T* out, index_t K);
-template <typename T>
-bool squared_error_correct(const T* scores, const T* out, std::int64_t label, const T* values, index_t K);
-template <typename T>
-double poisson_deviance_row(const T* scores, std::int64_t label, const T* values, T* out, index_t K);
-template <typename T>
-bool poisson_deviance_correct(const T* scores, const T* out, std::int64_t label, const T* values, index_t K);
-
-template <typename T>
-inline constexpr LossKernels<T> loss_table[] = {
-    {"softmax_cross_entropy", true, &softmax_cross_entropy_row<T>, &softmax_cross_entropy_correct<T>},
-    {"binary_cross_entropy", false, &binary_cross_entropy_row<T>, &binary_cross_entropy_correct<T>},
-    {"squared_error", false, &squared_error_row<T>, &squared_error_correct<T>},
-    {"poisson_deviance", false, &poisson_deviance_row<T>, &poisson_deviance_correct<T>},
-};
-constexpr int loss_count = static_cast<int>(std::size(loss_table<float>));
+const LossKernels<T>& loss_row(int loss);
+constexpr int loss_count = 4;  // softmax_cross_entropy, binary_cross_entropy, squared_error, poisson_deviance
 
 // sum_n w_n loss_n / sum_n w_n (w = 1 when weights is nullptr), summed in double; out (N, K) the
 // outputs. scores (N, K), targets (N,) labels or (N, K) values, weights (N,) or nullptr.

@@ -144,8 +144,8 @@ template <typename T>
 void check_poisson_deviance(double tol) {
     int code = -1;
     for (int c = 0; c < fastmlp::loss_count; ++c)
-        if (fastmlp::loss_table<T>[c].name == "poisson_deviance") code = c;
-    check(code >= 0, "loss_table has poisson_deviance", code);
+        if (fastmlp::loss_row<T>(c).name == "poisson_deviance") code = c;
+    check(code >= 0, "the loss table has poisson_deviance", code);
     if (code < 0) return;
     const index_t N = 2, K = 2;
     const std::vector<T> scores = {T(0.5), T(-1), T(2), T(0)}, counts = {T(0), T(3), T(1), T(2)};
