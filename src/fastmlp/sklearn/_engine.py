@@ -20,8 +20,8 @@ module, which maps scikit-learn's names onto the engine's table rows (``backends
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -268,34 +268,34 @@ def sgd_epoch(
     *,
     batch_size: int,
 ) -> float:
-    """One epoch over ``X[order]`` in batches of ``batch_size`` (the last may be shorter), each a
-    loss (with the L2 term, before the step) and the optimizer's step; returns scikit-learn's
-    accumulated loss, the sum of batch loss x batch rows (``loss_`` once divided by the rows).
+    """One epoch over ``X[order]`` (X from ``epoch_input``) in batches of ``batch_size`` (the last
+    may be shorter), each a loss (with the L2 term, before the step) and the optimizer's step;
+    returns scikit-learn's accumulated loss, the sum of batch loss x batch rows (``loss_`` once divided by the rows).
 
     Dense X: one native call on cpp and numba, whose layer 1 the engine chooses by X's density
     (its compiled scan of X for the non-zeros is made once per X and cached). Sparse X (CSR), cpp
     and numba: one native call over the whole epoch, layer 1 over X's compressed rows made once
-    per X from its own CSR arrays (``epoch_rows``); X is never densified (the dense x the native
-    epoch's signature takes is a placeholder it never reads: see ``epoch_rows``). The numpy
+    per fit from its own CSR arrays (``CompressedX``); X is never densified (the dense x the
+    native epoch's signature takes is a placeholder it never reads). The numpy
     backend runs the same arithmetic kernel by kernel, on a sparse X in chunks of
     SPARSE_CHUNK_BATCHES batches densified one at a time."""
     network = model.network
     native = network.backend.native_epoch
-    if not sp.issparse(X):
-        return epoch_pass(
-            network, opt, X, targets, order, batch_size, sample_weight=weights
-        ).row_weighted_loss
-    if native is not None and X.shape[1] <= MAX_COLUMNS:
-        placeholder, rows = epoch_rows(X, model.dtype)
+    if isinstance(X, CompressedX):  # epoch_input made it for a backend with a native epoch
+        assert native is not None
         return native.train_epoch(
             network.describe(opt),
-            placeholder,
+            X.placeholder,
             targets,
             order,
             batch_size=batch_size,
             sample_weight=weights,
             sparse=True,
-            x_sparse=rows,
+            x_sparse=X.rows,
+        ).row_weighted_loss
+    if not sp.issparse(X):
+        return epoch_pass(
+            network, opt, X, targets, order, batch_size, sample_weight=weights
         ).row_weighted_loss
     accumulated = 0.0
     step = batch_size * SPARSE_CHUNK_BATCHES
@@ -324,14 +324,10 @@ def sgd_epoch(
     return accumulated
 
 
-# CSR X seen by sgd_epoch -> (its placeholder, its compressed rows), made once per X and fit (an
-# epoch reuses them; the estimator's fit ends with forget_epoch_rows, so that a fit after X was
-# changed in place sees the new values); keyed by id(X), the weak reference drops the entry with X.
-_epoch_rows: dict[int, tuple[weakref.ref[Any], np.dtype, np.ndarray, SparseRows]] = {}
-
-
-def epoch_rows(X: Any, dtype: np.dtype) -> tuple[np.ndarray, SparseRows]:
-    """For a CSR X (N, D), D <= MAX_COLUMNS: (placeholder, rows) for the native epoch's sparse layer 1.
+@dataclass(frozen=True)
+class CompressedX:
+    """A CSR X (N, D), D <= MAX_COLUMNS, as a native backend's epoch trains on it, made once per fit
+    by ``epoch_input`` and reused by its epochs.
 
     rows: X's ``SparseRows`` with its values (``compressed_rows``), which the native training epoch
     reads in place of x. placeholder: the (N, D) x of the native epoch's signature, zeros that the
@@ -339,25 +335,17 @@ def epoch_rows(X: Any, dtype: np.dtype) -> tuple[np.ndarray, SparseRows]:
     dense batch then; numba's sparse epoch likewise), allocated by np.zeros, whose pages the system
     maps on first touch: the memory is never touched, so it costs no copy and no resident memory.
     X must not change in place during the fit (as with the dense X's cached scan)."""
-    key = id(X)
-    entry = _epoch_rows.get(key)
-    if entry is not None and entry[0]() is X and entry[1] == dtype:
-        return entry[2], entry[3]
-    rows = compressed_rows(X)
-    placeholder = np.zeros(X.shape, dtype=dtype)
 
-    def forget(_: weakref.ref[Any]) -> None:
-        _epoch_rows.pop(key, None)
-
-    _epoch_rows[key] = (weakref.ref(X, forget), dtype, placeholder, rows)
-    return placeholder, rows
+    placeholder: np.ndarray
+    rows: SparseRows
 
 
-def forget_epoch_rows(X: Any) -> None:
-    """Drop what ``epoch_rows`` keeps for X (nothing happens for an X it never saw)."""
-    entry = _epoch_rows.get(id(X))
-    if entry is not None and entry[0]() is X:
-        del _epoch_rows[id(X)]
+def epoch_input(model: Model, X: Any) -> Any:
+    """What ``sgd_epoch`` trains on for X, made once per fit: a CSR X on a backend with a native
+    epoch (and at most MAX_COLUMNS columns) as its ``CompressedX``, any other X as it is."""
+    if sp.issparse(X) and model.network.backend.native_epoch is not None and X.shape[1] <= MAX_COLUMNS:
+        return CompressedX(np.zeros(X.shape, dtype=model.dtype), compressed_rows(X))
+    return X
 
 
 def compressed_rows(X: Any) -> SparseRows:

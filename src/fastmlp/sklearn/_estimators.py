@@ -181,13 +181,16 @@ class _EngineMixin:
                 )
             batch_size = int(np.clip(est.batch_size, 1, n_samples))
         targets, weights = model.targets(y), model.weights(sample_weight)
+        train_x = _engine.epoch_input(model, X)  # a CSR X's compressed rows, for this fit's epochs
         opt = est._optimizer
         try:
             est.n_iter_ = 0
             for _ in range(est.max_iter):
                 if est.shuffle:
                     order = shuffle(order, random_state=est._random_state)
-                accumulated = _engine.sgd_epoch(model, opt, X, targets, weights, order, batch_size=batch_size)
+                accumulated = _engine.sgd_epoch(
+                    model, opt, train_x, targets, weights, order, batch_size=batch_size
+                )
                 est.n_iter_ += 1
                 est.loss_ = accumulated / n_samples
                 est.t_ += n_samples
@@ -216,8 +219,6 @@ class _EngineMixin:
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=3)
-        finally:  # a CSR X's compressed rows serve this fit's epochs only (X may change before the next)
-            _engine.forget_epoch_rows(X)
         if early_stopping:
             est.coefs_, est.intercepts_ = est._best_coefs, est._best_intercepts
 
