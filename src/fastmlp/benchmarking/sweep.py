@@ -218,6 +218,7 @@ class Sweep:
     n_rows: int
     clock: str = "wall"  # a key of CLOCKS
     blas: str = ""  # blas_description() of the run
+    thread_counts: tuple[int, ...] = ()  # fastmlp cpp's counts above 1 (threads_contender)
 
 
 Runs = dict[tuple[Shape, str], tuple[int, int, Epoch]]  # (shape, contender) -> (threads, batch, epoch)
@@ -279,7 +280,10 @@ def run_sweep(
         flops = gemm_flops(len(order), (x.shape[1], *shape.hidden, N_CLASSES))
         rows.append(SweepRow(shape, measured, flops))
         log(f"  {shape.label} {shape.input}: " + ", ".join(f"{n} {s:.3f} s" for n, s in measured.items()))
-    return Sweep(rows, max(before, after), (before, after), skipped, len(order), clock, blas_description())
+    return Sweep(
+        rows, max(before, after), (before, after), skipped, len(order), clock, blas_description(),
+        tuple(extra_threads),
+    )  # fmt: skip
 
 
 def threads_contender(n: int) -> str:
@@ -350,9 +354,7 @@ def markdown(sweep: Sweep) -> str:
 
 def _threads_table(sweep: Sweep) -> str:
     """fastmlp cpp at every thread count timed, beside its 1-thread run (empty if only 1 was)."""
-    counts = sorted(
-        {int(name.split(", ")[1].split()[0]) for row in sweep.rows for name in row.seconds if ", " in name}
-    )
+    counts = sweep.thread_counts
     if not counts:
         return ""
     header = "| shape | input | 1 thread | " + " | ".join(f"{n} threads | {n} / 1" for n in counts) + " |"

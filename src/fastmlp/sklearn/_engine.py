@@ -270,7 +270,8 @@ def sgd_epoch(
 ) -> float:
     """One epoch over ``X[order]`` (X from ``epoch_input``) in batches of ``batch_size`` (the last
     may be shorter), each a loss (with the L2 term, before the step) and the optimizer's step;
-    returns scikit-learn's accumulated loss, the sum of batch loss x batch rows (``loss_`` once divided by the rows).
+    returns scikit-learn's accumulated loss, the sum of batch loss x batch rows (``loss_`` once
+    divided by the rows).
 
     Dense X: one native call on cpp and numba, whose layer 1 the engine chooses by X's density
     (its compiled scan of X for the non-zeros is made once per X and cached). Sparse X (CSR), cpp
