@@ -246,8 +246,8 @@ def _pass(
     if net.loss.targets == "labels":
         labels = _validate.labels("y", y, x.shape[0], outputs)
     else:
-        nonnegative_for = net.loss.name if net.loss.nonnegative_targets else None  # Poisson: y >= 0
-        values = _validate.target_values("y", y, (x.shape[0], outputs), x.dtype, nonnegative_for)
+        shape = (x.shape[0], outputs)
+        values = _validate.target_values("y", y, shape, x.dtype, net.loss.nonnegative_for)  # Poisson: y >= 0
     weights = _validate.sample_weight("sample_weight", options.get("sample_weight"), x.shape[0], x.dtype)
     rows_order = _order(order, x.shape[0]) if training else None
     batch_size = _validate.positive_int("batch_size", options["batch_size"])

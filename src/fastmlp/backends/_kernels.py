@@ -205,7 +205,7 @@ class _ValuesLoss:
     def __call__(
         self, scores: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None
     ) -> tuple[float, np.ndarray]:
-        nonnegative_for = self._row.name if self._row.nonnegative_targets else None  # Poisson: y >= 0
+        nonnegative_for = self._row.nonnegative_for  # Poisson: y >= 0
         scores, values, weights = _validate.values_loss("scores", scores, y, sample_weight, nonnegative_for)
         outputs = aligned_empty(scores.shape, scores.dtype)
         value = float(self._raw.output_loss(self._row.code, scores, None, values, weights, outputs))
@@ -219,15 +219,18 @@ class _ValuesGradient:
     """``interface.LossBackwardKernel`` for every loss row on (N, K) targets: ``(outputs - y) * w / norm``."""
 
     def __init__(self, raw: RawCalls, row: LossRow) -> None:
-        self._raw = raw
-        self._nonnegative_for = row.name if row.nonnegative_targets else None  # Poisson: y >= 0
+        self._raw, self._row = raw, row
         self.__doc__ = f"Same contract as numpy_backend.{row.backward_kernel}."
 
     def __call__(
         self, outputs: ArrayIn, y: ArrayIn, sample_weight: OptionalArray = None, *, out: Out = None
     ) -> np.ndarray:
         outputs, values, weights = _validate.values_loss(
-            "outputs", outputs, y, sample_weight, self._nonnegative_for
+            "outputs",
+            outputs,
+            y,
+            sample_weight,
+            self._row.nonnegative_for,  # Poisson: y >= 0
         )
         result = _validate.output("out", out, outputs.shape, outputs.dtype)
         self._raw.loss_gradient(outputs, None, values, weights, result, _norm(weights, len(outputs)))

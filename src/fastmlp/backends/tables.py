@@ -104,6 +104,12 @@ class LossRow(_Row):
     def forward_kernel(self) -> str:
         return self.name  # the loss and its outputs: softmax_cross_entropy(scores, y) etc.
 
+    @property
+    def nonnegative_for(self) -> str | None:
+        """What ``_validate.target_values`` takes: this row's name where a negative target is an
+        error (``nonnegative_targets``), else None."""
+        return self.name if self.nonnegative_targets else None
+
 
 LOSSES: dict[str, LossRow] = {
     row.name: row

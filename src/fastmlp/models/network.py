@@ -182,8 +182,8 @@ class Network:
             return x, None
         if self.loss.targets == "labels":
             return x, _validate.labels("y", y, x.shape[0], self.num_classes)
-        nonnegative_for = self.loss.name if self.loss.nonnegative_targets else None
-        return x, _validate.target_values("y", y, (x.shape[0], self.num_classes), self.dtype, nonnegative_for)
+        shape = (x.shape[0], self.num_classes)
+        return x, _validate.target_values("y", y, shape, self.dtype, self.loss.nonnegative_for)
 
     def scores(self, x: Any) -> np.ndarray:
         """The last layer's output (after its activation, if any), (N, C)."""
