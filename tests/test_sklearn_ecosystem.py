@@ -107,6 +107,27 @@ def test_clone_pickle_and_joblib_dump_round_trip(tmp_path):
     np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X), model.predict(X))
 
 
+@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
+def test_the_constructor_is_scikit_learns_then_backend_and_n_threads(name):
+    import inspect
+
+    import sklearn.neural_network
+
+    import fastmlp.sklearn
+
+    ours, theirs = getattr(fastmlp.sklearn, name), getattr(sklearn.neural_network, name)
+    expected = {**theirs().get_params(), "backend": None, "n_threads": None}
+    assert ours().get_params() == expected
+    order = [*inspect.signature(theirs).parameters, "backend", "n_threads"]
+    assert list(inspect.signature(ours).parameters) == order
+    # positional parameters go where scikit-learn's go (the regressor's loss first)
+    positional = ("poisson", (7,)) if name == "MLPRegressor" else ((7,), "tanh")
+    made = ours(*positional, backend="numpy", n_threads=2).get_params()
+    assert made == {**theirs(*positional).get_params(), "backend": "numpy", "n_threads": 2}
+    with pytest.raises(TypeError, match="unexpected keyword argument 'hidden_layers'"):
+        ours(hidden_layers=(3,))
+
+
 def test_added_parameters_are_validated_and_keep_the_budget():
     X, y = data()
     with pytest.raises(ValueError, match="backend"):

@@ -19,7 +19,9 @@ and ``n_threads`` (the compute threads during fit and predict, None for fastmlp'
 from __future__ import annotations
 
 import contextlib
+import inspect
 import warnings
+from collections.abc import Callable
 from numbers import Integral
 from typing import Any, ClassVar
 
@@ -43,6 +45,32 @@ _ADDED_CONSTRAINTS: dict[str, list[Any]] = {
     "backend": [StrOptions(set(KNOWN_BACKENDS)), None],
     "n_threads": [Interval(Integral, 1, None, closed="left"), None],
 }
+
+
+def _engine_init(sklearn_class: type) -> Callable[..., None]:
+    """An ``__init__`` with ``sklearn_class``'s parameters (its own signature: the same names,
+    defaults and order), then ``backend`` and ``n_threads`` (keyword-only, None by default).
+
+    scikit-learn's ``get_params``, ``clone`` and ``repr`` read the parameters from the signature of
+    ``__init__`` through ``inspect.signature``, which honours ``__signature__``; deriving it from
+    scikit-learn's own estimator declares the 23 parameters once, there, and keeps them the same
+    as that estimator's in whichever scikit-learn is installed."""
+    sklearn_init = sklearn_class.__init__  # type: ignore[misc]
+    signature = inspect.signature(sklearn_init)
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    added = [inspect.Parameter(name, keyword, default=None) for name in _ADDED_CONSTRAINTS]
+
+    def __init__(
+        self: Any, *args: Any, backend: str | None = None, n_threads: int | None = None, **kwargs: Any
+    ) -> None:
+        sklearn_init(self, *args, **kwargs)
+        self.backend = backend
+        self.n_threads = n_threads
+
+    __init__.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *added]
+    )
+    return __init__
 
 
 def _thread_budget(n_threads: int | None) -> contextlib.AbstractContextManager[None]:
@@ -258,62 +286,7 @@ class MLPClassifier(_EngineMixin, _SklearnMLPClassifier):
         **_ADDED_CONSTRAINTS,
     }
 
-    def __init__(
-        self,
-        hidden_layer_sizes: Any = (100,),
-        activation: str = "relu",
-        *,
-        solver: str = "adam",
-        alpha: float = 0.0001,
-        batch_size: Any = "auto",
-        learning_rate: str = "constant",
-        learning_rate_init: float = 0.001,
-        power_t: float = 0.5,
-        max_iter: int = 200,
-        shuffle: bool = True,
-        random_state: Any = None,
-        tol: float = 1e-4,
-        verbose: Any = False,
-        warm_start: bool = False,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        n_iter_no_change: Any = 10,
-        max_fun: int = 15000,
-        backend: str | None = None,
-        n_threads: int | None = None,
-    ) -> None:
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-        )
-        self.backend = backend
-        self.n_threads = n_threads
+    __init__ = _engine_init(_SklearnMLPClassifier)
 
     def _output_activation(self) -> str:
         # scikit-learn's rule (_initialize): softmax for multiclass, logistic for binary and
@@ -332,64 +305,7 @@ class MLPRegressor(_EngineMixin, _SklearnMLPRegressor):
         **_ADDED_CONSTRAINTS,
     }
 
-    def __init__(
-        self,
-        loss: str = "squared_error",
-        hidden_layer_sizes: Any = (100,),
-        activation: str = "relu",
-        *,
-        solver: str = "adam",
-        alpha: float = 0.0001,
-        batch_size: Any = "auto",
-        learning_rate: str = "constant",
-        learning_rate_init: float = 0.001,
-        power_t: float = 0.5,
-        max_iter: int = 200,
-        shuffle: bool = True,
-        random_state: Any = None,
-        tol: float = 1e-4,
-        verbose: Any = False,
-        warm_start: bool = False,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        n_iter_no_change: Any = 10,
-        max_fun: int = 15000,
-        backend: str | None = None,
-        n_threads: int | None = None,
-    ) -> None:
-        super().__init__(
-            loss=loss,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-        )
-        self.backend = backend
-        self.n_threads = n_threads
+    __init__ = _engine_init(_SklearnMLPRegressor)
 
     def _output_activation(self) -> str:
         return "exp" if self.loss == "poisson" else "identity"
