@@ -288,48 +288,38 @@ void bind(py::module_& m) {
             fastmlp::softmax_backward(dp, pp, op, N, C);
         },
         py::arg("dprobs").noconvert(), py::arg("probs").noconvert(), py::arg("out").noconvert());
-    m.def(
-        "cross_entropy_forward",
-        [](const Array<T>& probs, const Labels& y) {
-            const T* pp = probs.data();
-            const std::int64_t* yp = y.data();
-            const index_t N = probs.shape(0), C = probs.shape(1);
-            py::gil_scoped_release release;
-            return fastmlp::cross_entropy_forward(pp, yp, N, C);
-        },
-        py::arg("probs").noconvert(), py::arg("y").noconvert());
-    m.def(
-        "softmax_cross_entropy",
-        [](const Array<T>& scores, const Labels& y, Array<T>& probs) {
-            const T* sp = scores.data();
-            const std::int64_t* yp = y.data();
-            T* pp = probs.mutable_data();
-            const index_t N = scores.shape(0), C = scores.shape(1);
-            py::gil_scoped_release release;
-            return fastmlp::softmax_cross_entropy(sp, yp, pp, N, C);
-        },
-        py::arg("scores").noconvert(), py::arg("y").noconvert(), py::arg("probs").noconvert());
-    m.def(
-        "softmax_cross_entropy_backward",
-        [](const Array<T>& probs, const Labels& y, Array<T>& out) {
-            const T* pp = probs.data();
-            const std::int64_t* yp = y.data();
-            T* op = out.mutable_data();
-            const index_t N = probs.shape(0), C = probs.shape(1);
-            py::gil_scoped_release release;
-            fastmlp::softmax_cross_entropy_backward(pp, yp, op, N, C);
-        },
-        py::arg("probs").noconvert(), py::arg("y").noconvert(), py::arg("out").noconvert());
-    m.def(
-        "correct_count",
-        [](const Array<T>& scores, const Labels& y) {
-            const T* sp = scores.data();
-            const std::int64_t* yp = y.data();
-            const index_t N = scores.shape(0), C = scores.shape(1);
-            py::gil_scoped_release release;
-            return fastmlp::correct_count(sp, yp, N, C);
-        },
-        py::arg("scores").noconvert(), py::arg("y").noconvert());
+    // Kernels over an (N, C) array and the labels y (N,) (cross-entropy of probabilities, correct
+    // predictions of scores), and those that also write an (N, C) array `out`.
+    auto with_labels = [&m](const char* name, const char* first, auto kernel) {
+        m.def(
+            name,
+            [kernel](const Array<T>& a, const Labels& y) {
+                const T* ap = a.data();
+                const std::int64_t* yp = y.data();
+                const index_t N = a.shape(0), C = a.shape(1);
+                py::gil_scoped_release release;
+                return kernel(ap, yp, N, C);
+            },
+            py::arg(first).noconvert(), py::arg("y").noconvert());
+    };
+    auto with_labels_into = [&m](const char* name, const char* first, const char* out, auto kernel) {
+        m.def(
+            name,
+            [kernel](const Array<T>& a, const Labels& y, Array<T>& result) {
+                const T* ap = a.data();
+                const std::int64_t* yp = y.data();
+                T* rp = result.mutable_data();
+                const index_t N = a.shape(0), C = a.shape(1);
+                py::gil_scoped_release release;
+                return kernel(ap, yp, rp, N, C);
+            },
+            py::arg(first).noconvert(), py::arg("y").noconvert(), py::arg(out).noconvert());
+    };
+    with_labels("cross_entropy_forward", "probs", &fastmlp::cross_entropy_forward<T>);
+    with_labels("correct_count", "scores", &fastmlp::correct_count<T>);
+    with_labels_into("softmax_cross_entropy", "scores", "probs", &fastmlp::softmax_cross_entropy<T>);
+    with_labels_into("softmax_cross_entropy_backward", "probs", "out",
+                     &fastmlp::softmax_cross_entropy_backward<T>);
     m.def(
         "sgd_update",
         [](Array<T>& param, const Array<T>& grad, std::optional<Array<T>>& velocity, double lr, double reg,

@@ -268,7 +268,7 @@ def check_sweep_peer_trains_like_the_reference(name: str) -> None:
     if name == "JAX":
         peer: peers.Trainer = peers.JaxTrainer(x, y, init, 16, **options)
     else:
-        peer = peers.TorchTrainer(x, y, init, 16, compiled=False, **options)
+        peer = peers.TorchTrainer(x, y, init, 16, **options)
     peer.epoch(order)
     got = peer.params()
     assert sorted(got) == sorted(init)

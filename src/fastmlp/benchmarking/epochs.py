@@ -73,10 +73,10 @@ def fastmlp_epoch_factory(
 
 # The optional framework peers: contender name -> (framework to import, how to build its trainer).
 FRAMEWORK_PEERS: dict[str, tuple[str, Callable[..., peers.Trainer]]] = {
-    "PyTorch eager": ("torch", lambda x, y, init, b: peers.TorchTrainer(x, y, init, b, compiled=False)),
+    "PyTorch eager": ("torch", lambda x, y, init, b: peers.TorchTrainer(x, y, init, b)),
     "PyTorch torch.compile": (
         "torch",
-        lambda x, y, init, b: peers.TorchTrainer(x, y, init, b, compiled=True),
+        lambda x, y, init, b: peers.CompiledTorchTrainer(x, y, init, b),
     ),
     "JAX jit(lax.scan) epoch": ("jax", lambda x, y, init, b: peers.JaxTrainer(x, y, init, b)),
 }

@@ -15,7 +15,7 @@ The framework peers are optional (``pip install "fastmlp[peers]"``): PyTorch eag
 from __future__ import annotations
 
 import importlib.util
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -125,14 +125,10 @@ def gemm_floor_epoch(x: np.ndarray, order: np.ndarray, batch_size: int, hidden: 
         np.matmul(xb.T, da, out=dw1)
 
 
-class TorchTrainer:
-    """PyTorch CPU: nn.Sequential, CrossEntropyLoss, loss.backward(), optim.SGD; needs ``torch``.
-
-    ``compiled``: the whole train step (gather, forward, backward, optimizer step) goes through
-    ``torch.compile``. L2 is applied to the weight matrices only (two parameter groups), as in
-    the assignment; torch keeps a Linear's weight as (out, in), so every W is transposed. As many
-    layers as ``init`` holds (``W1, b1, ..., WL, bL``), ``activation`` after each but the last.
-    """
+class FrameworkTrainer:
+    """What both framework peers share: the constructor (x (N, D), y (N,), ``init``, the batch size,
+    the SGD step's ``lr`` and ``reg``, the hidden ``activation``), which builds the framework's
+    model and step in ``_build``; each peer then has ``epoch(order)`` and ``params()``."""
 
     def __init__(
         self,
@@ -140,15 +136,36 @@ class TorchTrainer:
         y: np.ndarray,
         init: Params,
         batch_size: int,
-        *,
-        compiled: bool,
         lr: float = 0.1,
         reg: float = 1e-3,
         activation: str = "sigmoid",
     ) -> None:
+        self.batch_size = batch_size
+        self._build(x, y, init, lr, reg, activation)
+
+    def _build(
+        self, x: np.ndarray, y: np.ndarray, init: Params, lr: float, reg: float, activation: str
+    ) -> None:
+        raise NotImplementedError
+
+
+class TorchTrainer(FrameworkTrainer):
+    """PyTorch CPU: nn.Sequential, CrossEntropyLoss, loss.backward(), optim.SGD; needs ``torch``.
+
+    L2 is applied to the weight matrices only (two parameter groups), as in the assignment; torch
+    keeps a Linear's weight as (out, in), so every W is transposed. As many layers as ``init``
+    holds (``W1, b1, ..., WL, bL``), ``activation`` after each but the last.
+    """
+
+    # whether the whole train step (gather, forward, backward, optimizer step) goes through
+    # torch.compile (CompiledTorchTrainer) or runs eagerly
+    compiled: ClassVar[bool] = False
+
+    def _build(
+        self, x: np.ndarray, y: np.ndarray, init: Params, lr: float, reg: float, activation: str
+    ) -> None:
         import torch
 
-        self.batch_size = batch_size
         self.xt = torch.from_numpy(x)
         self.yt = torch.from_numpy(y.astype(np.int64))
         dtype = torch.float32 if x.dtype == np.float32 else torch.float64
@@ -183,7 +200,7 @@ class TorchTrainer:
             optimizer.step()
             return loss.detach()
 
-        self.step = torch.compile(step) if compiled else step
+        self.step = torch.compile(step) if self.compiled else step
 
     def epoch(self, order: np.ndarray) -> float:
         import torch
@@ -203,7 +220,13 @@ class TorchTrainer:
         return found
 
 
-class JaxTrainer:
+class CompiledTorchTrainer(TorchTrainer):
+    """TorchTrainer with the whole train step through ``torch.compile``."""
+
+    compiled = True
+
+
+class JaxTrainer(FrameworkTrainer):
     """JAX: the whole epoch as one ``jax.jit`` of a ``lax.scan`` over the batches; needs ``jax``.
 
     The batch rows are gathered inside the jit (x and y are arguments, not constants folded into
@@ -213,15 +236,8 @@ class JaxTrainer:
     as ``init`` holds, ``activation`` after each but the last.
     """
 
-    def __init__(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        init: Params,
-        batch_size: int,
-        lr: float = 0.1,
-        reg: float = 1e-3,
-        activation: str = "sigmoid",
+    def _build(
+        self, x: np.ndarray, y: np.ndarray, init: Params, lr: float, reg: float, activation: str
     ) -> None:
         import jax
 
@@ -232,7 +248,6 @@ class JaxTrainer:
         import jax.numpy as jnp
         from jax import lax
 
-        self.batch_size = batch_size
         self.x = jnp.asarray(x)
         self.y = jnp.asarray(y.astype(np.int32))
         self.p = {name: jnp.asarray(value) for name, value in init.items()}

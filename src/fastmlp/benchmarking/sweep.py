@@ -195,7 +195,7 @@ def contenders(x: np.ndarray, y: np.ndarray, shape: Shape) -> dict[str, Epoch | 
     else:
         found[JAX] = "jax not installed (pip install jax)"
     if framework_available("torch"):
-        trainer = peers.TorchTrainer(x, y, init, batch, compiled=False, lr=lr, reg=reg, activation=activation)
+        trainer = peers.TorchTrainer(x, y, init, batch, lr, reg, activation)
         found[TORCH] = trainer.epoch
     else:
         found[TORCH] = "torch not installed (pip install torch==2.13.0)"

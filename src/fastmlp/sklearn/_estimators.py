@@ -143,16 +143,11 @@ class _EngineMixin:
             return self._fastmlp_model(dtype).output(X)
 
     def _backprop(
-        self,
-        X: Any,
-        y: Any,
-        sample_weight: Any,
-        activations: Any,
-        deltas: Any,
-        coef_grads: Any,
-        intercept_grads: Any,
+        self, X: Any, y: Any, sample_weight: Any, *buffers: Any
     ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
-        """scikit-learn's full-batch loss and gradients (what L-BFGS minimises), by the engine."""
+        """scikit-learn's full-batch loss and gradients (what L-BFGS minimises), by the engine.
+        ``buffers``: scikit-learn's activations, deltas and gradient lists, passed positionally by
+        its L-BFGS driver and unused here (the engine has its own)."""
         model = self._fastmlp_model(X.dtype)
         weights = model.weights(sample_weight)
         return model.loss_and_gradients(X, model.targets(y), weights, self.alpha)  # type: ignore[attr-defined]
