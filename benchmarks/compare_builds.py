@@ -1,6 +1,7 @@
 """Compare builds of the compiled module: native epochs, each build in its own process, in turns.
 
     python benchmarks/compare_builds.py BUILD_A.so BUILD_B.so [...] [--rounds 4] [--epochs 6]
+        [--input mnist|dense] [--hidden H[-H...]] [--batch B]
 
 Each ``.so`` is a ``fastmlp._cpp`` or ``fastmlp._cpp_vN`` from any build directory (for example a
 ``cmake -S . -B DIR`` build of another commit, or of ``-DFASTMLP_NATIVE_ARCH=OFF``). Each round
@@ -9,6 +10,9 @@ run trains a TwoLayerNet 784-128-10 on the MNIST training rows (batch 64, lr 0.1
 one warm-up and ``--epochs`` timed epochs and prints the best wall time, the best CPU time of the
 thread (which other tenants of a shared host disturb far less) and a hash of W1 afterwards (equal
 hashes: the builds compute the same bits). At 1 thread the process is pinned to one CPU.
+``--input dense`` trains on the rows standardised per column (no zeros, so every layer runs the dense
+GEMMs; ``benchmarking.sweep.standardised``), ``--hidden`` sets other hidden sizes (an MLP with
+sigmoid layers; e.g. 1024-1024) and ``--batch`` the batch size.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import time
 from pathlib import Path
 
 
-def run_one(path: str, threads: int, epochs: int, dtype: str) -> str:
+def run_one(path: str, threads: int, epochs: int, dtype: str, data_kind: str, hidden: str, batch: int) -> str:
     name = "fastmlp." + Path(path).name.split(".")[0]
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
@@ -35,8 +39,9 @@ def run_one(path: str, threads: int, epochs: int, dtype: str) -> str:
     import numpy as np
 
     import fastmlp
+    from fastmlp.benchmarking.sweep import standardised
     from fastmlp.data import load_mnist
-    from fastmlp.models import TwoLayerNet
+    from fastmlp.models import MLP, TwoLayerNet
     from fastmlp.optim import SGD
     from fastmlp.train import train_epoch
 
@@ -44,16 +49,22 @@ def run_one(path: str, threads: int, epochs: int, dtype: str) -> str:
     fastmlp.set_num_threads(threads)
     if threads == 1:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    model = TwoLayerNet(dtype=dtype, backend="cpp")
+    if hidden == "128":
+        model = TwoLayerNet(dtype=dtype, backend="cpp")
+    else:
+        sizes = [int(h) for h in hidden.split("-")]
+        model = MLP(784, sizes, 10, "sigmoid", dtype=dtype, backend="cpp")
     optimizer = SGD(0.1, reg=1e-3)
     rng = np.random.default_rng(0)
     x, y = data.x_train, data.y_train
-    train_epoch(model, optimizer, x, y, rng.permutation(len(x)), 64)
+    if data_kind == "dense":
+        x = standardised(x)
+    train_epoch(model, optimizer, x, y, rng.permutation(len(x)), batch)
     wall = cpu = float("inf")
     for _ in range(epochs):
         order = rng.permutation(len(x))
         start, start_cpu = time.perf_counter(), time.thread_time()
-        train_epoch(model, optimizer, x, y, order, 64)
+        train_epoch(model, optimizer, x, y, order, batch)
         wall = min(wall, time.perf_counter() - start)
         cpu = min(cpu, time.thread_time() - start_cpu)
     digest = hashlib.sha1(model.params["W1"].tobytes()).hexdigest()[:8]
@@ -67,17 +78,25 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    parser.add_argument("--input", default="mnist", choices=["mnist", "dense"])
+    parser.add_argument("--hidden", default="128")
+    parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(run_one(args.builds[0], args.threads, args.epochs, args.dtype))
+        print(
+            run_one(
+                args.builds[0], args.threads, args.epochs, args.dtype, args.input, args.hidden, args.batch
+            )
+        )
         return
     print("each cell: best wall s / best thread CPU s, W1 hash;", " | ".join(args.builds))
     for round_ in range(1, args.rounds + 1):
         cells = []
         for build in args.builds:
             command = [sys.executable, __file__, build, "--child", f"--epochs={args.epochs}"]
-            command += [f"--threads={args.threads}", f"--dtype={args.dtype}"]
+            command += [f"--threads={args.threads}", f"--dtype={args.dtype}", f"--input={args.input}"]
+            command += [f"--hidden={args.hidden}", f"--batch={args.batch}"]
             result = subprocess.run(command, capture_output=True, text=True, check=True)
             cells.append(result.stdout.strip())
         print(f"round {round_}: " + " | ".join(cells), flush=True)
