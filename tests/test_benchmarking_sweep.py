@@ -152,6 +152,17 @@ def test_the_fastmlp_contender_trains_the_shape_it_is_given(monkeypatch):
     assert np.isfinite(loss) and loss > 0
 
 
+def test_the_peak_uses_the_cpus_own_kernels_where_the_environment_forces_others(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    rate, text = sweep.cpu_kernels_peak("cpu", sizes=(64,))
+    assert rate > 0
+    # measured in a child without the variable: not "forced by", and the line says why
+    assert "forced by" not in text and text.endswith("without this environment's OPENBLAS_CORETYPE=Haswell)")
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    rate, text = sweep.cpu_kernels_peak("cpu", sizes=(64,))
+    assert rate > 0 and text == sweep.blas_description()
+
+
 def test_blas_description_names_the_kernels_and_an_override(monkeypatch):
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     text = sweep.blas_description()

@@ -17,8 +17,11 @@ sparse path, which lives on MNIST's zeros, never applies.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -165,6 +168,28 @@ def blas_description() -> str:
     return text + (f", forced by OPENBLAS_CORETYPE={forced}" if forced else "")
 
 
+def cpu_kernels_peak(clock: str, sizes: Sequence[int] = (1024, 2048)) -> tuple[float, str]:
+    """``sgemm_peak`` (on the clock named ``clock``) and ``blas_description`` with the kernels
+    OpenBLAS picks for this CPU.
+
+    OpenBLAS reads ``OPENBLAS_CORETYPE`` once, when NumPy loads it; where the environment sets it
+    (this workplace sets Haswell, the AVX2 kernels, half the AVX-512 ones' rate on a Zen 5), this
+    process's BLAS is not the machine's peak, so the peak is measured in a child interpreter
+    without the variable, and the description says so."""
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    if not forced:
+        return sgemm_peak(sizes, clock=CLOCKS[clock]), blas_description()
+    code = (
+        "import json\nfrom fastmlp.benchmarking import sweep\n"
+        f"rate = sweep.sgemm_peak({tuple(sizes)!r}, clock=sweep.CLOCKS[{clock!r}])\n"
+        "print(json.dumps([rate, sweep.blas_description()]))"
+    )
+    env = {name: value for name, value in os.environ.items() if name != "OPENBLAS_CORETYPE"}
+    child = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    rate, text = json.loads(child.stdout.splitlines()[-1])
+    return float(rate), f"{text} (measured without this environment's OPENBLAS_CORETYPE={forced})"
+
+
 def _fastmlp_epoch(x: np.ndarray, y: np.ndarray, shape: Shape, init: peers.Params) -> Epoch:
     from ..models import MLP
     from ..optim import SGD
@@ -243,7 +268,8 @@ def run_sweep(
     """Time every shape x contender on 1 pinned CPU, interleaved; the GEMM peak before and after.
 
     x (N, D) MNIST-like rows, y (N,) labels; the dense input is ``standardised(x)``. ``clock``
-    names an entry of CLOCKS, used for the epochs and the peak alike. Every count in ``threads``
+    names an entry of CLOCKS, used for the epochs and the peak alike (``cpu_kernels_peak``, or
+    ``peak`` given the clock). Every count in ``threads``
     above 1 adds fastmlp cpp on that many pinned CPUs (``threads_contender(n)``), interleaved
     with the rest; that needs the wall clock (CPU time adds up the threads').
     """
@@ -251,12 +277,14 @@ def run_sweep(
     if extra_threads and clock != "wall":
         raise FastmlpValueError("threads above 1 need clock='wall' (CPU time adds up every thread's)")
     timer = CLOCKS[clock]
-    measure_peak = peak or (lambda clock: sgemm_peak(clock=clock))
     inputs = {kind: x for kind in INPUTS}
     if any(shape.input == "dense" for shape in shapes):
         inputs["dense"] = standardised(x)
     order = np.random.default_rng(0).permutation(len(x))
-    before = measure_peak(timer)
+    if peak is None:
+        before, blas = cpu_kernels_peak(clock)
+    else:
+        before, blas = peak(timer), blas_description()
     log(f"  single-core SGEMM peak (before): {before / 1e9:.1f} GFLOP/s")
     runs: Runs = {}
     skipped: dict[str, str] = {}
@@ -272,7 +300,7 @@ def run_sweep(
     for name, reason in skipped.items():
         log(f"  {name}: skipped, {reason}")
     seconds = time_runs(runs, order, repeats, timer)
-    after = measure_peak(timer)
+    after = cpu_kernels_peak(clock)[0] if peak is None else peak(timer)
     log(f"  single-core SGEMM peak (after): {after / 1e9:.1f} GFLOP/s")
     rows = []
     for shape in shapes:
@@ -281,7 +309,7 @@ def run_sweep(
         rows.append(SweepRow(shape, measured, flops))
         log(f"  {shape.label} {shape.input}: " + ", ".join(f"{n} {s:.3f} s" for n, s in measured.items()))
     return Sweep(
-        rows, max(before, after), (before, after), skipped, len(order), clock, blas_description(),
+        rows, max(before, after), (before, after), skipped, len(order), clock, blas,
         tuple(extra_threads),
     )  # fmt: skip
 
