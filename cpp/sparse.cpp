@@ -269,14 +269,20 @@ namespace {
 template <typename T>
 std::int64_t compress_row(const T* row, index_t D, column_index* indices, T* values, std::int64_t room) {
     std::int64_t k = 0;
-    // Branch-free: every column is written at k, which moves on past the non-zeros only (the branch
-    // per pixel it replaces, mispredicted on MNIST's edges, made the scan 1.25x slower; AVX-512's
-    // compress, a vector of columns at a time, was no faster than this loop). k < room keeps every
-    // write inside the row's own entries.
-    for (index_t d = 0; d < D && k < room; ++d) {
-        indices[k] = static_cast<column_index>(d);
-        if (values != nullptr) values[k] = row[d];
-        k += row[d] != T(0) ? 1 : 0;
+    // 64 columns at a time: their non-zeros as the bits of one word (a branch-free loop the compiler
+    // vectorises into compares), then one step per set bit. A branch per pixel, mispredicted on
+    // MNIST's edges, and a branch-free write of every pixel at k were 4x and 3x slower.
+    for (index_t d0 = 0; d0 < D && k < room; d0 += 64) {
+        const index_t width = std::min<index_t>(64, D - d0);
+        std::uint64_t bits = 0;
+        for (index_t j = 0; j < width; ++j) {
+            bits |= static_cast<std::uint64_t>(row[d0 + j] != T(0)) << static_cast<unsigned>(j);
+        }
+        for (; bits != 0 && k < room; bits &= bits - 1, ++k) {
+            const index_t d = d0 + __builtin_ctzll(bits);
+            indices[k] = static_cast<column_index>(d);
+            if (values != nullptr) values[k] = row[d];
+        }
     }
     return k;
 }
