@@ -251,14 +251,7 @@ struct Trainer {
         // Untouched rows have dW = 0: plain SGD leaves them exactly as they are, so skip them.
         const bool touch_all = batch.reg != 0.0 || layer.w_velocity != nullptr || step.rule != rule_sgd;
         for (index_t d = f0; d < f1; ++d) {
-            const index_t count = columns.column(*sparse, d);
-            if (count == 0) {
-                if (!touch_all) continue;
-                std::fill(dw, dw + M, T(0));
-            } else {
-                gather_rows_axpy(dz, M, columns.row.data(), columns.value.data(), count,
-                                 static_cast<const T*>(nullptr), dw);
-            }
+            if (columns.gradient_row(*sparse, d, dz, M, dw) == 0 && !touch_all) continue;
             apply_step(step, batch, layer.w + d * M, dw, at(layer.w_velocity, d * M), at(layer.w_second, d * M),
                        M, batch.reg);
         }

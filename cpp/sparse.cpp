@@ -247,6 +247,32 @@ index_t BatchColumns<T>::column(const SparseRows<T>& x, index_t d) {
 }
 
 template <typename T>
+index_t BatchColumns<T>::gradient_row(const SparseRows<T>& x, index_t d, const T* dz, index_t M, T* out) {
+    using V = typename Vec<T, wide_bytes>::type;
+    constexpr index_t L = Vec<T, wide_bytes>::lanes;
+    if (M != 8 * L) {  // any other width: list the column, then the blocked sum
+        const index_t count = column(x, d);
+        axpy_blocks<T, false>(dz, M, row.data(), value.data(), count, static_cast<const T*>(nullptr), out);
+        return count;
+    }
+    // One block of 8 vectors: the sum taken while the column's bits are walked, with no list in between.
+    V acc[8] = {};
+    const std::uint64_t* bits_of_d = mask.data() + (d - first) * words;
+    index_t count = 0;
+    for (index_t w = 0; w < words; ++w) {
+        for (std::uint64_t bits = bits_of_d[w]; bits != 0; bits &= bits - 1) {
+            const index_t i = w * 64 + __builtin_ctzll(bits);  // rows ascending: the sum's order
+            const T v = x.value(batch_order[i], cursor[static_cast<std::size_t>(i)]++);
+            const T* source = dz + i * M;
+            for (int j = 0; j < 8; ++j) acc[j] += v * load<V>(source + j * L);
+            ++count;
+        }
+    }
+    for (int j = 0; j < 8; ++j) store<V>(out + j * L, acc[j]);
+    return count;
+}
+
+template <typename T>
 void count_nonzeros(const T* x, index_t N, index_t D, std::int64_t* indptr, std::int64_t* column_nnz) {
     std::fill(column_nnz, column_nnz + D, std::int64_t{0});
     indptr[0] = 0;

@@ -109,6 +109,12 @@ struct BatchColumns {
     // d = d0, d0 + 1, ..., d1 - 1 in turn after build(): each batch row's cursor then steps through
     // its values in order.
     index_t column(const SparseRows<T>& x, index_t d);
+
+    // out[0:M] = sum over column d's batch rows i (ascending) of x * dz[i * M + 0:M], the sum
+    // gather_rows_axpy makes of column(x, d)'s lists (the same bits; zeros for an empty column),
+    // without the lists when M is one block of the widest vectors. Returns the column's rows.
+    // Called for d = d0, d0 + 1, ... in turn, as column().
+    index_t gradient_row(const SparseRows<T>& x, index_t d, const T* dz, index_t M, T* out);
 };
 
 }  // namespace fastmlp

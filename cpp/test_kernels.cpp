@@ -399,6 +399,48 @@ void check_sparse_rows_times() {
     check(inside, "sparse_rows_times writes only its n rows", 0);
 }
 
+// BatchColumns::gradient_row against column() and gather_rows_axpy: the same bits for every width
+// (one block of the widest vectors takes the path without lists), over a batch of more than 64
+// rows (two words of bits a column; repeated rows, an empty one) and a range of columns.
+template <typename T>
+void check_gradient_rows() {
+    const fastmlp::index_t N = 9, D = 40, d0 = 3, d1 = 31;
+    std::vector<T> x(static_cast<std::size_t>(N * D), T(0));
+    std::uint32_t state = 99;
+    const auto next = [&state] { return state = state * 1664525U + 1013904223U; };
+    for (fastmlp::index_t i = 1; i < N * D; ++i) {
+        if (i >= 2 * D && i < 3 * D) continue;  // row 2 empty
+        if (next() % 3 == 0) x[static_cast<std::size_t>(i)] = T(int(next() % 2001) - 1000) / T(991);
+    }
+    std::vector<std::int64_t> indptr(N + 1), column_nnz(D);
+    fastmlp::count_nonzeros(x.data(), N, D, indptr.data(), column_nnz.data());
+    std::vector<fastmlp::column_index> indices(static_cast<std::size_t>(indptr[N]));
+    std::vector<T> values(static_cast<std::size_t>(indptr[N]));
+    fastmlp::compress_rows(x.data(), N, D, indptr.data(), indices.data(), values.data());
+    const fastmlp::SparseRows<T> sparse{x.data(),         D, indptr.data(), indices.data(), values.data(),
+                                        column_nnz.data()};
+    std::vector<std::int64_t> order(70);
+    for (std::int64_t& r : order) r = static_cast<std::int64_t>(next() % N);
+    const auto n = static_cast<fastmlp::index_t>(order.size());
+    bool same = true;
+    for (const fastmlp::index_t M : {16, 32, 64, 100, 128}) {
+        std::vector<T> dz(static_cast<std::size_t>(n * M));
+        for (T& v : dz) v = T(int(next() % 2001) - 1000) / T(1019);
+        fastmlp::BatchColumns<T> fused, listed;
+        fused.build(sparse, order.data(), n, d0, d1);
+        listed.build(sparse, order.data(), n, d0, d1);
+        std::vector<T> got(static_cast<std::size_t>(M)), want(static_cast<std::size_t>(M));
+        for (fastmlp::index_t d = d0; d < d1; ++d) {
+            const fastmlp::index_t count = fused.gradient_row(sparse, d, dz.data(), M, got.data());
+            const fastmlp::index_t listed_count = listed.column(sparse, d);
+            fastmlp::gather_rows_axpy(dz.data(), M, listed.row.data(), listed.value.data(), listed_count,
+                                      static_cast<const T*>(nullptr), want.data());
+            same = same && count == listed_count && got == want;
+        }
+    }
+    check(same, "BatchColumns::gradient_row: the bits of column() and gather_rows_axpy", 0);
+}
+
 int main() {
     run<float>(1e-4);
     run<double>(1e-10);
@@ -411,6 +453,8 @@ int main() {
     check_sparse_scan<double>();
     check_sparse_rows_times<float>();
     check_sparse_rows_times<double>();
+    check_gradient_rows<float>();
+    check_gradient_rows<double>();
     std::printf(failures == 0 ? "all C++ kernel checks passed\n" : "%d C++ kernel checks failed\n", failures);
     return failures == 0 ? 0 : 1;
 }
