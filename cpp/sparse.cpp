@@ -325,6 +325,31 @@ void compress_rows(const T* x, index_t N, index_t D, const std::int64_t* indptr,
     }
 }
 
+bool count_columns(const column_index* indices, index_t nnz, index_t D, std::int64_t* column_nnz) {
+    constexpr index_t ways = 4;
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(D * ways), 0);
+    bool inside = true;
+    index_t k = 0;
+    for (; k + ways <= nnz; k += ways) {
+        for (index_t j = 0; j < ways; ++j) {
+            const index_t c = indices[k + j];
+            inside = inside && c < D;
+            counts[static_cast<std::size_t>((c < D ? c : 0) * ways + j)] += 1;
+        }
+    }
+    for (; k < nnz; ++k) {
+        const index_t c = indices[k];
+        inside = inside && c < D;
+        counts[static_cast<std::size_t>((c < D ? c : 0) * ways)] += 1;
+    }
+    for (index_t d = 0; d < D; ++d) {
+        std::int64_t total = 0;
+        for (index_t j = 0; j < ways; ++j) total += counts[static_cast<std::size_t>(d * ways + j)];
+        column_nnz[d] = total;
+    }
+    return inside;
+}
+
 template void count_nonzeros<float>(const float*, index_t, index_t, std::int64_t*, std::int64_t*);
 template void count_nonzeros<double>(const double*, index_t, index_t, std::int64_t*, std::int64_t*);
 template void compress_rows<float>(const float*, index_t, index_t, const std::int64_t*, column_index*, float*);
