@@ -537,6 +537,26 @@ PYBIND11_MODULE(FASTMLP_MODULE, m) {
     // Eigen's own pool, for a single kernel's GEMM (cpp_backend keeps it at 1; the native epoch's
     // team is its threads argument).
     m.def("set_num_threads", &fastmlp::set_num_threads, py::arg("n"));
+    // A CSR's non-zeros per column (backends._sparse.column_counts): column_nnz (D,) from the
+    // column numbers (nnz,); a column number >= D is an error, nothing written past column_nnz.
+    m.def(
+        "count_columns",
+        [](const Indices& indices, Labels& column_nnz) {
+            if (indices.ndim() != 1 || column_nnz.ndim() != 1) {
+                throw std::invalid_argument("count_columns: indices (nnz,), column_nnz (D,)");
+            }
+            const fastmlp::column_index* ip = indices.data();
+            std::int64_t* cp = column_nnz.mutable_data();
+            const auto nnz = static_cast<fastmlp::index_t>(indices.size());
+            const auto D = static_cast<fastmlp::index_t>(column_nnz.size());
+            bool inside = true;
+            {
+                py::gil_scoped_release release;
+                inside = fastmlp::count_columns(ip, nnz, D, cp);
+            }
+            if (!inside) throw std::invalid_argument("count_columns: a column number is >= D");
+        },
+        py::arg("indices").noconvert(), py::arg("column_nnz").noconvert());
     m.def("get_num_threads", &fastmlp::get_num_threads);
     // How the native epoch's leader chooses between the whole team and itself alone for a batch
     // (runtime.hpp's TeamSchedule): "measured" (the default), "whole-team" (every batch on every

@@ -109,17 +109,7 @@ T* forward_rows(const NativeModel<T>& net, Workspace<T>& ws, const T* x_rows, co
         const index_t M = layer.fan_out;
         T* z = ws.z[l].data() + r0 * M;
         if (l == 0 && sparse != nullptr) {
-            for (index_t i = r0; i < r1; ++i) {
-                const std::int64_t r = order_rows[i], k = sparse->indptr[r];
-                const index_t count = sparse->indptr[r + 1] - k;
-                T* out = ws.z[0].data() + i * M;
-                if (sparse->values != nullptr) {
-                    sparse_row_times(sparse->values + k, sparse->indices + k, count, layer.w, M, layer.b, out);
-                } else {
-                    sparse_row_times_dense(sparse->x + r * sparse->D, sparse->indices + k, count, layer.w, M,
-                                           layer.b, out);
-                }
-            }
+            sparse_rows_times(*sparse, order_rows + r0, rows, layer.w, M, layer.b, z);
         } else {
             const T* in = l == 0 ? x_rows + r0 * layer.fan_in : ws.output(net, l - 1) + r0 * layer.fan_in;
             affine_forward(in, layer.w, layer.b, z, rows, layer.fan_in, M);
@@ -168,12 +158,13 @@ double batch_norm(const T* weights, const std::int64_t* rows, index_t n) {
 }
 
 // The sum of the squares of every weight matrix (scikit-learn's L2 penalty), in double, once per
-// batch. Eight running sums in a fixed order: one sum is a single chain of dependent adds, which
-// made this loop 30% of an sklearn-style epoch at 784-128-10 (0.13 s of 0.44 s, alpha 1e-4); eight
-// let the compiler keep them in one vector register. The order depends on nothing but the size.
+// batch. 32 running sums in a fixed order: one sum is a single chain of dependent adds, which made
+// this loop 30% of an sklearn-style epoch at 784-128-10 (0.13 s of 0.44 s, alpha 1e-4); eight (one
+// vector register) still waited on the add's latency, 5-8% of the epoch; 32 are four independent
+// chains of AVX-512 registers (eight of AVX2's). The order depends on nothing but the size.
 template <typename T>
 double squared_weights(const NativeModel<T>& net) {
-    constexpr index_t lanes = 8;
+    constexpr index_t lanes = 32;
     double total = 0.0;
     for (const NativeLayer<T>& layer : net.layers) {
         const index_t size = layer.fan_in * layer.fan_out;
@@ -260,14 +251,7 @@ struct Trainer {
         // Untouched rows have dW = 0: plain SGD leaves them exactly as they are, so skip them.
         const bool touch_all = batch.reg != 0.0 || layer.w_velocity != nullptr || step.rule != rule_sgd;
         for (index_t d = f0; d < f1; ++d) {
-            const index_t count = columns.column(*sparse, d);
-            if (count == 0) {
-                if (!touch_all) continue;
-                std::fill(dw, dw + M, T(0));
-            } else {
-                gather_rows_axpy(dz, M, columns.row.data(), columns.value.data(), count,
-                                 static_cast<const T*>(nullptr), dw);
-            }
+            if (columns.gradient_row(*sparse, d, dz, M, dw) == 0 && !touch_all) continue;
             apply_step(step, batch, layer.w + d * M, dw, at(layer.w_velocity, d * M), at(layer.w_second, d * M),
                        M, batch.reg);
         }

@@ -299,6 +299,146 @@ void check_sparse_scan() {
     check(indices == std::vector<fastmlp::column_index>{1, 3, 0, 2, 3}, "compress_rows indices", 0);
     check(values[0] == 2 && values[1] == 3 && std::isnan(values[2]) && values[3] == 5 && values[4] == 6,
           "compress_rows values", 0);
+    // wider rows (whole vectors and a partial one, 0, 1 or many non-zeros a row) against a plain loop;
+    // nothing written past the non-zeros, with or without values
+    const fastmlp::index_t N = 6, D = 75;
+    std::vector<T> wide(static_cast<std::size_t>(N * D), T(0));
+    std::uint32_t state = 7;
+    for (fastmlp::index_t i = 2; i < N * D; ++i) {
+        state = state * 1664525U + 1013904223U;
+        const std::uint32_t pick = (state >> 8U) % 8U;
+        if (i >= D && i < 2 * D) continue;  // row 1 empty
+        wide[static_cast<std::size_t>(i)] = pick == 0   ? T(-0.0)
+                                            : pick == 1 ? nan
+                                            : pick < 5  ? T(0)
+                                                        : T(pick) / T(3);
+    }
+    wide[static_cast<std::size_t>(D - 1)] = T(4);  // row 0: one non-zero, in the last column
+    std::vector<std::int64_t> wide_ptr(N + 1), wide_nnz(D);
+    fastmlp::count_nonzeros(wide.data(), N, D, wide_ptr.data(), wide_nnz.data());
+    std::vector<fastmlp::column_index> expect_indices;
+    std::vector<T> expect_values;
+    for (fastmlp::index_t i = 0; i < N; ++i) {
+        for (fastmlp::index_t d = 0; d < D; ++d) {
+            const T v = wide[static_cast<std::size_t>(i * D + d)];
+            if (v != T(0)) {
+                expect_indices.push_back(static_cast<fastmlp::column_index>(d));
+                expect_values.push_back(v);
+            }
+        }
+    }
+    const std::size_t nnz = expect_indices.size();
+    const auto canary = static_cast<fastmlp::column_index>(54321);
+    std::vector<fastmlp::column_index> got_indices(nnz + 1, canary), bare_indices(nnz + 1, canary);
+    std::vector<T> got_values(nnz + 1, T(-9));
+    fastmlp::compress_rows(wide.data(), N, D, wide_ptr.data(), got_indices.data(), got_values.data());
+    fastmlp::compress_rows(wide.data(), N, D, wide_ptr.data(), bare_indices.data(), static_cast<T*>(nullptr));
+    bool same = static_cast<std::size_t>(wide_ptr[N]) == nnz && got_indices.back() == canary &&
+                bare_indices.back() == canary && got_values.back() == T(-9);
+    for (std::size_t k = 0; same && k < nnz; ++k) {
+        same = got_indices[k] == expect_indices[k] && bare_indices[k] == expect_indices[k] &&
+               (got_values[k] == expect_values[k] || (std::isnan(got_values[k]) && std::isnan(expect_values[k])));
+    }
+    check(same, "compress_rows of wide rows: a plain loop's columns and values, nothing past them", double(nnz));
+}
+
+// sparse_rows_times (several rows side by side) against sparse_row_times / sparse_row_times_dense one
+// row at a time: the same bits for every width M (whole blocks, a partial block, narrower than one),
+// rows in any order (repeated, an empty one), with and without init, values copied or read from x;
+// nothing written past the n rows.
+template <typename T>
+void check_sparse_rows_times() {
+    const fastmlp::index_t N = 9, D = 37;
+    std::vector<T> x(static_cast<std::size_t>(N * D), T(0));
+    std::uint32_t state = 12345;
+    const auto next = [&state] { return state = state * 1664525U + 1013904223U; };
+    for (fastmlp::index_t i = 1; i < N; ++i) {  // row 0 stays empty
+        for (fastmlp::index_t d = 0; d < D; ++d) {
+            if (next() % 3 == 0) x[static_cast<std::size_t>(i * D + d)] = T(int(next() % 2001) - 1000) / T(997);
+        }
+    }
+    std::vector<std::int64_t> indptr(N + 1), column_nnz(D);
+    fastmlp::count_nonzeros(x.data(), N, D, indptr.data(), column_nnz.data());
+    std::vector<fastmlp::column_index> indices(static_cast<std::size_t>(indptr[N]));
+    std::vector<T> values(static_cast<std::size_t>(indptr[N]));
+    fastmlp::compress_rows(x.data(), N, D, indptr.data(), indices.data(), values.data());
+    const std::vector<std::int64_t> rows = {3, 0, 8, 8, 1, 5, 2, 7, 4, 6, 3};
+    const auto n = static_cast<fastmlp::index_t>(rows.size());
+    bool same = true, inside = true;
+    for (const fastmlp::index_t M : {1, 7, 64, 100, 128, 200}) {
+        std::vector<T> w(static_cast<std::size_t>(D * M)), b(static_cast<std::size_t>(M));
+        for (T& v : w) v = T(int(next() % 2001) - 1000) / T(1009);
+        for (T& v : b) v = T(int(next() % 2001) - 1000) / T(1013);
+        for (const bool copied : {true, false}) {
+            const fastmlp::SparseRows<T> sparse{
+                x.data(), D, indptr.data(), indices.data(), copied ? values.data() : nullptr, column_nnz.data()};
+            for (const T* init : {static_cast<const T*>(nullptr), static_cast<const T*>(b.data())}) {
+                const T canary = T(-7.25);
+                std::vector<T> out(static_cast<std::size_t>(n * M + 1), canary),
+                    ref(static_cast<std::size_t>(n * M));
+                fastmlp::sparse_rows_times(sparse, rows.data(), n, w.data(), M, init, out.data());
+                for (fastmlp::index_t i = 0; i < n; ++i) {
+                    const std::int64_t r = rows[static_cast<std::size_t>(i)],
+                                       k = indptr[static_cast<std::size_t>(r)];
+                    const fastmlp::index_t count = indptr[static_cast<std::size_t>(r) + 1] - k;
+                    T* dest = ref.data() + i * M;
+                    if (copied) {
+                        fastmlp::sparse_row_times(values.data() + k, indices.data() + k, count, w.data(), M, init,
+                                                  dest);
+                    } else {
+                        fastmlp::sparse_row_times_dense(x.data() + r * D, indices.data() + k, count, w.data(), M,
+                                                        init, dest);
+                    }
+                }
+                same = same && std::equal(ref.begin(), ref.end(), out.begin());
+                inside = inside && out.back() == canary;
+            }
+        }
+    }
+    check(same, "sparse_rows_times: the bits of sparse_row_times row by row", 0);
+    check(inside, "sparse_rows_times writes only its n rows", 0);
+}
+
+// BatchColumns::gradient_row against column() and gather_rows_axpy: the same bits for every width
+// (one block of the widest vectors takes the path without lists), over a batch of more than 64
+// rows (two words of bits a column; repeated rows, an empty one) and a range of columns.
+template <typename T>
+void check_gradient_rows() {
+    const fastmlp::index_t N = 9, D = 40, d0 = 3, d1 = 31;
+    std::vector<T> x(static_cast<std::size_t>(N * D), T(0));
+    std::uint32_t state = 99;
+    const auto next = [&state] { return state = state * 1664525U + 1013904223U; };
+    for (fastmlp::index_t i = 1; i < N * D; ++i) {
+        if (i >= 2 * D && i < 3 * D) continue;  // row 2 empty
+        if (next() % 3 == 0) x[static_cast<std::size_t>(i)] = T(int(next() % 2001) - 1000) / T(991);
+    }
+    std::vector<std::int64_t> indptr(N + 1), column_nnz(D);
+    fastmlp::count_nonzeros(x.data(), N, D, indptr.data(), column_nnz.data());
+    std::vector<fastmlp::column_index> indices(static_cast<std::size_t>(indptr[N]));
+    std::vector<T> values(static_cast<std::size_t>(indptr[N]));
+    fastmlp::compress_rows(x.data(), N, D, indptr.data(), indices.data(), values.data());
+    const fastmlp::SparseRows<T> sparse{x.data(),         D, indptr.data(), indices.data(), values.data(),
+                                        column_nnz.data()};
+    std::vector<std::int64_t> order(70);
+    for (std::int64_t& r : order) r = static_cast<std::int64_t>(next() % N);
+    const auto n = static_cast<fastmlp::index_t>(order.size());
+    bool same = true;
+    for (const fastmlp::index_t M : {16, 32, 64, 100, 128}) {
+        std::vector<T> dz(static_cast<std::size_t>(n * M));
+        for (T& v : dz) v = T(int(next() % 2001) - 1000) / T(1019);
+        fastmlp::BatchColumns<T> fused, listed;
+        fused.build(sparse, order.data(), n, d0, d1);
+        listed.build(sparse, order.data(), n, d0, d1);
+        std::vector<T> got(static_cast<std::size_t>(M)), want(static_cast<std::size_t>(M));
+        for (fastmlp::index_t d = d0; d < d1; ++d) {
+            const fastmlp::index_t count = fused.gradient_row(sparse, d, dz.data(), M, got.data());
+            const fastmlp::index_t listed_count = listed.column(sparse, d);
+            fastmlp::gather_rows_axpy(dz.data(), M, listed.row.data(), listed.value.data(), listed_count,
+                                      static_cast<const T*>(nullptr), want.data());
+            same = same && count == listed_count && got == want;
+        }
+    }
+    check(same, "BatchColumns::gradient_row: the bits of column() and gather_rows_axpy", 0);
 }
 
 int main() {
@@ -311,6 +451,10 @@ int main() {
     check_team_schedule();
     check_sparse_scan<float>();
     check_sparse_scan<double>();
+    check_sparse_rows_times<float>();
+    check_sparse_rows_times<double>();
+    check_gradient_rows<float>();
+    check_gradient_rows<double>();
     std::printf(failures == 0 ? "all C++ kernel checks passed\n" : "%d C++ kernel checks failed\n", failures);
     return failures == 0 ? 0 : 1;
 }

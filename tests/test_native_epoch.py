@@ -15,6 +15,7 @@ import fastmlp
 from fastmlp.backends import _sparse, numpy_backend
 from fastmlp.backends._epoch import native_model
 from fastmlp.backends._sparse import sparse_rows
+from fastmlp.errors import FastmlpTypeError, FastmlpValueError
 from fastmlp.optim import SGDSettings
 from fastmlp.threads import max_threads
 
@@ -227,6 +228,31 @@ def test_the_compiled_scan_refuses_arrays_that_do_not_fit_x():
         compiled.compress_rows(x, np.array([0, 2, 1, 3], np.int64), indices, None)
     with pytest.raises(ValueError, match="indices"):
         compiled.compress_rows(x, np.array([0, 1, 2, 4], np.int64), indices, None)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_column_counts_are_numpys_bincount(monkeypatch, compiled):
+    """column_counts (a CSR's non-zeros per column: compiled, or numpy.bincount without the
+    extension) on runs of one column, the last column, sizes not a multiple of the four counts,
+    no entries; a column number out of range or a wrong array is refused, naming the argument."""
+    if not compiled:
+        monkeypatch.setattr(_sparse, "_compiled_scan", lambda: None)
+    elif _sparse._compiled_scan() is None:
+        pytest.skip("the compiled extension is not built")
+    rng = np.random.default_rng(3)
+    for size, columns in ((4099, 37), (8, 1), (0, 5), (1001, 65536)):
+        indices = rng.integers(0, columns, size).astype(np.uint16)
+        if size > 100:
+            indices[10:60] = columns - 1  # a run of the last column
+        counts = _sparse.column_counts(indices, columns)
+        assert counts.dtype == np.int64 and counts.shape == (columns,)
+        np.testing.assert_array_equal(counts, np.bincount(indices, minlength=columns))
+    with pytest.raises(FastmlpValueError, match=r"indices must lie in \[0, 4\)"):
+        _sparse.column_counts(np.array([0, 3, 4, 1, 2], np.uint16), 4)
+    with pytest.raises(FastmlpTypeError, match="indices"):
+        _sparse.column_counts(np.array([0, 1], np.int32), 4)
+    with pytest.raises(FastmlpValueError, match="columns"):
+        _sparse.column_counts(np.array([0, 1], np.uint16), 0)
 
 
 @pytest.mark.parametrize(

@@ -119,6 +119,28 @@ def _count_nonzeros(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return indptr, column_nnz
 
 
+def column_counts(indices: np.ndarray, columns: int) -> np.ndarray:
+    """The non-zeros per column (columns,) int64 of a CSR's column numbers ``indices`` (nnz,) uint16,
+    each < columns (else FastmlpValueError): compiled where the extension is built (about a third
+    of numpy.bincount's time on MNIST, a share of a short fit on a CSR X), else numpy.bincount."""
+    if not isinstance(indices, np.ndarray) or indices.dtype != np.uint16 or indices.ndim != 1:
+        raise FastmlpTypeError("indices must be a 1-D numpy.ndarray of uint16 column numbers")
+    if not isinstance(columns, int) or isinstance(columns, bool) or not 0 < columns <= MAX_COLUMNS:
+        raise FastmlpValueError(f"columns must be an int in [1, {MAX_COLUMNS}], got {columns!r}")
+    counts = aligned_zeros(columns, np.int64)
+    compiled = _compiled_scan()
+    if compiled is not None:
+        try:
+            compiled.count_columns(np.ascontiguousarray(indices), counts)
+        except ValueError as error:
+            raise FastmlpValueError(f"indices must lie in [0, {columns})") from error
+        return counts
+    if indices.size and int(indices.max()) >= columns:
+        raise FastmlpValueError(f"indices must lie in [0, {columns})")
+    counts[...] = np.bincount(indices, minlength=columns)
+    return counts
+
+
 def _compress_rows(x: np.ndarray, indptr: np.ndarray, values: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """The column numbers (nnz,) uint16 of x's non-zeros row by row, ascending, and a copy of their
     values (nnz,) when ``values``; indptr from ``_count_nonzeros(x)``."""

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from .._memory import aligned
 from ..backends import get_backend
 from ..backends._epoch import PassResult
-from ..backends._sparse import MAX_COLUMNS, SparseRows
+from ..backends._sparse import MAX_COLUMNS, SparseRows, column_counts
 from ..backends.tables import activation as activation_row
 from ..errors import FastmlpValueError
 from ..models.network import Layer, Network
@@ -362,6 +362,6 @@ def compressed_rows(X: Any) -> SparseRows:
         aligned(csr.indptr.astype(np.int64)),
         aligned(indices),
         aligned(np.ascontiguousarray(csr.data)),
-        aligned(np.bincount(indices, minlength=csr.shape[1]).astype(np.int64)),
+        column_counts(indices, int(csr.shape[1])),
         csr.nnz / max(1, csr.shape[0] * csr.shape[1]),
     )
