@@ -217,3 +217,22 @@ def test_numpy_reference_rounds_each_gemm_input():
     want = round_to_bfloat16(x) @ round_to_bfloat16(W) + b
     np.testing.assert_array_equal(model.scores(x), want)
     assert not np.array_equal(model.scores(x), x @ W + b)
+
+
+@pytest.mark.skipif(not CPP, reason="FASTMLP_TEST_BACKENDS excludes cpp")
+def test_a_cpu_without_avx512_bf16_gets_a_clear_error(monkeypatch):
+    """What an AVX2-only Zen 3 (or any CPU without AVX512_BF16) sees, on every CPU: the CPUID
+    probe answered False."""
+    monkeypatch.setattr(cpp_backend._compiled, "cpu_has_bf16", lambda: False)
+    with pytest.raises(FastmlpValueError, match=r"precision='bfloat16' on the cpp backend: .*AVX512_BF16"):
+        MLP(37, [40], 10, backend="cpp", precision="bfloat16")
+    rng = np.random.default_rng(0)
+    w = [rng.standard_normal((4, 3)).astype(np.float32)]
+    net = native_model(w, [None], [None], step=SGDSettings(0.1), precision="bfloat16")
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    native = fastmlp.get_backend("cpp").native_epoch
+    with pytest.raises(FastmlpValueError, match=r"net\.precision='bfloat16'.*AVX512_BF16"):
+        native.evaluate(net, x, np.zeros(5, np.int64), batch_size=2)
+    # float32 is untouched by it, and the numpy emulation runs anywhere
+    MLP(37, [40], 10, backend="cpp")
+    MLP(37, [40], 10, backend="numpy", precision="bfloat16")
