@@ -8,12 +8,41 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
+#include "gemm_bf16.hpp"
 #include "runtime.hpp"
 
 namespace fastmlp {
 
 namespace {
+
+// The dense layers' three GEMMs, in float32 / float64 (kernels.hpp) or, for a model with bf16,
+// with bfloat16 inputs (gemm_bf16.hpp; the bindings allow bf16 on float models only).
+template <typename T>
+void dense_forward(bool bf16, const T* x, const T* w, const T* b, T* out, index_t N, index_t D, index_t M) {
+    if constexpr (std::is_same_v<T, float>) {
+        if (bf16) return affine_forward_bf16(x, D, w, b, out, N, D, M);
+    }
+    affine_forward(x, w, b, out, N, D, M);
+}
+
+template <typename T>
+void dense_input_gradient(bool bf16, const T* dout, const T* w, T* dx, index_t N, index_t D, index_t M) {
+    if constexpr (std::is_same_v<T, float>) {
+        if (bf16) return input_gradient_bf16(dout, w, dx, N, D, M);
+    }
+    input_gradient(dout, w, dx, N, D, M);
+}
+
+template <typename T>
+void dense_weight_gradient(bool bf16, const T* x, index_t ldx, const T* dout, T* dw, index_t N, index_t D,
+                           index_t M) {
+    if constexpr (std::is_same_v<T, float>) {
+        if (bf16) return weight_gradient_bf16(x, ldx, dout, dw, N, D, M);
+    }
+    weight_gradient(x, ldx, dout, dw, N, D, M);
+}
 
 // Split [0, D) into `parts` ranges holding about equal numbers of non-zeros (sparse dW work).
 std::vector<index_t> balanced_columns(const std::int64_t* column_nnz, index_t D, int parts) {
@@ -112,7 +141,7 @@ T* forward_rows(const NativeModel<T>& net, Workspace<T>& ws, const T* x_rows, co
             sparse_rows_times(*sparse, order_rows + r0, rows, layer.w, M, layer.b, z);
         } else {
             const T* in = l == 0 ? x_rows + r0 * layer.fan_in : ws.output(net, l - 1) + r0 * layer.fan_in;
-            affine_forward(in, layer.w, layer.b, z, rows, layer.fan_in, M);
+            dense_forward(net.bf16, in, layer.w, layer.b, z, rows, layer.fan_in, M);
         }
         if (layer.activation != identity_code) activate(layer.activation, z, ws.a[l].data() + r0 * M, rows * M);
     }
@@ -295,8 +324,8 @@ struct Trainer {
         for (std::size_t l = last; l > 0; --l) {
             const NativeLayer<T>& layer = net.layers[l];
             const index_t M = layer.fan_out, F = layer.fan_in;
-            input_gradient(ws.output_gradient(net, l) + r0 * M, layer.w, ws.da[l - 1].data() + r0 * F, r1 - r0, F,
-                           M);
+            dense_input_gradient(net.bf16, ws.output_gradient(net, l) + r0 * M, layer.w,
+                                 ws.da[l - 1].data() + r0 * F, r1 - r0, F, M);
             activation_backward(net.layers[l - 1].activation, ws, l - 1, r0 * F, (r1 - r0) * F);
         }
         crew.sync();  // every row's loss and dz are known, and nobody reads the old W any more
@@ -323,7 +352,7 @@ struct Trainer {
             }
             const auto [f0, f1] = gemm_rows_part(F, threads, t);
             const T* in = l == 0 ? ws.xb.data() : ws.output(net, l - 1);
-            weight_gradient(in + f0, F, dz, ws.dw[l].data() + f0 * M, n, f1 - f0, M);
+            dense_weight_gradient(net.bf16, in + f0, F, dz, ws.dw[l].data() + f0 * M, n, f1 - f0, M);
             update_rows(layer, l, f0, f1, t, threads, step_now);
         }
         return correct;
@@ -349,7 +378,8 @@ EpochResult train_epoch(NativeModel<T>& net, const T* x, const Targets<T>& y, co
     Team team(threads);
     // What a batch costs depends on these (TeamSchedule's memory between calls).
     std::uint64_t work = (static_cast<std::uint64_t>(batch) << 8U) ^ static_cast<std::uint64_t>(threads) ^
-                         (sizeof(T) << 4U) ^ (sparse != nullptr ? 1U << 7U : 0U);
+                         (sizeof(T) << 4U) ^ (sparse != nullptr ? 1U << 7U : 0U) ^
+                         (net.bf16 ? std::uint64_t{1} << 40U : 0U);
     for (const NativeLayer<T>& layer : net.layers)
         work = work * 1000003U + static_cast<std::uint64_t>(layer.fan_in * 131 + layer.fan_out);
 #ifdef _OPENMP

@@ -21,7 +21,8 @@
 // TeamSchedule). Flush-to-zero / denormals-are-zero are on for the call (and restored after) so
 // subnormal weights or activations never slow an epoch down.
 //
-// With `sparse` (the CSR of x), layer 0's forward and weight gradient run over x's non-zeros only.
+// With `sparse` (the CSR of x), layer 0's forward and weight gradient run over x's non-zeros only
+// (in float32 with NativeModel::bf16 too).
 #pragma once
 
 #include <cstdint>
@@ -76,6 +77,10 @@ struct NativeModel {
     std::vector<NativeLayer<T>> layers;  // layers[l].fan_in == layers[l-1].fan_out; the last fan_out is K
     int loss = 0;                        // a row of the loss table (losses.hpp: loss_row)
     std::int64_t* steps = nullptr;       // updates done so far (Adam's t), advanced by train_epoch; or nullptr
+    // precision="bfloat16" (float only, where cpu_has_bf16()): the dense GEMMs of forward, dX and dW
+    // take bfloat16 inputs (gemm_bf16.hpp); the sparse layer 0, the bias, activations, loss and
+    // the update stay float32, and so do the parameters.
+    bool bf16 = false;
 };
 
 struct EpochResult {

@@ -5,14 +5,18 @@
 // Also the natural target for FASTMLP_SANITIZE=ON (no ASan runtime preloading needed).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "epoch.hpp"
 #include "gemm.hpp"
+#include "gemm_bf16.hpp"
 #include "kernels.hpp"
 #include "losses.hpp"
 #include "runtime.hpp"
@@ -441,6 +445,58 @@ void check_gradient_rows() {
     check(same, "BatchColumns::gradient_row: the bits of column() and gather_rows_axpy", 0);
 }
 
+// The nearest bfloat16 (ties to even; subnormals as zero, as VCVTNE2PS2BF16), as a float.
+float round_bf16(float v) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    if ((bits & 0x7F800000U) == 0) bits &= 0x80000000U;
+    bits = (bits + 0x7FFFU + ((bits >> 16U) & 1U)) & 0xFFFF0000U;  // finite inputs only here
+    float out = 0;
+    std::memcpy(&out, &bits, sizeof out);
+    return out;
+}
+
+// The three bfloat16 GEMMs against rounded inputs multiplied in double, on shapes with odd K, tail
+// tiles and every tile width; all three layouts must give the same bits (one chain per element).
+// A CPU without AVX512_BF16 must refuse them instead.
+void check_bf16_gemms() {
+    std::mt19937 gen(11);  // NOLINT(bugprone-random-generator-seed): the same inputs every run
+    std::normal_distribution<float> normal;
+    const index_t shapes[][3] = {{37, 33, 10}, {5, 1, 17}, {64, 600, 70}, {13, 40, 33}};
+    for (const auto& shape : shapes) {
+        const index_t N = shape[0], K = shape[1], M = shape[2];
+        std::vector<float> a(N * K), b(K * M), at(K * N), bt(M * K), c(N * M), c_tn(N * M), c_nt(N * M);
+        for (auto& e : a) e = normal(gen);
+        for (auto& e : b) e = normal(gen);
+        for (index_t i = 0; i < N; ++i)
+            for (index_t k = 0; k < K; ++k) at[k * N + i] = a[i * K + k];
+        for (index_t k = 0; k < K; ++k)
+            for (index_t j = 0; j < M; ++j) bt[j * K + k] = b[k * M + j];
+        if (!fastmlp::cpu_has_bf16()) {
+            bool refused = false;
+            try {
+                fastmlp::gemm_nn_bf16(a.data(), K, b.data(), c.data(), N, K, M);
+            } catch (const std::exception&) {
+                refused = true;
+            }
+            check(refused, "bf16 gemm refused without AVX512_BF16", 0);
+            return;
+        }
+        fastmlp::gemm_nn_bf16(a.data(), K, b.data(), c.data(), N, K, M);
+        fastmlp::gemm_tn_bf16(at.data(), N, b.data(), c_tn.data(), N, K, M);
+        fastmlp::gemm_nt_bf16(a.data(), bt.data(), c_nt.data(), N, K, M);
+        std::vector<double> ref(N * M, 0.0);
+        for (index_t i = 0; i < N; ++i)
+            for (index_t j = 0; j < M; ++j)
+                for (index_t k = 0; k < K; ++k)
+                    ref[i * M + j] += double(round_bf16(a[i * K + k])) * double(round_bf16(b[k * M + j]));
+        const double err = max_diff(c, ref);
+        check(err < 1e-4 * std::sqrt(double(K)), "bf16 gemm_nn vs rounded inputs", err);
+        check(std::memcmp(c.data(), c_tn.data(), c.size() * sizeof(float)) == 0, "bf16 gemm_tn bits", 0);
+        check(std::memcmp(c.data(), c_nt.data(), c.size() * sizeof(float)) == 0, "bf16 gemm_nt bits", 0);
+    }
+}
+
 int main() {
     run<float>(1e-4);
     run<double>(1e-10);
@@ -455,6 +511,7 @@ int main() {
     check_sparse_rows_times<double>();
     check_gradient_rows<float>();
     check_gradient_rows<double>();
+    check_bf16_gemms();
     std::printf(failures == 0 ? "all C++ kernel checks passed\n" : "%d C++ kernel checks failed\n", failures);
     return failures == 0 ? 0 : 1;
 }

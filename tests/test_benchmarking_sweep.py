@@ -205,8 +205,8 @@ def test_bench_sweep_command_writes_the_table(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(data, "load_mnist", lambda *args, **kwargs: blobs(features=784))
     seen = {}
 
-    def run_sweep(x, y, shapes, *, repeats, clock, threads):
-        seen.update(shapes=shapes, repeats=repeats, clock=clock, threads=threads)
+    def run_sweep(x, y, shapes, *, repeats, clock, threads, bfloat16):
+        seen.update(shapes=shapes, repeats=repeats, clock=clock, threads=threads, bfloat16=bfloat16)
         row = sweep.SweepRow(shapes[0], {"fastmlp cpp": 1.0, "JAX": 4.0}, 2e9)
         return sweep.Sweep([row], 8e9, (8e9, 7e9), {}, len(x))
 
@@ -215,7 +215,7 @@ def test_bench_sweep_command_writes_the_table(tmp_path, monkeypatch, capsys):
     arguments = ["bench", "--sweep", "--shapes", "64:relu:32:dense", "--repeats", "2", "--out", str(out)]
     assert cli.main(arguments) == 0
     shape = sweep.Shape((64,), "relu", 32, "dense")
-    assert seen == {"shapes": [shape], "repeats": 2, "clock": "wall", "threads": [1]}
+    assert seen == {"shapes": [shape], "repeats": 2, "clock": "wall", "threads": [1], "bfloat16": False}
     report = (out / "sweep.md").read_text()
     assert "| 64 relu b32 | dense | 1.000 | 4.000 | - | 0.25 | 2 (25%) | 0 (6%) | met (<= 0.85) |" in report
     assert f"wrote {out / 'sweep.md'}" in capsys.readouterr().out
@@ -246,6 +246,63 @@ def test_run_sweep_adds_fastmlp_at_more_threads_on_the_wall_clock(monkeypatch):
     assert sweep.verdict(result.rows[0], 1e9) == "-"  # a thread count is not a peer
     with pytest.raises(FastmlpValueError, match="wall"):
         sweep.run_sweep(x, y, shapes, clock="cpu", time_runs=time_runs, peak=lambda c: 1e9, threads=[2])
+
+
+def test_run_sweep_adds_fastmlp_bfloat16_beside_float32(monkeypatch):
+    monkeypatch.setattr(sweep, "framework_available", lambda framework: False)
+    made = []
+    real_epoch = sweep._fastmlp_epoch
+
+    def fastmlp_epoch(x, y, shape, init, precision="float32"):
+        made.append(precision)
+        # the float32 model here: a CPU without AVX512_BF16 must run this test too
+        return real_epoch(x, y, shape, init)
+
+    monkeypatch.setattr(sweep, "_fastmlp_epoch", fastmlp_epoch)
+    monkeypatch.setattr(sweep, "_bfloat16_unavailable", lambda: None)
+    rng = np.random.default_rng(2)
+    x = rng.random((64, 20)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    shapes = sweep.parse_shapes("8:sigmoid:16:mnist,8-4:relu:32:dense")
+    time_runs, seen = _fake_runs(lambda shape, name: {sweep.FASTMLP: 2.0, sweep.BF16: 1.1}[name])
+    result = sweep.run_sweep(
+        x, y, shapes, repeats=1, clock="cpu", log=lambda line: None, time_runs=time_runs,
+        peak=lambda clock: 1e9, bfloat16=True,
+    )  # fmt: skip
+    assert set(seen["runs"]) == {(s, n) for s in shapes for n in (sweep.FASTMLP, sweep.BF16)}
+    assert made == ["float32", "bfloat16"] * 2
+    assert all(threads == 1 for threads, _, _ in seen["runs"].values())
+    table = sweep.markdown(result)
+    assert "| shape | input | float32 | bfloat16 | bfloat16 / float32 |" in table
+    assert "| 8-4 relu b32 | dense | 2.000 | 1.100 | 0.55 |" in table
+    assert "| 8 sigmoid b16 | mnist | 2.000 | - | - | - |" in table  # not a peer of the first table
+    assert sweep.verdict(result.rows[0], 1e9) == "-"
+    # where the CPU lacks AVX512_BF16: said, not timed
+    monkeypatch.setattr(sweep, "_bfloat16_unavailable", lambda: "this CPU lacks AVX512_BF16")
+    time_runs, seen = _fake_runs(lambda shape, name: 1.0)
+    result = sweep.run_sweep(
+        x, y, shapes, repeats=1, clock="cpu", log=lambda line: None, time_runs=time_runs,
+        peak=lambda clock: 1e9, bfloat16=True,
+    )  # fmt: skip
+    assert {name for _, name in seen["runs"]} == {sweep.FASTMLP}
+    assert result.skipped[sweep.BF16] == "this CPU lacks AVX512_BF16"
+    assert "fastmlp cpp bf16: not timed, this CPU lacks AVX512_BF16." in sweep.markdown(result)
+
+
+def test_bfloat16_unavailable_says_why_or_none():
+    from fastmlp.backends import cpp_backend
+
+    has = cpp_backend._compiled.cpu_has_bf16()
+    assert (sweep._bfloat16_unavailable() is None) == has
+    if not has:
+        assert "AVX512_BF16" in str(sweep._bfloat16_unavailable())
+
+
+def test_bench_bf16_needs_sweep(capsys):
+    from fastmlp import cli
+
+    assert cli.main(["bench", "--bf16"]) == 2
+    assert "--bf16 needs --sweep" in capsys.readouterr().err
 
 
 def test_bench_sweep_threads_need_the_wall_clock(capsys):

@@ -16,6 +16,8 @@ isa: str  # "native", "generic", "x86-64-v2", "x86-64-v3" or "x86-64-v4" (fastml
 arch_flags: str
 
 def cpu_supports(level: str) -> bool: ...
+def cpu_has_bf16() -> bool: ...
+def gemm_bf16(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
 
 # The kernels: their signatures are fastmlp.backends.interface.RawCalls's, declared once there.
 _kernels: RawCalls
@@ -42,7 +44,8 @@ loss_gradient = _kernels.loss_gradient
 class NativeModel:
     """backends._epoch.NativeModel's arrays: per layer weights (fan_in, fan_out), bias (fan_out,) or
     None, a backends.tables.ACTIVATIONS code, the step's buffers or None (updated in place); the
-    loss row's code and the update count (1,) int64 or None."""
+    loss row's code and the update count (1,) int64 or None; bf16: the dense GEMMs with bfloat16
+    inputs (cpu_has_bf16() only)."""
 
     def __init__(
         self,
@@ -55,6 +58,7 @@ class NativeModel:
         bias_seconds: Sequence[_F | None],
         loss: int,
         steps: _I | None,
+        bf16: bool = False,
     ) -> None: ...
 
 class StepSettings:

@@ -188,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
         " dense), e.g. 1024-1024:relu:256:dense (default: the 11 rows of issue 21)",
     )
     bench.add_argument(
+        "--bf16",
+        action="store_true",
+        help="with --sweep: also time fastmlp cpp with precision=bfloat16 (CPUs with AVX512_BF16) and"
+        " print its epochs beside float32's, with their ratio",
+    )
+    bench.add_argument(
         "--clock",
         choices=["wall", "cpu"],
         default="wall",
@@ -465,7 +471,13 @@ def _command_bench_sweep(args: argparse.Namespace) -> int:
         raise UsageError("--threads above 1 needs --clock wall (CPU time adds up every thread's)")
     data = load_mnist(args.data_dir, dtype="float32")
     result = sweep.run_sweep(
-        data.x_train, data.y_train, shapes, repeats=args.repeats, clock=args.clock, threads=threads
+        data.x_train,
+        data.y_train,
+        shapes,
+        repeats=args.repeats,
+        clock=args.clock,
+        threads=threads,
+        bfloat16=args.bf16,
     )
     table = f"Build: {describe_build()}\n\n" + sweep.markdown(result)
     out = Path(args.out)
@@ -483,6 +495,8 @@ def _command_bench(args: argparse.Namespace) -> int:
         return _command_bench_sklearn(args)
     if args.shapes and not args.sweep:
         raise UsageError("--shapes needs --sweep")
+    if args.bf16 and not args.sweep:
+        raise UsageError("--bf16 needs --sweep")
     if args.sweep:
         return _command_bench_sweep(args)
     import os

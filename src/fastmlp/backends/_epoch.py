@@ -34,7 +34,7 @@ threads=None)``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
@@ -47,6 +47,7 @@ from ..threads import check_count, get_num_threads
 from . import tables
 from ._sparse import SparseRows, choose
 from .interface import ArrayIn, OptionalArray
+from .precision import check_precision
 from .tables import ActivationRow, LossRow, activation
 
 if TYPE_CHECKING:  # typing's own from Python 3.11; mypy targets 3.10
@@ -63,7 +64,8 @@ class NativeModel:
     None: evaluation only). Per layer the step's buffers, like the parameters (None for a bias-less
     layer): velocities (momentum, Nesterov; Adam's first moment m) and seconds (Adam's second
     moment v), present exactly when the step needs them; ``steps`` (1,) int64 the updates done
-    (Adam's t). The arrays are the model's and optimizer's own, updated in place. ``native`` holds
+    (Adam's t). ``precision``: the GEMMs' inputs (``backends.precision.PRECISIONS``). The arrays are
+    the model's and optimizer's own, updated in place. ``native`` holds
     a backend's own form of the description (Numba's typed lists), made on its first use.
     """
 
@@ -77,6 +79,7 @@ class NativeModel:
     weight_seconds: tuple[np.ndarray, ...] | None = None
     bias_seconds: tuple[np.ndarray | None, ...] | None = None
     steps: np.ndarray | None = None
+    precision: str = "float32"
     native: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -121,6 +124,7 @@ def native_model(
     weight_seconds: Sequence[Any] | None = None,
     bias_seconds: Sequence[Any] | None = None,
     steps: np.ndarray | None = None,
+    precision: str = "float32",
 ) -> NativeModel:
     """Check a layer stack and describe it: the one constructor of ``NativeModel``.
 
@@ -128,7 +132,8 @@ def native_model(
     ``tables.ACTIVATIONS`` (an alias, or None for identity); loss a name of ``tables.LOSSES``. Every
     array is used in place, so it must be C-contiguous and writable, all of one dtype. The step's
     buffers (``step.buffers``) are required: velocities for momentum or Nesterov, velocities (m)
-    and seconds (v) and ``steps`` for Adam.
+    and seconds (v) and ``steps`` for Adam. ``precision``: a name of ``backends.precision.PRECISIONS``
+    (bfloat16 on float32 weights only).
     """
     weights = _per_layer("weights", weights, None)
     if not weights:
@@ -154,6 +159,8 @@ def native_model(
             )
         if b is not None:
             _validate.writable_buffer(f"biases[{layer}]", b, (w.shape[1],), dtype)
+    assert dtype is not None  # weights is not empty
+    precision = check_precision(precision, dtype)
     rows = tuple(activation(a, f"activations[{layer}]") for layer, a in enumerate(activations))
     needed = () if step is None else step.buffers
     w_vel, b_vel = _buffers("velocities", weight_velocities, bias_velocities, weights, biases, bool(needed))
@@ -163,7 +170,17 @@ def native_model(
             raise FastmlpValueError("steps must be a (1,) int64 array (Adam's update count) for Adam")
         _validate.writable_buffer("steps", steps, (1,), np.dtype(np.int64))
     return NativeModel(
-        tuple(weights), tuple(biases), rows, tables.loss(loss), step, w_vel, b_vel, w_sec, b_sec, steps
+        tuple(weights),
+        tuple(biases),
+        rows,
+        tables.loss(loss),
+        step,
+        w_vel,
+        b_vel,
+        w_sec,
+        b_sec,
+        steps,
+        precision,
     )
 
 
@@ -251,7 +268,10 @@ def _pass(
     weights = _validate.sample_weight("sample_weight", options.get("sample_weight"), x.shape[0], x.dtype)
     rows_order = _order(order, x.shape[0]) if training else None
     batch_size = _validate.positive_int("batch_size", options["batch_size"])
-    rows = choose(x, options.get("sparse"), options.get("x_sparse"), values=training)
+    sparse = options.get("sparse")
+    if net.precision == "bfloat16" and sparse is None:
+        sparse = False  # bfloat16 runs layer 1 dense unless asked (the sparse layer 1 stays float32)
+    rows = choose(x, sparse, options.get("x_sparse"), values=training)
     threads = options.get("threads")
     threads = get_num_threads() if threads is None else check_count(threads, "threads")
     return PassData(x, labels, values, weights, rows_order, batch_size, rows, threads)
@@ -276,19 +296,49 @@ class NativeCall(Protocol):
 
 class CompiledEpoch:
     """A backend's native epoch (``interface.NativeEpoch``, the one kind there is): the contract
-    above, its checks and signatures, around the backend's two compiled calls."""
+    above, its checks and signatures, around the backend's two compiled calls.
 
-    def __init__(self, train: NativeCall, evaluate: NativeCall) -> None:
+    ``bfloat16``: None when the compiled calls have no bfloat16 GEMM, else a probe that returns
+    None where this CPU runs it and the reason where not (``require_precision`` raises with it).
+    """
+
+    def __init__(
+        self,
+        train: NativeCall,
+        evaluate: NativeCall,
+        *,
+        backend: str,
+        bfloat16: Callable[[], str | None] | None = None,
+    ) -> None:
         self._train, self._evaluate = train, evaluate
+        self._backend, self._bfloat16 = backend, bfloat16
+
+    def require_precision(self, precision: str, name: str = "precision") -> None:
+        """Raise FastmlpValueError (naming ``name`` and the backend) unless this native epoch runs
+        ``precision`` on this CPU."""
+        if precision != "bfloat16":
+            return
+        if self._bfloat16 is None:
+            raise FastmlpValueError(
+                f"{name}='bfloat16' is not implemented by the {self._backend} backend's native epoch "
+                "(use backend='cpp' on a CPU with AVX512_BF16, or backend='numpy' to emulate it)"
+            )
+        why = self._bfloat16()
+        if why is not None:
+            raise FastmlpValueError(f"{name}='bfloat16' on the {self._backend} backend: {why}")
 
     def train_epoch(
         self, net: NativeModel, x: ArrayIn, y: ArrayIn, order: ArrayIn, **options: Unpack[PassOptions]
     ) -> PassResult:
         """One training epoch in one native call: see fastmlp.backends._epoch."""
-        return self._train(net, _pass(net, x, y, order, True, options))
+        data = _pass(net, x, y, order, True, options)
+        self.require_precision(net.precision, "net.precision")
+        return self._train(net, data)
 
     def evaluate(
         self, net: NativeModel, x: ArrayIn, y: ArrayIn, **options: Unpack[PassOptions]
     ) -> PassResult:
         """One evaluation pass in one native call: see fastmlp.backends._epoch."""
-        return self._evaluate(net, _pass(net, x, y, None, False, options))
+        data = _pass(net, x, y, None, False, options)
+        self.require_precision(net.precision, "net.precision")
+        return self._evaluate(net, data)

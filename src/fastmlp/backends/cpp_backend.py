@@ -90,7 +90,7 @@ def _compiled_pass(
         *targets, weights, biases, w_vel, b_vel, w_sec, b_sec = arrays
         labels, values, sample_weight, *order = targets
         model = _compiled.NativeModel(
-            weights, biases, codes, w_vel, b_vel, w_sec, b_sec, net.loss.code, net.steps
+            weights, biases, codes, w_vel, b_vel, w_sec, b_sec, net.loss.code, net.steps, bf16
         )
         if step is None:
             return _compiled.evaluate(
@@ -100,6 +100,7 @@ def _compiled_pass(
             x, labels, values, sample_weight, order[0], model, step, data.batch_size, sparse, data.threads
         )
 
+    bf16 = net.precision == "bfloat16"
     order = () if data.order is None else (data.order,)
     # x as is when training (its rows are copied into an aligned batch) or sparse (not read at
     # all); the dense evaluation runs Eigen's GEMM on x's own rows, so x must be aligned there
@@ -128,5 +129,14 @@ def _evaluate(net: _epoch.NativeModel, data: _epoch.PassData) -> _epoch.PassResu
     return _compiled_pass(net, data, None)
 
 
+def bfloat16_unavailable() -> str | None:
+    """None where the compiled bfloat16 GEMM runs on this CPU (AVX512_BF16, by CPUID), else why not."""
+    if _compiled.cpu_has_bf16():
+        return None
+    return "this CPU lacks AVX512_BF16 (see lscpu's avx512_bf16); use precision='float32'"
+
+
 _RAW: RawCalls = _AlignedCalls()  # the stub's signatures, checked against the interface here
-BACKEND: Backend = CompiledBackend("cpp", _RAW, _epoch.CompiledEpoch(_train, _evaluate))
+BACKEND: Backend = CompiledBackend(
+    "cpp", _RAW, _epoch.CompiledEpoch(_train, _evaluate, backend="cpp", bfloat16=bfloat16_unavailable)
+)

@@ -35,6 +35,7 @@ from .epochs import Epoch, _interleaved_minimum, _set_threads, framework_availab
 
 INPUTS = ("mnist", "dense")
 FASTMLP = "fastmlp cpp"
+BF16 = "fastmlp cpp bf16"  # precision="bfloat16" (with --bf16), beside FASTMLP's float32
 JAX = "JAX"
 TORCH = "PyTorch eager"
 PEERS = {JAX: "jax", TORCH: "torch"}  # contender -> framework it needs
@@ -46,6 +47,7 @@ N_CLASSES = 10
 # (above PEER_NEAR_PEAK of it) on dense input, never slower than the peer and at PEAK_SHARE of it.
 TARGET_RATIO = {"dense": 0.85, "mnist": 0.5}
 PEER_NEAR_PEAK, PEAK_SHARE = 0.75, 0.90
+BF16_TARGET = 0.6  # bfloat16 epoch / float32 epoch at 1024-1024 (issue 21)
 
 
 @dataclass(frozen=True)
@@ -190,12 +192,22 @@ def cpu_kernels_peak(clock: str, sizes: Sequence[int] = (1024, 2048)) -> tuple[f
     return float(rate), f"{text} (measured without this environment's OPENBLAS_CORETYPE={forced})"
 
 
-def _fastmlp_epoch(x: np.ndarray, y: np.ndarray, shape: Shape, init: peers.Params) -> Epoch:
+def _fastmlp_epoch(
+    x: np.ndarray, y: np.ndarray, shape: Shape, init: peers.Params, precision: str = "float32"
+) -> Epoch:
     from ..models import MLP
     from ..optim import SGD
     from ..train import train_epoch
 
-    model = MLP(x.shape[1], shape.hidden, N_CLASSES, shape.activation, dtype=x.dtype, backend="cpp")
+    model = MLP(
+        x.shape[1],
+        shape.hidden,
+        N_CLASSES,
+        shape.activation,
+        dtype=x.dtype,
+        backend="cpp",
+        precision=precision,
+    )
     for name, value in init.items():
         model.params[name][...] = value
     optimizer = SGD(LEARNING_RATE, reg=REG)
@@ -244,6 +256,7 @@ class Sweep:
     clock: str = "wall"  # a key of CLOCKS
     blas: str = ""  # blas_description() of the run
     thread_counts: tuple[int, ...] = ()  # fastmlp cpp's counts above 1 (threads_contender)
+    bfloat16: bool = False  # BF16 was asked for (timed, or in skipped with the reason)
 
 
 Runs = dict[tuple[Shape, str], tuple[int, int, Epoch]]  # (shape, contender) -> (threads, batch, epoch)
@@ -264,6 +277,7 @@ def run_sweep(
     time_runs: TimeRuns = _interleaved_minimum,
     peak: Callable[[Callable[[], float]], float] | None = None,
     threads: Sequence[int] = (1,),
+    bfloat16: bool = False,
 ) -> Sweep:
     """Time every shape x contender on 1 pinned CPU, interleaved; the GEMM peak before and after.
 
@@ -271,7 +285,8 @@ def run_sweep(
     names an entry of CLOCKS, used for the epochs and the peak alike (``cpu_kernels_peak``, or
     ``peak`` given the clock). Every count in ``threads``
     above 1 adds fastmlp cpp on that many pinned CPUs (``threads_contender(n)``), interleaved
-    with the rest; that needs the wall clock (CPU time adds up the threads').
+    with the rest; that needs the wall clock (CPU time adds up the threads'). ``bfloat16`` adds
+    fastmlp cpp with precision="bfloat16" (BF16) at 1 thread, where the CPU has AVX512_BF16.
     """
     extra_threads = sorted({n for n in threads if n > 1})
     if extra_threads and clock != "wall":
@@ -288,6 +303,9 @@ def run_sweep(
     log(f"  single-core SGEMM peak (before): {before / 1e9:.1f} GFLOP/s")
     runs: Runs = {}
     skipped: dict[str, str] = {}
+    bf16_missing = _bfloat16_unavailable() if bfloat16 else None
+    if bf16_missing is not None:
+        skipped[BF16] = bf16_missing
     for shape in shapes:
         for name, epoch in contenders(inputs[shape.input], y, shape).items():
             if isinstance(epoch, str):
@@ -297,6 +315,13 @@ def run_sweep(
         for n in extra_threads:  # its own model: every contender trains from the same start
             epoch = _fastmlp_epoch(inputs[shape.input], y, shape, initial_params(x.shape[1], shape, x.dtype))
             runs[shape, threads_contender(n)] = (n, shape.batch_size, epoch)
+        if bfloat16 and bf16_missing is None:
+            init = initial_params(x.shape[1], shape, x.dtype)
+            runs[shape, BF16] = (
+                1,
+                shape.batch_size,
+                _fastmlp_epoch(inputs[shape.input], y, shape, init, "bfloat16"),
+            )
     for name, reason in skipped.items():
         log(f"  {name}: skipped, {reason}")
     seconds = time_runs(runs, order, repeats, timer)
@@ -310,8 +335,15 @@ def run_sweep(
         log(f"  {shape.label} {shape.input}: " + ", ".join(f"{n} {s:.3f} s" for n, s in measured.items()))
     return Sweep(
         rows, max(before, after), (before, after), skipped, len(order), clock, blas,
-        tuple(extra_threads),
+        tuple(extra_threads), bfloat16,
     )  # fmt: skip
+
+
+def _bfloat16_unavailable() -> str | None:
+    """None where fastmlp cpp runs precision="bfloat16" on this CPU, else why not."""
+    from ..backends import cpp_backend
+
+    return cpp_backend.bfloat16_unavailable()
 
 
 def threads_contender(n: int) -> str:
@@ -375,6 +407,7 @@ def markdown(sweep: Sweep) -> str:
         " GEMM GFLOP/s: the epoch's dense GEMM FLOPs (forward, dW, dX but the first layer's) over its time."
     )
     text += _threads_table(sweep)
+    text += _bfloat16_table(sweep)
     for name, reason in sweep.skipped.items():
         text += f"\n\n{name}: not timed, {reason}."
     return text
@@ -399,4 +432,21 @@ def _threads_table(sweep: Sweep) -> str:
     return "\n".join(lines) + (
         f"\n\nfastmlp cpp on {', '.join(map(str, counts))} pinned CPUs (wall time, interleaved with the"
         " table above): the README's Threads section says how the team runs a batch."
+    )
+
+
+def _bfloat16_table(sweep: Sweep) -> str:
+    """fastmlp cpp's bfloat16 epochs beside its float32 ones, same run (empty unless timed)."""
+    if not any(BF16 in row.seconds for row in sweep.rows):
+        return ""
+    lines = ["", "", "| shape | input | float32 | bfloat16 | bfloat16 / float32 |", "|---|---|---|---|---|"]
+    for row in sweep.rows:
+        ours, bf16 = row.seconds.get(FASTMLP), row.seconds.get(BF16)
+        ratio = "-" if ours is None or bf16 is None else f"{bf16 / ours:.2f}"
+        cells = ["-" if s is None else f"{s:.3f}" for s in (ours, bf16)]
+        lines.append(f"| {row.shape.label} | {row.shape.input} | {' | '.join(cells)} | {ratio} |")
+    return "\n".join(lines) + (
+        '\n\nfastmlp cpp with precision="bfloat16" (GEMM inputs rounded to bfloat16, float32 sums and'
+        f" master weights; AVX512_BF16), 1 pinned CPU, interleaved with the table above; target at"
+        f" 1024-1024: <= {BF16_TARGET} of float32's epoch."
     )

@@ -87,6 +87,7 @@ class MLP(Network):
         init: str = "he",
         seed: int = 1024,
         loss: str = "softmax_cross_entropy",
+        precision: str = "float32",
     ) -> None:
         if activation not in ACTIVATIONS:
             raise FastmlpValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
@@ -100,7 +101,9 @@ class MLP(Network):
             for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes))
         ]
         self.activation = activation
-        super().__init__(layers, dtype=dtype, backend=backend, init=init, seed=seed, loss=loss)
+        super().__init__(
+            layers, dtype=dtype, backend=backend, init=init, seed=seed, loss=loss, precision=precision
+        )
 
     def config(self) -> dict[str, Any]:
         return {

@@ -18,6 +18,7 @@ from .._memory import aligned, aligned_zeros
 from ..backends import get_backend
 from ..backends._epoch import NativeModel, native_model
 from ..backends.interface import Backend, activation_pair, loss_pair
+from ..backends.precision import check_precision, round_to_bfloat16
 from ..backends.tables import HIDDEN_ACTIVATIONS, activation
 from ..backends.tables import loss as loss_row
 from ..errors import FastmlpTypeError, FastmlpValueError
@@ -37,6 +38,7 @@ class NetworkOptions(TypedDict, total=False):
     init: str
     seed: int
     loss: str
+    precision: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ class Network:
     loss : a row of ``backends.tables.LOSSES`` after the last layer (or a scikit-learn alias):
         ``softmax_cross_entropy`` on labels (N,), ``binary_cross_entropy`` on an (N, K) indicator,
         ``squared_error`` on (N, K) values.
+    precision : the GEMMs' inputs (``backends.precision``): ``float32`` (the dtype, default) or
+        ``bfloat16`` (float32 models: GEMM inputs rounded to bfloat16, float32 sums and master
+        weights). The cpp native epoch runs bfloat16 on CPUs with AVX512_BF16 (FastmlpValueError
+        elsewhere, and on the numba backend); the kernel-by-kernel path emulates it.
     """
 
     def __init__(
@@ -85,6 +91,7 @@ class Network:
         init: str = "assignment",
         seed: int = 1024,
         loss: str = "softmax_cross_entropy",
+        precision: str = "float32",
     ) -> None:
         try:
             self.dtype = np.dtype(dtype)
@@ -99,6 +106,9 @@ class Network:
         self.backend: Backend = (
             get_backend(backend) if backend is None or isinstance(backend, str) else backend
         )
+        self.precision = check_precision(precision, self.dtype)
+        if self.backend.native_epoch is not None:
+            self.backend.native_epoch.require_precision(self.precision)
         self.loss = loss_row(loss)
         self.layer_specs = layers
         self.init, self.seed = init, int(seed)
@@ -159,7 +169,13 @@ class Network:
             buffers["steps"] = optimizer.steps
         step = None if optimizer is None else optimizer.settings
         net = native_model(
-            list(weights), list(biases), list(activations), loss=self.loss, step=step, **buffers
+            list(weights),
+            list(biases),
+            list(activations),
+            loss=self.loss,
+            step=step,
+            precision=self.precision,
+            **buffers,
         )
         self._descriptions[id(optimizer)] = (optimizer, net)  # holding optimizer keeps its id unique
         return net
@@ -195,13 +211,18 @@ class Network:
         predicted: np.ndarray = np.argmax(self.scores(x), axis=1)
         return predicted
 
+    def _gemm_input(self, a: np.ndarray) -> np.ndarray:
+        """A GEMM's input as the precision has it: a itself, or rounded to bfloat16 (emulation)."""
+        return round_to_bfloat16(a) if self.precision == "bfloat16" else a
+
     def _forward_layers(self, x: np.ndarray, keep: bool) -> np.ndarray:
         k = self.backend
         a = x
         inputs, outputs = [], []
+        r = self._gemm_input
         for W, b, name in self.layers():
             row = activation(name)
-            z = k.affine_forward(a, W, b)
+            z = k.affine_forward(r(a), r(W), b)
             inputs.append(a)
             a = activation_pair(k, row)[0](z) if row.has_kernels else z
             # what the row's backward reads: z (relu) or the output a (sigmoid)
@@ -249,9 +270,13 @@ class Network:
             row = activation(name)
             if row.has_kernels:
                 d = activation_pair(k, row)[1](d, self._cache["outputs"][i - 1])
-            dx, dW, db = k.affine_backward(
-                d, self._cache["inputs"][i - 1], W, need_dx=i > 1, has_bias=b is not None
-            )
+            x = self._cache["inputs"][i - 1]
+            if self.precision == "float32":
+                dx, dW, db = k.affine_backward(d, x, W, need_dx=i > 1, has_bias=b is not None)
+            else:  # the GEMMs on rounded inputs, db from d itself (the bias stays float32)
+                r = self._gemm_input
+                dx, dW, _ = k.affine_backward(r(d), r(x), r(W), need_dx=i > 1, has_bias=False)
+                db = None if b is None else k.affine_backward(d, x, W, need_dx=False, has_bias=True)[2]
             grads[f"W{i}"] = dW
             if db is not None:
                 grads[f"b{i}"] = db

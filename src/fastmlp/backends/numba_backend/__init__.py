@@ -146,5 +146,5 @@ _RAW: RawCalls = _NumbaCalls()
 # The epoch's loops are serial and its GEMMs run in NumPy's BLAS at one thread (fastmlp.threads):
 # it runs on one thread whatever ``threads`` it is given.
 BACKEND: Backend = NumbaBackend(
-    "numba", _RAW, _epoch.CompiledEpoch(_epoch_loops.train, _epoch_loops.evaluate)
+    "numba", _RAW, _epoch.CompiledEpoch(_epoch_loops.train, _epoch_loops.evaluate, backend="numba")
 )
