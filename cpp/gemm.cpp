@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "runtime.hpp"
+#include "transpose.hpp"
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #define FASTMLP_OWN_GEMM 1
@@ -154,37 +155,11 @@ constexpr int kSquare = 0;
 template <>
 constexpr int kSquare<float> = 16;
 
-// dst row r = column r of the 16 x 16 block src (rows ld apart; dst rows dld apart): four rounds of
-// unpacks and 128-bit lane shuffles, 64 shuffles for 256 elements instead of 256 scalar moves.
+// dst row r = column r of the 16 x 16 block src (rows ld apart; dst rows dld apart).
 inline void transpose_square(const float* src, index_t ld, float* dst, index_t dld) {
-    __m512 r[16], t[16];
+    __m512 r[16];
     for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ld);
-    for (int i = 0; i < 8; ++i) {  // per 128-bit lane: (r0[0] r1[0] r0[1] r1[1]), (r0[2] r1[2] r0[3] r1[3])
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; ++i) {  // r[4i + j], lane L: column 4L + j of rows 4i .. 4i + 3
-        const auto pairs = [&](int x, int y, bool high) {
-            const __m512d a = _mm512_castps_pd(t[x]), b = _mm512_castps_pd(t[y]);
-            return _mm512_castpd_ps(high ? _mm512_unpackhi_pd(a, b) : _mm512_unpacklo_pd(a, b));
-        };
-        r[4 * i] = pairs(4 * i, 4 * i + 2, false);
-        r[4 * i + 1] = pairs(4 * i, 4 * i + 2, true);
-        r[4 * i + 2] = pairs(4 * i + 1, 4 * i + 3, false);
-        r[4 * i + 3] = pairs(4 * i + 1, 4 * i + 3, true);
-    }
-    for (int j = 0; j < 4; ++j) {  // gather the lanes: 0x88 takes lanes 0, 2 of each; 0xDD lanes 1, 3
-        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
-        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
-        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
-    }
-    for (int j = 0; j < 4; ++j) {
-        _mm512_storeu_ps(dst + j * dld, _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88));
-        _mm512_storeu_ps(dst + (8 + j) * dld, _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD));
-        _mm512_storeu_ps(dst + (4 + j) * dld, _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88));
-        _mm512_storeu_ps(dst + (12 + j) * dld, _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xDD));
-    }
+    store_transposed_16x16(r, dst, dld);
 }
 #endif
 template <typename T>

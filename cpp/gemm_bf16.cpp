@@ -16,6 +16,8 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define FASTMLP_BF16_KERNELS 1
 #include <immintrin.h>
+
+#include "transpose.hpp"
 // NOLINTNEXTLINE(cppcoreguidelines-macro-usage): an attribute, not expressible as a constant
 #define FASTMLP_BF16 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16")))
 #endif
@@ -73,35 +75,11 @@ FASTMLP_BF16 inline __m512i pairs_along_row(const float* row, index_t n) {
     return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);  // NOLINT(google-readability-casting)
 }
 
-// dst row r = column r of the 16 x 16 block of words src (rows ld words apart; dst rows dld apart),
-// as gemm.cpp's transpose_square (four rounds of unpacks and 128-bit lane shuffles).
+// dst row r = column r of the 16 x 16 block of words src (rows ld words apart; dst rows dld apart).
 FASTMLP_BF16 inline void transpose_words(const __m512i* rows, pair_t* dst, index_t dld) {
-    __m512 r[16], t[16];
+    __m512 r[16];
     for (int i = 0; i < 16; ++i) r[i] = _mm512_castsi512_ps(rows[i]);
-    for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; ++i) {
-        const __m512d a0 = _mm512_castps_pd(t[4 * i]), a1 = _mm512_castps_pd(t[4 * i + 1]);
-        const __m512d a2 = _mm512_castps_pd(t[4 * i + 2]), a3 = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-    }
-    for (int j = 0; j < 4; ++j) {
-        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
-        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
-        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
-    }
-    for (int j = 0; j < 4; ++j) {
-        _mm512_storeu_ps(dst + j * dld, _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88));
-        _mm512_storeu_ps(dst + (8 + j) * dld, _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD));
-        _mm512_storeu_ps(dst + (4 + j) * dld, _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88));
-        _mm512_storeu_ps(dst + (12 + j) * dld, _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xDD));
-    }
+    store_transposed_16x16(r, dst, dld);
 }
 
 // Words (p, i) of a matrix of pairs, p < P pairs of k, i < cols, into micro-panels of W columns:
