@@ -184,14 +184,19 @@ def test_bfloat16_sparse_layer_one_is_float32():
     np.testing.assert_allclose(sparse_model.params["W1"], dense_model.params["W1"], atol=2e-2)
 
 
+def _tiny_bfloat16_net():
+    """A 4-3 bfloat16 native model and 5 rows for it: what the refusals are tried on."""
+    rng = np.random.default_rng(0)
+    w = [rng.standard_normal((4, 3)).astype(np.float32)]
+    net = native_model(w, [None], [None], step=SGDSettings(0.1), precision="bfloat16")
+    return net, rng.standard_normal((5, 4)).astype(np.float32)
+
+
 @pytest.mark.skipif("numba" not in BACKENDS, reason="FASTMLP_TEST_BACKENDS excludes numba")
 def test_numba_rejects_bfloat16_naming_the_argument_and_backend():
     with pytest.raises(FastmlpValueError, match=r"precision='bfloat16'.*numba"):
         MLP(37, [40], 10, backend="numba", precision="bfloat16")
-    rng = np.random.default_rng(0)
-    w = [rng.standard_normal((4, 3)).astype(np.float32)]
-    net = native_model(w, [None], [None], step=SGDSettings(0.1), precision="bfloat16")
-    x = rng.standard_normal((5, 4)).astype(np.float32)
+    net, x = _tiny_bfloat16_net()
     native = fastmlp.get_backend("numba").native_epoch
     with pytest.raises(FastmlpValueError, match=r"net\.precision='bfloat16'.*numba"):
         native.train_epoch(net, x, np.zeros(5, np.int64), np.arange(5), batch_size=2)
@@ -226,10 +231,7 @@ def test_a_cpu_without_avx512_bf16_gets_a_clear_error(monkeypatch):
     monkeypatch.setattr(cpp_backend._compiled, "cpu_has_bf16", lambda: False)
     with pytest.raises(FastmlpValueError, match=r"precision='bfloat16' on the cpp backend: .*AVX512_BF16"):
         MLP(37, [40], 10, backend="cpp", precision="bfloat16")
-    rng = np.random.default_rng(0)
-    w = [rng.standard_normal((4, 3)).astype(np.float32)]
-    net = native_model(w, [None], [None], step=SGDSettings(0.1), precision="bfloat16")
-    x = rng.standard_normal((5, 4)).astype(np.float32)
+    net, x = _tiny_bfloat16_net()
     native = fastmlp.get_backend("cpp").native_epoch
     with pytest.raises(FastmlpValueError, match=r"net\.precision='bfloat16'.*AVX512_BF16"):
         native.evaluate(net, x, np.zeros(5, np.int64), batch_size=2)

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._validate import positive_int
-from ..backends.interface import Backend
 from ..errors import FastmlpTypeError, FastmlpValueError
 from .network import ACTIVATIONS, Layer, Network, NetworkOptions
 
@@ -73,7 +72,11 @@ class TwoLayerNet(Network):
 
 class MLP(Network):
     """Any depth: affine + ``activation`` for each hidden size, then affine -> ``loss`` (a row of
-    ``backends.tables.LOSSES``: softmax cross-entropy by default)."""
+    ``backends.tables.LOSSES``: softmax cross-entropy by default).
+
+    ``options`` (dtype, backend, init, seed, loss, precision) are Network's, with its defaults
+    except ``init``, "he" here (the course's models keep the assignment's).
+    """
 
     def __init__(
         self,
@@ -81,13 +84,7 @@ class MLP(Network):
         hidden_sizes: Sequence[int] = (128,),
         num_classes: int = 10,
         activation: str = "relu",
-        *,
-        dtype: Any = "float32",
-        backend: str | Backend | None = None,
-        init: str = "he",
-        seed: int = 1024,
-        loss: str = "softmax_cross_entropy",
-        precision: str = "float32",
+        **options: Unpack[NetworkOptions],
     ) -> None:
         if activation not in ACTIVATIONS:
             raise FastmlpValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
@@ -101,9 +98,8 @@ class MLP(Network):
             for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes))
         ]
         self.activation = activation
-        super().__init__(
-            layers, dtype=dtype, backend=backend, init=init, seed=seed, loss=loss, precision=precision
-        )
+        options.setdefault("init", "he")
+        super().__init__(layers, **options)
 
     def config(self) -> dict[str, Any]:
         return {
