@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#include <immintrin.h>
+#define FASTMLP_COMPRESS_AVX512 1
+#endif
+
 namespace fastmlp {
 namespace {
 
@@ -292,8 +297,10 @@ namespace {
 
 // One row's non-zeros (x != 0, NaN included) from position k of indices / values (values may be
 // null), at most `room` of them; returns how many were written.
+// (row holds columns first, first + 1, ..., first + D - 1 of x's row.)
 template <typename T>
-std::int64_t compress_row(const T* row, index_t D, column_index* indices, T* values, std::int64_t room) {
+std::int64_t compress_row_scalar(const T* row, index_t D, index_t first, column_index* indices, T* values,
+                                 std::int64_t room) {
     std::int64_t k = 0;
     // 64 columns at a time: their non-zeros as the bits of one word (a branch-free loop the compiler
     // vectorises into compares), then one step per set bit. A branch per pixel, mispredicted on
@@ -306,11 +313,79 @@ std::int64_t compress_row(const T* row, index_t D, column_index* indices, T* val
         }
         for (; bits != 0 && k < room; bits &= bits - 1, ++k) {
             const index_t d = d0 + __builtin_ctzll(bits);
-            indices[k] = static_cast<column_index>(d);
+            indices[k] = static_cast<column_index>(first + d);
             if (values != nullptr) values[k] = row[d];
         }
     }
     return k;
+}
+
+#if defined(FASTMLP_COMPRESS_AVX512)
+// The same row with AVX-512's compress: per vector of columns, the mask of non-zeros, the values
+// and the column numbers it selects packed to the front of a register, and a masked store of
+// exactly that many of each (a store never writes past k + count, so `room` bounds the writes as
+// above). The arrays written are the same; on MNIST's 48,000 training rows (150 non-zeros a row,
+// whose one step each dominated the walk) 8.1 ms instead of 21 in float32, 15.6 instead of 45 in
+// float64 (Zen 5).
+std::int64_t compress_row_avx512(const float* row, index_t D, column_index* indices, float* values,
+                                 std::int64_t room) {
+    std::int64_t k = 0;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (index_t d0 = 0; d0 < D; d0 += 16) {
+        // an unmasked load where the vector lies in the row: a masked one waits for the masked
+        // stores before it (3x slower on Zen 5)
+        const bool whole = D - d0 >= 16;
+        const auto in_row = static_cast<__mmask16>(whole ? 0xFFFF : (1U << static_cast<unsigned>(D - d0)) - 1U);
+        const __m512 v = whole ? _mm512_loadu_ps(row + d0) : _mm512_maskz_loadu_ps(in_row, row + d0);
+        // NEQ_UQ: NaN counts as a non-zero, as x != 0 does
+        const __mmask16 found = _mm512_mask_cmp_ps_mask(in_row, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        const auto count = static_cast<std::int64_t>(__builtin_popcount(found));
+        if (k + count > room)
+            return k + compress_row_scalar(row + d0, D - d0, d0, indices + k, values ? values + k : nullptr,
+                                           room - k);
+        const auto first = static_cast<__mmask16>((1U << static_cast<unsigned>(count)) - 1U);
+        const __m512i column = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(d0)));
+        const __m256i packed = _mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(found, column));
+        _mm256_mask_storeu_epi16(indices + k, first, packed);
+        if (values != nullptr) _mm512_mask_storeu_ps(values + k, first, _mm512_maskz_compress_ps(found, v));
+        k += count;
+    }
+    return k;
+}
+
+std::int64_t compress_row_avx512(const double* row, index_t D, column_index* indices, double* values,
+                                 std::int64_t room) {
+    std::int64_t k = 0;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (index_t d0 = 0; d0 < D; d0 += 8) {
+        // an unmasked load where the vector lies in the row: a masked one waits for the masked
+        // stores before it (3x slower on Zen 5)
+        const bool whole = D - d0 >= 8;
+        const auto in_row = static_cast<__mmask8>(whole ? 0xFF : (1U << static_cast<unsigned>(D - d0)) - 1U);
+        const __m512d v = whole ? _mm512_loadu_pd(row + d0) : _mm512_maskz_loadu_pd(in_row, row + d0);
+        const __mmask8 found = _mm512_mask_cmp_pd_mask(in_row, v, _mm512_setzero_pd(), _CMP_NEQ_UQ);
+        const auto count = static_cast<std::int64_t>(__builtin_popcount(found));
+        if (k + count > room)
+            return k + compress_row_scalar(row + d0, D - d0, d0, indices + k, values ? values + k : nullptr,
+                                           room - k);
+        const auto first = static_cast<__mmask8>((1U << static_cast<unsigned>(count)) - 1U);
+        const __m256i column = _mm256_add_epi32(lane, _mm256_set1_epi32(static_cast<int>(d0)));
+        const __m128i packed = _mm256_cvtepi32_epi16(_mm256_maskz_compress_epi32(found, column));
+        _mm_mask_storeu_epi16(indices + k, first, packed);
+        if (values != nullptr) _mm512_mask_storeu_pd(values + k, first, _mm512_maskz_compress_pd(found, v));
+        k += count;
+    }
+    return k;
+}
+#endif
+
+template <typename T>
+std::int64_t compress_row(const T* row, index_t D, column_index* indices, T* values, std::int64_t room) {
+#if defined(FASTMLP_COMPRESS_AVX512)
+    return compress_row_avx512(row, D, indices, values, room);
+#else
+    return compress_row_scalar(row, D, 0, indices, values, room);
+#endif
 }
 
 }  // namespace

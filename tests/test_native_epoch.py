@@ -216,6 +216,46 @@ def test_the_compiled_scan_gives_the_numpy_scans_arrays(monkeypatch, dtype):
     assert sparse_rows(x, values=False).values is None
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("columns", [1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 100, 784])
+def test_the_compiled_scan_matches_numpy_at_every_width(monkeypatch, dtype, columns):
+    """Rows as wide as one vector of each dtype, one lane more or less, several vectors and a
+    partial last one (the AVX-512 compress's masked tail), with zeros and non-zeros spread."""
+    if _sparse._compiled_scan() is None:
+        pytest.skip("the compiled extension is not built: only the NumPy scan exists")
+    rng = np.random.default_rng(columns)
+    x = (rng.standard_normal((33, columns)) * (rng.random((33, columns)) < 0.4)).astype(dtype)
+    x[0] = 0.0
+    x[1] = 2.0
+    compiled = sparse_rows(x)
+    monkeypatch.setattr(_sparse, "_compiled_scan", lambda: None)
+    reference = sparse_rows(x)
+    np.testing.assert_array_equal(compiled.indptr, reference.indptr)
+    np.testing.assert_array_equal(compiled.indices, reference.indices)
+    np.testing.assert_array_equal(compiled.values, reference.values)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compress_rows_writes_no_more_than_each_rows_room(dtype):
+    """An indptr that gives a row less room than it has non-zeros (not from count_nonzeros of this
+    x) gets that row's first non-zeros and nothing past its room: the row after it starts where
+    indptr says, and what no row claims stays as it was."""
+    compiled = _sparse._compiled_scan()
+    if compiled is None:
+        pytest.skip("the compiled extension is not built")
+    x = np.ones((2, 37), dtype)
+    sentinel = 999
+    for room in (5, 20):  # within the first vector of 16 (8) columns, and in a later one
+        indptr = np.array([0, room, room + 50], np.int64)
+        indices = np.full(room + 50, sentinel, np.uint16)
+        values = np.full(room + 50, -1.0, dtype)
+        compiled.compress_rows(x, indptr, indices, values)
+        np.testing.assert_array_equal(indices[:room], np.arange(room))
+        np.testing.assert_array_equal(indices[room : room + 37], np.arange(37))
+        assert (indices[room + 37 :] == sentinel).all()
+        assert (values[: room + 37] == 1.0).all() and (values[room + 37 :] == -1.0).all()
+
+
 def test_the_compiled_scan_refuses_arrays_that_do_not_fit_x():
     compiled = _sparse._compiled_scan()
     if compiled is None:
