@@ -12,7 +12,8 @@ thread (which other tenants of a shared host disturb far less) and a hash of W1 
 hashes: the builds compute the same bits). At 1 thread the process is pinned to one CPU.
 ``--input dense`` trains on the rows standardised per column (no zeros, so every layer runs the dense
 GEMMs; ``benchmarking.sweep.standardised``), ``--hidden`` sets other hidden sizes (an MLP with
-sigmoid layers; e.g. 1024-1024) and ``--batch`` the batch size.
+sigmoid layers; e.g. 1024-1024), ``--batch`` the batch size and ``--precision bfloat16`` the GEMMs'
+inputs (CPUs with AVX512_BF16).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ import time
 from pathlib import Path
 
 
-def run_one(path: str, threads: int, epochs: int, dtype: str, data_kind: str, hidden: str, batch: int) -> str:
+def run_one(
+    path: str, threads: int, epochs: int, dtype: str, data_kind: str, hidden: str, batch: int, precision: str
+) -> str:
     name = "fastmlp." + Path(path).name.split(".")[0]
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
@@ -50,10 +53,10 @@ def run_one(path: str, threads: int, epochs: int, dtype: str, data_kind: str, hi
     if threads == 1:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     if hidden == "128":
-        model = TwoLayerNet(dtype=dtype, backend="cpp")
+        model = TwoLayerNet(dtype=dtype, backend="cpp", precision=precision)
     else:
         sizes = [int(h) for h in hidden.split("-")]
-        model = MLP(784, sizes, 10, "sigmoid", dtype=dtype, backend="cpp")
+        model = MLP(784, sizes, 10, "sigmoid", dtype=dtype, backend="cpp", precision=precision)
     optimizer = SGD(0.1, reg=1e-3)
     rng = np.random.default_rng(0)
     x, y = data.x_train, data.y_train
@@ -81,12 +84,20 @@ def main() -> None:
     parser.add_argument("--input", default="mnist", choices=["mnist", "dense"])
     parser.add_argument("--hidden", default="128")
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(
             run_one(
-                args.builds[0], args.threads, args.epochs, args.dtype, args.input, args.hidden, args.batch
+                args.builds[0],
+                args.threads,
+                args.epochs,
+                args.dtype,
+                args.input,
+                args.hidden,
+                args.batch,
+                args.precision,
             )
         )
         return
@@ -96,7 +107,7 @@ def main() -> None:
         for build in args.builds:
             command = [sys.executable, __file__, build, "--child", f"--epochs={args.epochs}"]
             command += [f"--threads={args.threads}", f"--dtype={args.dtype}", f"--input={args.input}"]
-            command += [f"--hidden={args.hidden}", f"--batch={args.batch}"]
+            command += [f"--hidden={args.hidden}", f"--batch={args.batch}", f"--precision={args.precision}"]
             result = subprocess.run(command, capture_output=True, text=True, check=True)
             cells.append(result.stdout.strip())
         print(f"round {round_}: " + " | ".join(cells), flush=True)
