@@ -2,17 +2,20 @@
 same model, data and row order, epochs interleaved round by round in one process.
 
     python benchmarks/optimizer_epochs.py [--backend cpp|numba] [--dtype float32|float64]
-        [--threads N] [--rounds R] [--rows N] [--data-dir DIR --allow-any-size]
+        [--threads N] [--rounds R] [--rows N] [--data-dir DIR --allow-any-size] [--module BUILD.so]
 
 TwoLayerNet 784-128-10 (sigmoid), batch 64, on the first ``--rows`` MNIST training rows (repeated
 if the data has fewer). With one thread the clock is this process's CPU time, which a shared
 machine disturbs less than wall time; with more it is wall time. Prints each rule's median epoch
-and the median over rounds of its ratio to the SGD epochs of the same round.
+and the median over rounds of its ratio to the SGD epochs of the same round. ``--module`` loads
+another build's ``fastmlp._cpp`` (any build directory's, as compare_builds.py does) in place of
+the installed one, to compare builds run in turn.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 
 import numpy as np
@@ -40,7 +43,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=12_000)
     parser.add_argument("--data-dir")
     parser.add_argument("--allow-any-size", action="store_true")
+    parser.add_argument("--module", help="a build's fastmlp._cpp .so to use instead of the installed one")
     args = parser.parse_args()
+    if args.module:
+        spec = importlib.util.spec_from_file_location("fastmlp._cpp", args.module)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        from fastmlp import _isa
+
+        _isa.load = lambda: module  # every user of the compiled module takes what _isa.load() returns
     fastmlp.set_num_threads(args.threads)
     data = load_mnist(args.data_dir, dtype=args.dtype, quiet=True, allow_any_size=args.allow_any_size)
     repeats = -(-args.rows // len(data.x_train))
