@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
@@ -331,50 +332,52 @@ std::int64_t compress_row_scalar(const T* row, index_t D, index_t first, column_
 }
 
 #if defined(FASTMLP_COMPRESS_AVX512)
-// What compress_row_avx512 does with one vector of T: 16 floats or 8 doubles, the mask of as many
-// lanes, and their column numbers packed to 16 bits.
+// What compress_row_avx512 does with one vector of T (16 floats or 8 doubles) and a mask of as
+// many lanes; the column numbers go out packed to 16 bits.
 template <typename T>
-struct CompressLanes;
+struct CompressLanes {
+    static constexpr bool single = sizeof(T) == 4;
+    using Vector = std::conditional_t<single, __m512, __m512d>;
+    using Mask = std::conditional_t<single, __mmask16, __mmask8>;
+    static constexpr index_t lanes = 64 / sizeof(T);
 
-template <>
-struct CompressLanes<float> {
-    using Vector = __m512;
-    using Mask = __mmask16;
-    static constexpr index_t lanes = 16;
-    static Vector load(const float* p) { return _mm512_loadu_ps(p); }
-    static Vector load(Mask k, const float* p) { return _mm512_maskz_loadu_ps(k, p); }
+    static Vector load(const T* p) {
+        if constexpr (single)
+            return _mm512_loadu_ps(p);
+        else
+            return _mm512_loadu_pd(p);
+    }
+    static Vector load(Mask k, const T* p) {
+        if constexpr (single)
+            return _mm512_maskz_loadu_ps(k, p);
+        else
+            return _mm512_maskz_loadu_pd(k, p);
+    }
     static Mask nonzero(Mask k, Vector v) {
-        return _mm512_mask_cmp_ps_mask(k, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        if constexpr (single)
+            return _mm512_mask_cmp_ps_mask(k, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        else
+            return _mm512_mask_cmp_pd_mask(k, v, _mm512_setzero_pd(), _CMP_NEQ_UQ);
     }
-    static void store(float* p, Mask first, Mask found, Vector v) {
-        _mm512_mask_storeu_ps(p, first, _mm512_maskz_compress_ps(found, v));
+    // the first popcount(found) of p = the lanes of v that found selects, in order
+    static void store(T* p, Mask first, Mask found, Vector v) {
+        if constexpr (single)
+            _mm512_mask_storeu_ps(p, first, _mm512_maskz_compress_ps(found, v));
+        else
+            _mm512_mask_storeu_pd(p, first, _mm512_maskz_compress_pd(found, v));
     }
+    // the same for the column numbers d0, d0 + 1, ... of the lanes
     static void store_columns(column_index* p, Mask first, Mask found, index_t d0) {
-        const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        const __m512i column = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(d0)));
-        const __m256i packed = _mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(found, column));
-        _mm256_mask_storeu_epi16(p, first, packed);
-    }
-};
-
-template <>
-struct CompressLanes<double> {
-    using Vector = __m512d;
-    using Mask = __mmask8;
-    static constexpr index_t lanes = 8;
-    static Vector load(const double* p) { return _mm512_loadu_pd(p); }
-    static Vector load(Mask k, const double* p) { return _mm512_maskz_loadu_pd(k, p); }
-    static Mask nonzero(Mask k, Vector v) {
-        return _mm512_mask_cmp_pd_mask(k, v, _mm512_setzero_pd(), _CMP_NEQ_UQ);
-    }
-    static void store(double* p, Mask first, Mask found, Vector v) {
-        _mm512_mask_storeu_pd(p, first, _mm512_maskz_compress_pd(found, v));
-    }
-    static void store_columns(column_index* p, Mask first, Mask found, index_t d0) {
-        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        const __m256i column = _mm256_add_epi32(lane, _mm256_set1_epi32(static_cast<int>(d0)));
-        const __m128i packed = _mm256_cvtepi32_epi16(_mm256_maskz_compress_epi32(found, column));
-        _mm_mask_storeu_epi16(p, first, packed);
+        const auto d = static_cast<int>(d0);
+        if constexpr (single) {
+            const __m512i column = _mm512_add_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(d));
+            _mm256_mask_storeu_epi16(p, first, _mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(found, column)));
+        } else {
+            const __m256i column =
+                _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(d));
+            _mm_mask_storeu_epi16(p, first, _mm256_cvtepi32_epi16(_mm256_maskz_compress_epi32(found, column)));
+        }
     }
 };
 
