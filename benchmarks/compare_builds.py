@@ -20,25 +20,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
+
+from builds import in_turns, use_build
 
 
 def run_one(
     path: str, threads: int, epochs: int, dtype: str, data_kind: str, hidden: str, batch: int, precision: str
 ) -> str:
-    name = "fastmlp." + Path(path).name.split(".")[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    from fastmlp import _isa
-
-    _isa.load = lambda: module  # cpp_backend takes whatever _isa.load() returns
+    use_build(path)
     import numpy as np
 
     import fastmlp
@@ -101,16 +92,11 @@ def main() -> None:
             )
         )
         return
-    print("each cell: best wall s / best thread CPU s, W1 hash;", " | ".join(args.builds))
-    for round_ in range(1, args.rounds + 1):
-        cells = []
-        for build in args.builds:
-            command = [sys.executable, __file__, build, "--child", f"--epochs={args.epochs}"]
-            command += [f"--threads={args.threads}", f"--dtype={args.dtype}", f"--input={args.input}"]
-            command += [f"--hidden={args.hidden}", f"--batch={args.batch}", f"--precision={args.precision}"]
-            result = subprocess.run(command, capture_output=True, text=True, check=True)
-            cells.append(result.stdout.strip())
-        print(f"round {round_}: " + " | ".join(cells), flush=True)
+    child_args = [f"--epochs={args.epochs}", f"--threads={args.threads}", f"--dtype={args.dtype}"]
+    child_args += [f"--input={args.input}", f"--hidden={args.hidden}", f"--batch={args.batch}"]
+    child_args += [f"--precision={args.precision}"]
+    legend = "each cell: best wall s / best thread CPU s, W1 hash"
+    in_turns(__file__, args.builds, args.rounds, child_args, legend)
 
 
 if __name__ == "__main__":

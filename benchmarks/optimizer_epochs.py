@@ -15,10 +15,10 @@ the installed one, to compare builds run in turn.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import time
 
 import numpy as np
+from builds import use_build
 
 import fastmlp
 from fastmlp.data import load_mnist
@@ -46,13 +46,7 @@ def main() -> None:
     parser.add_argument("--module", help="a build's fastmlp._cpp .so to use instead of the installed one")
     args = parser.parse_args()
     if args.module:
-        spec = importlib.util.spec_from_file_location("fastmlp._cpp", args.module)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        from fastmlp import _isa
-
-        _isa.load = lambda: module  # every user of the compiled module takes what _isa.load() returns
+        use_build(args.module)
     fastmlp.set_num_threads(args.threads)
     data = load_mnist(args.data_dir, dtype=args.dtype, quiet=True, allow_any_size=args.allow_any_size)
     repeats = -(-args.rows // len(data.x_train))

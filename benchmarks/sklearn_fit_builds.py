@@ -14,22 +14,15 @@ the builds fitted the same model).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
-import subprocess
-import sys
 import time
 import warnings
 
+from builds import in_turns, use_build
+
 
 def run_one(path: str, fits: int) -> str:
-    spec = importlib.util.spec_from_file_location("fastmlp._cpp", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    from fastmlp import _isa
-
-    _isa.load = lambda: module  # every user of the compiled module takes what _isa.load() returns
+    use_build(path)
     import numpy as np
 
     from fastmlp.data import load_mnist
@@ -59,13 +52,8 @@ def main() -> None:
     if args.child:
         print(run_one(args.builds[0], args.fits))
         return
-    print("each cell: best / median fit s, sum of coefs_[0];", " | ".join(args.builds))
-    for round_ in range(1, args.rounds + 1):
-        cells = []
-        for build in args.builds:
-            command = [sys.executable, __file__, build, "--child", f"--fits={args.fits}"]
-            cells.append(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip())
-        print(f"round {round_}: " + " | ".join(cells), flush=True)
+    legend = "each cell: best / median fit s, sum of coefs_[0]"
+    in_turns(__file__, args.builds, args.rounds, [f"--fits={args.fits}"], legend)
 
 
 if __name__ == "__main__":
