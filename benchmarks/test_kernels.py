@@ -4,8 +4,9 @@ Grouped by kernel, dtype and batch so each table compares the three backends on 
 Every kernel is called once before timing (compilation, first-touch of the output buffer) and
 then timed writing into a preallocated ``out=`` where the kernel has one, as the trainer calls it.
 The timed result is then checked (finite, and equal to the NumPy reference computed outside the
-timing within tests/tolerances.py), so a fast wrong kernel cannot pass. ``sgd_update`` changes its
-parameter in place, so each of its rounds starts from a fresh copy made outside the timing.
+timing within tests/tolerances.py), so a fast wrong kernel cannot pass. The updates (``IN_PLACE``)
+change their parameter and buffers in place, so each of their rounds starts from fresh copies made
+outside the timing.
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ def _inputs(n: int, dtype: np.dtype) -> dict[str, np.ndarray]:
         "out_c": np.empty((n, C), dtype),
         "grad": normal(D, H, scale=0.01),
         "velocity": np.zeros((D, H), dtype),
+        "m": normal(D, H, scale=0.001),
+        "v": (0.001 * normal(D, H, scale=0.01) ** 2).astype(dtype),
+        "tanh": np.tanh(normal(n, H)),
+        "y_indicator": (rng.random((n, C)) < 0.3).astype(dtype),
+        "y_values": normal(n, C),
+        "y_counts": rng.poisson(2.0, (n, C)).astype(dtype),
+        "sigmoid_out": (1.0 / (1.0 + np.exp(-scores))).astype(dtype),
+        "exp_out": np.exp(scores).astype(dtype),
     }
 
 
@@ -66,9 +75,37 @@ CALLS = {
         lambda: k.softmax_cross_entropy_backward(a["probs"], a["y"], out=a["out_c"])
     ),
     "accuracy": lambda k, a: lambda: k.accuracy(a["scores"], a["y"]),
+    "tanh_forward": lambda k, a: lambda: k.tanh_forward(a["z"], out=a["out_h"]),
+    "tanh_backward": lambda k, a: lambda: k.tanh_backward(a["dz"], a["tanh"], out=a["out_h"]),
+    "binary_cross_entropy": lambda k, a: lambda: k.binary_cross_entropy(a["scores"], a["y_indicator"]),
+    "binary_cross_entropy_backward": lambda k, a: (
+        lambda: k.binary_cross_entropy_backward(a["sigmoid_out"], a["y_indicator"], out=a["out_c"])
+    ),
+    "squared_error": lambda k, a: lambda: k.squared_error(a["scores"], a["y_values"]),
+    "squared_error_backward": lambda k, a: (
+        lambda: k.squared_error_backward(a["scores"], a["y_values"], out=a["out_c"])
+    ),
+    "poisson_deviance": lambda k, a: lambda: k.poisson_deviance(a["scores"], a["y_counts"]),
+    "poisson_deviance_backward": lambda k, a: (
+        lambda: k.poisson_deviance_backward(a["exp_out"], a["y_counts"], out=a["out_c"])
+    ),
     "sgd_update": lambda k, a: (
         lambda: k.sgd_update(a["w1"], a["grad"], 1e-9, reg=1e-3, momentum=0.9, velocity=a["velocity"])
     ),
+    "nesterov_update": lambda k, a: (
+        lambda: k.nesterov_update(a["w1"], a["grad"], 1e-3, reg=1e-3, momentum=0.9, velocity=a["velocity"])
+    ),
+    "adam_update": lambda k, a: (
+        lambda: k.adam_update(a["w1"], a["grad"], a["m"], a["v"], 1e-3, 1e-3, 0.9, 0.999, 1e-8)
+    ),
+}
+
+# The kernels that change their arguments in place -> the inputs they change: each timed round
+# starts from fresh copies of those, made outside the timing.
+IN_PLACE = {
+    "sgd_update": ("w1", "velocity"),
+    "nesterov_update": ("w1", "velocity"),
+    "adam_update": ("w1", "m", "v"),
 }
 
 
@@ -95,7 +132,7 @@ def _assert_right(result, expected, dtype):
 @pytest.mark.parametrize("kernel", list(CALLS))
 def test_kernel(benchmark, backend, dtype, batch, kernel):
     reference = fastmlp.get_backend("numpy")
-    name = backend.__name__.rsplit(".", 1)[-1].removesuffix("_backend")
+    name = backend.name
     benchmark.group = f"{kernel}, {dtype.name}, batch {batch}"
     # The group title says kernel, dtype and batch; the table's name column keeps only what
     # differs inside the group, so that each table fits 100 columns (the JSON keeps the full id).
@@ -103,21 +140,22 @@ def test_kernel(benchmark, backend, dtype, batch, kernel):
     benchmark.extra_info.update(
         backend=name, kernel=kernel, dtype=dtype.name, batch=batch, threads=fastmlp.get_num_threads()
     )
-    if kernel == "sgd_update":
+    if kernel in IN_PLACE:
+        changed = IN_PLACE[kernel]
         expected = _inputs(batch, dtype)
         CALLS[kernel](reference, expected)()
         inputs = _inputs(batch, dtype)
 
         def fresh_state():
-            return (), {"param": inputs["w1"].copy(), "velocity": inputs["velocity"].copy()}
+            return (), {"state": {**inputs, **{name: inputs[name].copy() for name in changed}}}
 
-        def step(param, velocity):
-            backend.sgd_update(param, inputs["grad"], 1e-9, reg=1e-3, momentum=0.9, velocity=velocity)
-            return param, velocity
+        def step(state):
+            CALLS[kernel](backend, state)()
+            return tuple(state[name] for name in changed)
 
         step(**fresh_state()[1])
         result = benchmark.pedantic(step, setup=fresh_state, rounds=200, iterations=1)
-        _assert_right(result, (expected["w1"], expected["velocity"]), dtype)
+        _assert_right(result, tuple(expected[name] for name in changed), dtype)
         return
     call = CALLS[kernel](backend, _inputs(batch, dtype))
     call()
