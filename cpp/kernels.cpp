@@ -68,10 +68,10 @@ void relu_forward(const T* z, T* a, index_t size) {
 
 template <typename T>
 void relu_backward(const T* dout, const T* z, T* dz, index_t size) {
-    Eigen::Map<const Array1<T>> Z(z, size);
-    Eigen::Map<const Array1<T>> Dout(dout, size);
     // Multiply by the 0/1 mask, as the reference does, so non-finite dout propagates identically.
-    Eigen::Map<Array1<T>>(dz, size) = Dout * (Z > T(0)).template cast<T>();
+    // A plain loop, which GCC vectorises into a compare, a blend and a multiply: Eigen's cast of
+    // the comparison's bools to T ran one element at a time (0.5 ns each, 4x numpy's time).
+    for (index_t i = 0; i < size; ++i) dz[i] = dout[i] * (z[i] > T(0) ? T(1) : T(0));
 }
 
 template <typename T>
