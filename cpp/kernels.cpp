@@ -70,7 +70,7 @@ template <typename T>
 void relu_backward(const T* dout, const T* z, T* dz, index_t size) {
     // Multiply by the 0/1 mask, as the reference does, so non-finite dout propagates identically.
     // A plain loop, which GCC vectorises into a compare, a blend and a multiply: Eigen's cast of
-    // the comparison's bools to T ran one element at a time (0.5 ns each, 4x numpy's time).
+    // the comparison's bools to T ran one element at a time (0.5 ns each, about twice numpy's).
     for (index_t i = 0; i < size; ++i) dz[i] = dout[i] * (z[i] > T(0) ? T(1) : T(0));
 }
 

@@ -178,7 +178,7 @@ void rows_times(const SparseRows<T>& x, const std::int64_t* rows, index_t n, con
             const std::int64_t row = rows[j], k = x.indptr[row];
             idx[r] = x.indices + k;
             val[r] = Indexed ? x.x + row * x.D : x.values + k;
-            count[r] = x.indptr[row + 1] - k;
+            count[r] = terms(j);
             dest[r] = out + j * M;
         }
         axpy_rows<T, Indexed>(w, M, idx, val, count, init, dest);
@@ -186,8 +186,8 @@ void rows_times(const SparseRows<T>& x, const std::int64_t* rows, index_t n, con
     for (; i < n; ++i) {
         const index_t j = by_count[static_cast<std::size_t>(i)];
         const std::int64_t row = rows[j], k = x.indptr[row];
-        axpy_blocks<T, Indexed>(w, M, x.indices + k, Indexed ? x.x + row * x.D : x.values + k,
-                                x.indptr[row + 1] - k, init, out + j * M);
+        axpy_blocks<T, Indexed>(w, M, x.indices + k, Indexed ? x.x + row * x.D : x.values + k, terms(j), init,
+                                out + j * M);
     }
 }
 
