@@ -9,6 +9,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -54,6 +58,65 @@ const T* data_or_null(const std::optional<Array<T>>& a) {
 template <typename T>
 T* mutable_data_or_null(std::optional<Array<T>>& a) {
     return a ? a->mutable_data() : nullptr;
+}
+
+// A kernel sees its float arrays 64-byte aligned: where an array starts decides where Eigen's
+// vectorised sums peel off their first elements, and with that the last bit of a result
+// (fastmlp/_memory.py). The arrays fastmlp allocates are aligned and used in place; a caller's
+// misaligned array is copied into an aligned buffer, and copied back after the kernel if the kernel
+// writes it. The check is one address here (from Python it cost 0.9 us an array, more than the
+// kernel on a 64-row batch). Labels are read by index only: their address does not matter.
+constexpr std::size_t kernel_alignment = 64;
+
+template <typename T>  // T: const for an array the kernel only reads
+class Aligned {
+  public:
+    Aligned(T* data, py::ssize_t size) : data_(data), size_(static_cast<std::size_t>(size)), at_(data) {
+        if (data == nullptr || reinterpret_cast<std::uintptr_t>(data) % kernel_alignment == 0) return;
+        using Value = std::remove_const_t<T>;
+        copy_.reset(static_cast<Value*>(::operator new[](std::max<std::size_t>(size_, 1) * sizeof(Value),
+                                                         std::align_val_t{kernel_alignment})));
+        std::copy_n(data, size_, copy_.get());
+        at_ = copy_.get();
+    }
+    Aligned(const Aligned&) = delete;
+    Aligned& operator=(const Aligned&) = delete;
+    ~Aligned() {
+        if constexpr (!std::is_const_v<T>) {
+            if (copy_) std::copy_n(copy_.get(), size_, data_);
+        }
+    }
+    T* get() const { return at_; }
+
+  private:
+    struct Free {
+        void operator()(std::remove_const_t<T>* p) const {
+            ::operator delete[](p, std::align_val_t{kernel_alignment});
+        }
+    };
+    T* data_;
+    std::size_t size_;
+    T* at_;
+    std::unique_ptr<std::remove_const_t<T>[], Free> copy_;
+};
+
+// An array the kernel reads, one it writes (an output, or a parameter updated in place: raises if
+// NumPy marks it read-only), and the same for an optional one (None: nullptr).
+template <typename T>
+Aligned<const T> reads(const Array<T>& a) {
+    return {a.data(), a.size()};
+}
+template <typename T>
+Aligned<const T> reads(const std::optional<Array<T>>& a) {
+    return {data_or_null(a), a ? a->size() : 0};
+}
+template <typename T>
+Aligned<T> writes(Array<T>& a) {
+    return {a.mutable_data(), a.size()};
+}
+template <typename T>
+Aligned<T> writes(std::optional<Array<T>>& a) {
+    return {mutable_data_or_null(a), a ? a->size() : 0};
 }
 
 // The model as the native epoch reads it (fastmlp.backends._epoch.NativeModel), bound as one object:
@@ -222,11 +285,11 @@ void bind(py::module_& m) {
     m.def(
         "affine_forward",
         [](const Array<T>& x, const Array<T>& w, const std::optional<Array<T>>& b, Array<T>& out) {
-            const T *xp = x.data(), *wp = w.data(), *bp = data_or_null(b);
-            T* op = out.mutable_data();
+            const auto xa = reads(x), wa = reads(w), ba = reads(b);
+            const auto oa = writes(out);
             const index_t N = x.shape(0), D = x.shape(1), M = w.shape(1);
             py::gil_scoped_release release;
-            fastmlp::affine_forward(xp, wp, bp, op, N, D, M);
+            fastmlp::affine_forward(xa.get(), wa.get(), ba.get(), oa.get(), N, D, M);
         },
         py::arg("x").noconvert(), py::arg("w").noconvert(), py::arg("b").noconvert().none(true),
         py::arg("out").noconvert());
@@ -234,11 +297,11 @@ void bind(py::module_& m) {
         "affine_backward",
         [](const Array<T>& dout, const Array<T>& x, const Array<T>& w, std::optional<Array<T>>& dx, Array<T>& dw,
            std::optional<Array<T>>& db) {
-            const T *doutp = dout.data(), *xp = x.data(), *wp = w.data();
-            T *dxp = mutable_data_or_null(dx), *dwp = dw.mutable_data(), *dbp = mutable_data_or_null(db);
+            const auto douta = reads(dout), xa = reads(x), wa = reads(w);
+            const auto dxa = writes(dx), dwa = writes(dw), dba = writes(db);
             const index_t N = x.shape(0), D = x.shape(1), M = w.shape(1);
             py::gil_scoped_release release;
-            fastmlp::affine_backward(doutp, xp, wp, dxp, dwp, dbp, N, D, M);
+            fastmlp::affine_backward(douta.get(), xa.get(), wa.get(), dxa.get(), dwa.get(), dba.get(), N, D, M);
         },
         py::arg("dout").noconvert(), py::arg("x").noconvert(), py::arg("w").noconvert(),
         py::arg("dx").noconvert().none(true), py::arg("dw").noconvert(), py::arg("db").noconvert().none(true));
@@ -250,11 +313,11 @@ void bind(py::module_& m) {
         m.def(
             name,
             [kernel](const Array<T>& z, Array<T>& out) {
-                const T* zp = z.data();
-                T* op = out.mutable_data();
+                const auto za = reads(z);
+                const auto oa = writes(out);
                 const index_t size = z.size();
                 py::gil_scoped_release release;
-                kernel(zp, op, size);
+                kernel(za.get(), oa.get(), size);
             },
             py::arg("z").noconvert(), py::arg("out").noconvert());
     };
@@ -262,11 +325,11 @@ void bind(py::module_& m) {
         m.def(
             name,
             [kernel](const Array<T>& dout, const Array<T>& cached, Array<T>& out) {
-                const T *dp = dout.data(), *cp = cached.data();
-                T* op = out.mutable_data();
+                const auto da = reads(dout), ca = reads(cached);
+                const auto oa = writes(out);
                 const index_t size = dout.size();
                 py::gil_scoped_release release;
-                kernel(dp, cp, op, size);
+                kernel(da.get(), ca.get(), oa.get(), size);
             },
             py::arg("dout").noconvert(), py::arg(second).noconvert(), py::arg("out").noconvert());
     };
@@ -280,21 +343,21 @@ void bind(py::module_& m) {
     m.def(
         "softmax_forward",
         [](const Array<T>& scores, Array<T>& out) {
-            const T* sp = scores.data();
-            T* op = out.mutable_data();
+            const auto sa = reads(scores);
+            const auto oa = writes(out);
             const index_t N = scores.shape(0), C = scores.shape(1);
             py::gil_scoped_release release;
-            fastmlp::softmax_forward(sp, op, N, C);
+            fastmlp::softmax_forward(sa.get(), oa.get(), N, C);
         },
         py::arg("scores").noconvert(), py::arg("out").noconvert());
     m.def(
         "softmax_backward",
         [](const Array<T>& dprobs, const Array<T>& probs, Array<T>& out) {
-            const T *dp = dprobs.data(), *pp = probs.data();
-            T* op = out.mutable_data();
+            const auto da = reads(dprobs), pa = reads(probs);
+            const auto oa = writes(out);
             const index_t N = probs.shape(0), C = probs.shape(1);
             py::gil_scoped_release release;
-            fastmlp::softmax_backward(dp, pp, op, N, C);
+            fastmlp::softmax_backward(da.get(), pa.get(), oa.get(), N, C);
         },
         py::arg("dprobs").noconvert(), py::arg("probs").noconvert(), py::arg("out").noconvert());
     // Kernels over an (N, C) array and the labels y (N,) (cross-entropy of probabilities, correct
@@ -303,11 +366,11 @@ void bind(py::module_& m) {
         m.def(
             name,
             [kernel](const Array<T>& a, const Labels& y) {
-                const T* ap = a.data();
+                const auto aa = reads(a);
                 const std::int64_t* yp = y.data();
                 const index_t N = a.shape(0), C = a.shape(1);
                 py::gil_scoped_release release;
-                return kernel(ap, yp, N, C);
+                return kernel(aa.get(), yp, N, C);
             },
             py::arg(first).noconvert(), py::arg("y").noconvert());
     };
@@ -315,12 +378,12 @@ void bind(py::module_& m) {
         m.def(
             name,
             [kernel](const Array<T>& a, const Labels& y, Array<T>& result) {
-                const T* ap = a.data();
+                const auto aa = reads(a);
                 const std::int64_t* yp = y.data();
-                T* rp = result.mutable_data();
+                const auto ra = writes(result);
                 const index_t N = a.shape(0), C = a.shape(1);
                 py::gil_scoped_release release;
-                return kernel(ap, yp, rp, N, C);
+                return kernel(aa.get(), yp, ra.get(), N, C);
             },
             py::arg(first).noconvert(), py::arg("y").noconvert(), py::arg(out).noconvert());
     };
@@ -333,12 +396,11 @@ void bind(py::module_& m) {
         "sgd_update",
         [](Array<T>& param, const Array<T>& grad, std::optional<Array<T>>& velocity, double lr, double reg,
            double momentum) {
-            T* pp = param.mutable_data();
-            const T* gp = grad.data();
-            T* vp = mutable_data_or_null(velocity);
+            const auto pa = writes(param), va = writes(velocity);
+            const auto ga = reads(grad);
             const index_t size = param.size();
             py::gil_scoped_release release;
-            fastmlp::sgd_update(pp, gp, vp, size, lr, reg, momentum);
+            fastmlp::sgd_update(pa.get(), ga.get(), va.get(), size, lr, reg, momentum);
         },
         py::arg("param").noconvert(), py::arg("grad").noconvert(), py::arg("velocity").noconvert().none(true),
         py::arg("lr"), py::arg("reg"), py::arg("momentum"));
@@ -346,11 +408,11 @@ void bind(py::module_& m) {
     m.def(
         "nesterov_update",
         [](Array<T>& param, const Array<T>& grad, Array<T>& velocity, double lr, double reg, double momentum) {
-            T *pp = param.mutable_data(), *vp = velocity.mutable_data();
-            const T* gp = grad.data();
+            const auto pa = writes(param), va = writes(velocity);
+            const auto ga = reads(grad);
             const index_t size = param.size();
             py::gil_scoped_release release;
-            fastmlp::nesterov_update(pp, gp, vp, size, lr, reg, momentum);
+            fastmlp::nesterov_update(pa.get(), ga.get(), va.get(), size, lr, reg, momentum);
         },
         py::arg("param").noconvert(), py::arg("grad").noconvert(), py::arg("velocity").noconvert(), py::arg("lr"),
         py::arg("reg"), py::arg("momentum"));
@@ -358,11 +420,12 @@ void bind(py::module_& m) {
         "adam_update",
         [](Array<T>& param, const Array<T>& grad, Array<T>& m1, Array<T>& m2, double step_size, double reg,
            double beta1, double beta2, double epsilon) {
-            T *pp = param.mutable_data(), *mp = m1.mutable_data(), *vp = m2.mutable_data();
-            const T* gp = grad.data();
+            const auto pa = writes(param), ma = writes(m1), va = writes(m2);
+            const auto ga = reads(grad);
             const index_t size = param.size();
             py::gil_scoped_release release;
-            fastmlp::adam_update(pp, gp, mp, vp, size, step_size, reg, beta1, beta2, epsilon);
+            fastmlp::adam_update(pa.get(), ga.get(), ma.get(), va.get(), size, step_size, reg, beta1, beta2,
+                                 epsilon);
         },
         py::arg("param").noconvert(), py::arg("grad").noconvert(), py::arg("m").noconvert(),
         py::arg("v").noconvert(), py::arg("step_size"), py::arg("reg"), py::arg("beta1"), py::arg("beta2"),
@@ -372,12 +435,12 @@ void bind(py::module_& m) {
         [](int loss, const Array<T>& scores, const std::optional<Labels>& labels,
            const std::optional<Array<T>>& values, const std::optional<Array<T>>& weights, Array<T>& out) {
             if (loss < 0 || loss >= fastmlp::loss_count) throw std::invalid_argument("loss is not a loss code");
-            const fastmlp::Targets<T> y{labels ? labels->data() : nullptr, values ? values->data() : nullptr};
-            const T *sp = scores.data(), *wp = data_or_null(weights);
-            T* op = out.mutable_data();
+            const auto sa = reads(scores), va = reads(values), wa = reads(weights);
+            const auto oa = writes(out);
+            const fastmlp::Targets<T> y{labels ? labels->data() : nullptr, va.get()};
             const index_t N = scores.shape(0), K = scores.shape(1);
             py::gil_scoped_release release;
-            return fastmlp::output_loss(loss, sp, y, wp, op, N, K);
+            return fastmlp::output_loss(loss, sa.get(), y, wa.get(), oa.get(), N, K);
         },
         py::arg("loss"), py::arg("scores").noconvert(), py::arg("labels").noconvert().none(true),
         py::arg("values").noconvert().none(true), py::arg("weights").noconvert().none(true),
@@ -386,12 +449,12 @@ void bind(py::module_& m) {
         "loss_gradient",
         [](const Array<T>& out, const std::optional<Labels>& labels, const std::optional<Array<T>>& values,
            const std::optional<Array<T>>& weights, Array<T>& dscores, double norm) {
-            const fastmlp::Targets<T> y{labels ? labels->data() : nullptr, values ? values->data() : nullptr};
-            const T *op = out.data(), *wp = data_or_null(weights);
-            T* dp = dscores.mutable_data();
+            const auto oa = reads(out), va = reads(values), wa = reads(weights);
+            const auto da = writes(dscores);
+            const fastmlp::Targets<T> y{labels ? labels->data() : nullptr, va.get()};
             const index_t N = out.shape(0), K = out.shape(1);
             py::gil_scoped_release release;
-            fastmlp::loss_gradient(op, y, wp, dp, N, K, norm);
+            fastmlp::loss_gradient(oa.get(), y, wa.get(), da.get(), N, K, norm);
         },
         py::arg("out").noconvert(), py::arg("labels").noconvert().none(true),
         py::arg("values").noconvert().none(true), py::arg("weights").noconvert().none(true),

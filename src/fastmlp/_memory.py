@@ -8,15 +8,11 @@ which makes results repeatable bit for bit from run to run.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Container
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import numpy as np
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 ALIGNMENT = 64
 
@@ -90,16 +86,3 @@ def call_aligned(function: Callable[..., Any], *args: Any, as_is: Container[int]
         if original.flags.writeable:
             np.copyto(original, copy)
     return result
-
-
-def aligned_call(function: Callable[P, R]) -> Callable[P, R]:
-    """``function`` with every array argument passed through ``call_aligned``: the same signature,
-    so a checker sees the wrapped call as the compiled module's stub declares it."""
-
-    @functools.wraps(function)
-    def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        assert not kwargs  # the compiled calls take positional arguments
-        result: R = call_aligned(function, *args)
-        return result
-
-    return call

@@ -9,9 +9,11 @@ checked against ``_cpp.pyi``; ``tests/test_cpp_stub.py`` holds the stub to the b
 ``backends._kernels.CompiledBackend`` around the compiled calls, and ``train_epoch`` / ``evaluate``
 (a whole epoch or evaluation pass of an MLP in one native call, same contract as
 ``backends._epoch``). Every array reaches the compiled code C-contiguous, of the exact dtype and
-64-byte aligned (``fastmlp._memory.call_aligned``). The native epoch runs on the ``threads`` it is
-given (``PassData.threads``: an argument of the compiled call); a single kernel runs on its
-caller's thread, as NumPy's BLAS does under fastmlp (``fastmlp.threads``).
+64-byte aligned: a kernel's binding copies a misaligned float array into an aligned buffer (and
+back, if it writes it); the native epoch's model goes through ``fastmlp._memory.call_aligned``.
+The native epoch runs on the ``threads`` it is given (``PassData.threads``: an argument of the
+compiled call); a single kernel runs on its caller's thread, as NumPy's BLAS does under fastmlp
+(``fastmlp.threads``).
 
 Implementation notes. ``affine_forward`` is one Eigen GEMM with the bias added in place,
 ``affine_backward`` two GEMMs and a column sum; the element-wise kernels are vectorised loops, the
@@ -27,7 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import _isa
-from .._memory import aligned_call, call_aligned
+from .._memory import call_aligned
 from ..optim import AdamSettings
 from . import _epoch
 from ._kernels import CompiledBackend
@@ -45,30 +47,6 @@ else:  # fastmlp._cpp, or the best fastmlp._cpp_vN of a portable build for this 
 # A single kernel's GEMM runs on the caller's thread (Eigen's own pool stays at one): threads are
 # the native epoch's argument, and a batch-sized GEMM gains less than a thread pool's syncs cost.
 _compiled.set_num_threads(1)
-
-
-class _AlignedCalls:
-    """The compiled kernels (``interface.RawCalls``, typed by ``_cpp.pyi``), arrays aligned first."""
-
-    adam_update = staticmethod(aligned_call(_compiled.adam_update))
-    affine_backward = staticmethod(aligned_call(_compiled.affine_backward))
-    affine_forward = staticmethod(aligned_call(_compiled.affine_forward))
-    correct_count = staticmethod(aligned_call(_compiled.correct_count))
-    cross_entropy_forward = staticmethod(aligned_call(_compiled.cross_entropy_forward))
-    loss_gradient = staticmethod(aligned_call(_compiled.loss_gradient))
-    nesterov_update = staticmethod(aligned_call(_compiled.nesterov_update))
-    output_loss = staticmethod(aligned_call(_compiled.output_loss))
-    relu_backward = staticmethod(aligned_call(_compiled.relu_backward))
-    relu_forward = staticmethod(aligned_call(_compiled.relu_forward))
-    sgd_update = staticmethod(aligned_call(_compiled.sgd_update))
-    sigmoid_backward = staticmethod(aligned_call(_compiled.sigmoid_backward))
-    sigmoid_forward = staticmethod(aligned_call(_compiled.sigmoid_forward))
-    softmax_backward = staticmethod(aligned_call(_compiled.softmax_backward))
-    softmax_cross_entropy = staticmethod(aligned_call(_compiled.softmax_cross_entropy))
-    softmax_cross_entropy_backward = staticmethod(aligned_call(_compiled.softmax_cross_entropy_backward))
-    softmax_forward = staticmethod(aligned_call(_compiled.softmax_forward))
-    tanh_backward = staticmethod(aligned_call(_compiled.tanh_backward))
-    tanh_forward = staticmethod(aligned_call(_compiled.tanh_forward))
 
 
 def _compiled_pass(
@@ -136,7 +114,9 @@ def bfloat16_unavailable() -> str | None:
     return "this CPU lacks AVX512_BF16 (see lscpu's avx512_bf16); use precision='float32'"
 
 
-_RAW: RawCalls = _AlignedCalls()  # the stub's signatures, checked against the interface here
+# The compiled kernels as the raw calls (the stub's signatures, checked against the interface here).
+# Each aligns its own float arrays (an aligned buffer for a misaligned one: cpp/bindings.cpp).
+_RAW: RawCalls = _compiled
 BACKEND: Backend = CompiledBackend(
     "cpp", _RAW, _epoch.CompiledEpoch(_train, _evaluate, backend="cpp", bfloat16=bfloat16_unavailable)
 )
