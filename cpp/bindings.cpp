@@ -474,7 +474,7 @@ void bind(py::module_& m) {
             std::int64_t *pp = indptr.mutable_data(), *cp = column_nnz.mutable_data();
             const index_t N = x.shape(0), D = x.shape(1);
             py::gil_scoped_release release;
-            fastmlp::count_nonzeros(xp, N, D, pp, cp);
+            return fastmlp::count_nonzeros(xp, N, D, pp, cp);  // whether every value is finite
         },
         py::arg("x").noconvert(), py::arg("indptr").noconvert(), py::arg("column_nnz").noconvert());
     m.def(

@@ -289,9 +289,10 @@ index_t BatchColumns<T>::gradient_row(const SparseRows<T>& x, index_t d, const T
 }
 
 template <typename T>
-void count_nonzeros(const T* x, index_t N, index_t D, std::int64_t* indptr, std::int64_t* column_nnz) {
+bool count_nonzeros(const T* x, index_t N, index_t D, std::int64_t* indptr, std::int64_t* column_nnz) {
     std::fill(column_nnz, column_nnz + D, std::int64_t{0});
     indptr[0] = 0;
+    std::int64_t nonfinite = 0;
     for (index_t n = 0; n < N; ++n) {
         const T* row = x + n * D;
         std::int64_t count = 0;
@@ -299,9 +300,11 @@ void count_nonzeros(const T* x, index_t N, index_t D, std::int64_t* indptr, std:
             const std::int64_t nonzero = row[d] != T(0) ? 1 : 0;  // branch-free: the loop vectorises
             count += nonzero;
             column_nnz[d] += nonzero;
+            nonfinite += row[d] - row[d] == T(0) ? 0 : 1;  // inf - inf and NaN - NaN are NaN
         }
         indptr[n + 1] = indptr[n] + count;
     }
+    return nonfinite == 0;
 }
 
 namespace {
@@ -460,8 +463,8 @@ bool count_columns(const column_index* indices, index_t nnz, index_t D, std::int
     return inside;
 }
 
-template void count_nonzeros<float>(const float*, index_t, index_t, std::int64_t*, std::int64_t*);
-template void count_nonzeros<double>(const double*, index_t, index_t, std::int64_t*, std::int64_t*);
+template bool count_nonzeros<float>(const float*, index_t, index_t, std::int64_t*, std::int64_t*);
+template bool count_nonzeros<double>(const double*, index_t, index_t, std::int64_t*, std::int64_t*);
 template void compress_rows<float>(const float*, index_t, index_t, const std::int64_t*, column_index*, float*);
 template void compress_rows<double>(const double*, index_t, index_t, const std::int64_t*, column_index*, double*);
 template void gather_rows_axpy<float, std::int32_t>(const float*, index_t, const std::int32_t*, const float*,

@@ -294,9 +294,17 @@ void check_sparse_scan() {
     const T nan = std::numeric_limits<T>::quiet_NaN();
     const std::vector<T> x = {0, 2, 0, 3, /**/ 0, 0, -0.0, 0, /**/ nan, 0, 5, 6};
     std::vector<std::int64_t> indptr(4, -1), column_nnz(4, -1);
-    fastmlp::count_nonzeros(x.data(), 3, 4, indptr.data(), column_nnz.data());
+    check(!fastmlp::count_nonzeros(x.data(), 3, 4, indptr.data(), column_nnz.data()), "count_nonzeros: NaN", 0);
     check(indptr == std::vector<std::int64_t>{0, 2, 2, 5}, "count_nonzeros indptr", double(indptr[3]));
     check(column_nnz == std::vector<std::int64_t>{1, 1, 1, 2}, "count_nonzeros column_nnz", 0);
+    // finite: true for finite values (zeros, -0.0, the largest), false for one infinity anywhere
+    std::vector<T> finite = {0, -0.0, std::numeric_limits<T>::max(), -1, /**/ 0, 0, 0, 0, /**/ 1, 2, 3, 4};
+    check(fastmlp::count_nonzeros(finite.data(), 3, 4, indptr.data(), column_nnz.data()),
+          "count_nonzeros: finite", 0);
+    finite[10] = -std::numeric_limits<T>::infinity();
+    check(!fastmlp::count_nonzeros(finite.data(), 3, 4, indptr.data(), column_nnz.data()), "count_nonzeros: inf",
+          0);
+    fastmlp::count_nonzeros(x.data(), 3, 4, indptr.data(), column_nnz.data());
     std::vector<fastmlp::column_index> indices(5);
     std::vector<T> values(5);
     fastmlp::compress_rows(x.data(), 3, 4, indptr.data(), indices.data(), values.data());

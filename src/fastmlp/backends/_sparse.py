@@ -101,22 +101,26 @@ def _compiled_scan() -> Any:
         return None
 
 
-def _count_nonzeros(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """indptr (N + 1,) int64, the running count of x's non-zeros per row from 0, and column_nnz (D,)
-    int64, the non-zeros per column; x (N, D) validated, D <= MAX_COLUMNS. x != 0 is a non-zero."""
+def _count_nonzeros(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """indptr (N + 1,) int64, the running count of x's non-zeros per row from 0, column_nnz (D,)
+    int64, the non-zeros per column, and whether every value of x is finite (read in the same
+    pass); x (N, D) validated, D <= MAX_COLUMNS. x != 0 is a non-zero."""
     rows, columns = x.shape
     indptr = aligned_zeros(rows + 1, np.int64)
     column_nnz = aligned_zeros(columns, np.int64)
     compiled = _compiled_scan()
     if compiled is not None:  # one pass in C++, about a tenth of the NumPy scan's time on MNIST
-        compiled.count_nonzeros(x, indptr, column_nnz)
-        return indptr, column_nnz
+        finite = compiled.count_nonzeros(x, indptr, column_nnz)
+        return indptr, column_nnz, finite
+    finite = True
     for start in range(0, rows, _CHUNK_ROWS):
-        mask = x[start : start + _CHUNK_ROWS] != 0
+        chunk = x[start : start + _CHUNK_ROWS]
+        mask = chunk != 0
         np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[start + 1 : start + 1 + len(mask)])
         indptr[start + 1 : start + 1 + len(mask)] += indptr[start]
         column_nnz += np.count_nonzero(mask, axis=0)
-    return indptr, column_nnz
+        finite = finite and bool(np.isfinite(chunk).all())
+    return indptr, column_nnz, finite
 
 
 def column_counts(indices: np.ndarray, columns: int) -> np.ndarray:
@@ -172,7 +176,8 @@ def sparse_rows(x: Any, values: bool = True) -> SparseRows:
         raise FastmlpTypeError(f"values must be True or False, got {values!r}")
     if x.shape[1] > MAX_COLUMNS:
         raise FastmlpValueError(f"the sparse path takes at most {MAX_COLUMNS} columns, x has {x.shape[1]}")
-    return _compress(x, *_count_nonzeros(x), values)
+    indptr, column_nnz, _ = _count_nonzeros(x)
+    return _compress(x, indptr, column_nnz, values)
 
 
 def _compress(x: np.ndarray, indptr: np.ndarray, column_nnz: np.ndarray, values: bool) -> SparseRows:
@@ -184,8 +189,9 @@ def _compress(x: np.ndarray, indptr: np.ndarray, column_nnz: np.ndarray, values:
 # x arrays seen by the native epochs -> their CSR (or None when dense), so the structure is built
 # once per dataset, not once per epoch. Keyed by id(x); the weak reference drops the entry with x.
 # x must not be modified in place between calls: the native epochs read the values cached here,
-# not x (pass sparse=False or a fresh x_sparse if it is).
-_cache: dict[int, tuple[weakref.ref[np.ndarray], int, SparseRows | None]] = {}
+# not x (pass sparse=False or a fresh x_sparse if it is). The last item: whether x's values are all
+# finite, where the count found out (None where no count was made here).
+_cache: dict[int, tuple[weakref.ref[np.ndarray], int, SparseRows | None, bool | None]] = {}
 
 
 def _cached_sparse_rows(x: np.ndarray, force: bool, values: bool) -> SparseRows | None:
@@ -200,20 +206,41 @@ def _cached_sparse_rows(x: np.ndarray, force: bool, values: bool) -> SparseRows 
             return None
         if found is not None and (found.values is not None or not values):
             return found
+    finite = None
     if force:
         found = sparse_rows(x, values)
     elif x.shape[1] > MAX_COLUMNS:
         found = None
     else:  # the count that measures the density is the structure's first pass
-        indptr, column_nnz = _count_nonzeros(x)
+        indptr, column_nnz, finite = _count_nonzeros(x)
         density = float(indptr[-1]) / max(1, x.size)
         found = _compress(x, indptr, column_nnz, values) if density < SPARSE_DENSITY else None
 
     def forget(_: weakref.ref[np.ndarray]) -> None:
         _cache.pop(key, None)
 
-    _cache[key] = (weakref.ref(x, forget), address, found)
+    _cache[key] = (weakref.ref(x, forget), address, found, finite)
     return found
+
+
+def scanned_finite(x: Any) -> bool | None:
+    """Whether every value of x (N, D) is finite, read from the count of its non-zeros that the
+    native epochs make of an x anyway to choose between the sparse and the dense layer 1. The count
+    (and the CSR, where x is sparse enough) is cached for x as the epochs' own (with values, as
+    training wants them), so epochs on this same x do not read it again: checking a training x this
+    way reads it once less than a separate check. None where that count does not apply (x not a
+    C-contiguous float32 or float64 matrix, or more than MAX_COLUMNS columns)."""
+    if not (
+        isinstance(x, np.ndarray)
+        and x.ndim == 2
+        and x.dtype in (np.float32, np.float64)
+        and x.flags.c_contiguous
+        and x.shape[1] <= MAX_COLUMNS
+    ):
+        return None
+    _cached_sparse_rows(x, force=False, values=True)
+    entry = _cache.get(id(x))
+    return None if entry is None else entry[3]
 
 
 def choose(

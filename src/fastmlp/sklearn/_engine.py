@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from .._memory import aligned
 from ..backends import get_backend
 from ..backends._epoch import PassResult
-from ..backends._sparse import MAX_COLUMNS, SparseRows, column_counts
+from ..backends._sparse import MAX_COLUMNS, SparseRows, column_counts, scanned_finite
 from ..backends.tables import activation as activation_row
 from ..errors import FastmlpValueError
 from ..models.network import Layer, Network
@@ -339,6 +339,22 @@ class CompressedX:
 
     placeholder: np.ndarray
     rows: SparseRows
+
+
+def scans_dense_input(backend: str | None) -> bool:
+    """Whether training on a dense X with ``backend`` counts X's non-zeros first (a native epoch's
+    choice between the sparse and the dense layer 1), so that the count can check X as well."""
+    return get_backend(backend).native_epoch is not None
+
+
+def assert_finite(X: Any, estimator_name: str) -> None:
+    """scikit-learn's check that X holds no NaN or infinity (its error, its message), a dense X's
+    answer read from the native epochs' count of its non-zeros (``scanned_finite``, cached for
+    the epochs on this X) instead of scikit-learn's sum over X: a fit then reads X once less."""
+    from sklearn.utils import assert_all_finite
+
+    if sp.issparse(X) or scanned_finite(X) is not True:  # not counted, or not finite: scikit-learn says
+        assert_all_finite(X, estimator_name=estimator_name, input_name="X")
 
 
 def epoch_input(model: Model, X: Any) -> Any:

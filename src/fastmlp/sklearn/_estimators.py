@@ -27,12 +27,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import config_context, get_config
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as _SklearnMLPClassifier
 from sklearn.neural_network import MLPRegressor as _SklearnMLPRegressor
-from sklearn.utils import shuffle
+from sklearn.utils import check_array, shuffle
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
@@ -128,9 +129,38 @@ class _EngineMixin:
             return super()._fit(X, y, sample_weight=sample_weight, incremental=incremental)  # type: ignore[misc]
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, Any]:
-        X, y = super()._validate_input(X, y, incremental, reset)  # type: ignore[misc]
+        if not self._finite_by_scan(X, y):
+            X, y = super()._validate_input(X, y, incremental, reset)  # type: ignore[misc]
+        else:
+            # scikit-learn's checks, X's finiteness taken from the epochs' count of X's non-zeros:
+            # its sum over X was 8 ms of a 0.26 s MNIST fit. assume_finite skips its check of y as
+            # well, so y is checked first, by the function scikit-learn checks y with.
+            check_array(
+                y,
+                accept_sparse="csr",
+                ensure_2d=False,
+                dtype=None,
+                ensure_min_samples=0,  # (X's count is checked first, by scikit-learn's own check below)
+                input_name="y",
+                estimator=self,
+            )
+            with config_context(assume_finite=True):
+                X, y = super()._validate_input(X, y, incremental, reset)  # type: ignore[misc]
+            _engine.assert_finite(X, type(self).__name__)
         self._check_engine(self._output_activation())
         return X, y
+
+    def _finite_by_scan(self, X: Any, y: Any) -> bool:
+        """Whether this fit's epochs will count the non-zeros of X as validated (a dense X trained
+        on as a whole by a native epoch), so that the count can check X for NaN and infinity."""
+        return (
+            not get_config()["assume_finite"]  # the user's choice: no check at all
+            and y is not None
+            and not sp.issparse(X)
+            and self.solver != "lbfgs"  # type: ignore[attr-defined]
+            and not self.early_stopping  # type: ignore[attr-defined]  # (the epochs train on a split)
+            and _engine.scans_dense_input(self.backend)
+        )
 
     def _forward_pass_fast(self, X: Any, check_input: bool = True) -> np.ndarray:
         if check_input:
