@@ -36,3 +36,25 @@ def test_cross_entropy_finite_when_a_probability_underflows(backend, dtype):
     loss = backend.cross_entropy_forward(probs, np.array([1, 0]))
     tiny = np.finfo(dtype).tiny  # the documented clamp
     np.testing.assert_allclose(loss, (-np.log(tiny) + np.log(2)) / 2, rtol=1e-6)
+
+
+def test_tanh_over_its_whole_range(backend, dtype):
+    """Every magnitude from subnormal to overflow, both signs, and the points where the kernels
+    switch formula (numba's float32 series below 1/16): within 4 units in the last place of the
+    float64 value (computed as float64's tanh, then rounded), -0.0 kept, +-1 at the infinities, NaN
+    through."""
+    magnitudes = np.concatenate(
+        [
+            np.logspace(-40 if dtype == np.float32 else -300, 2, 400),
+            [0.0625, np.nextafter(0.0625, 0), 9.0, 20.0],
+        ]
+    ).astype(dtype)
+    z = np.concatenate([magnitudes, -magnitudes])[None, :]
+    a = backend.tanh_forward(z)
+    exact = np.tanh(z.astype(np.float64)).astype(dtype)
+    ulp = np.spacing(np.abs(exact)).astype(np.float64)
+    assert np.all(np.abs(a.astype(np.float64) - exact) <= 4 * ulp)
+    special = backend.tanh_forward(np.array([[-0.0, np.inf, -np.inf, np.nan]], dtype=dtype))
+    assert np.signbit(special[0, 0]) and special[0, 0] == 0
+    np.testing.assert_array_equal(special[0, 1:3], [1.0, -1.0])
+    assert np.isnan(special[0, 3])

@@ -173,10 +173,59 @@ def sigmoid_backward(dout: Any, a: Any, out: Any) -> None:
             out[n, m] = dout[n, m] * (v * (one - v))
 
 
-@njit(cache=True)
+# tanh's odd Taylor coefficients after z: z^3, z^5, z^7 (float32's tanh below _TANH_SERIES_BELOW).
+_TANH_SERIES = (np.float32(-1 / 3), np.float32(2 / 15), np.float32(-17 / 315))
+_TANH_SERIES_BELOW = np.float32(0.0625)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _tanh_f32(v: Any) -> Any:
+    """tanh(v) for a float32 v, within 3 ulp of the exact value, in operations LLVM vectorises:
+    tanh|v| = (1 - e) / (1 + e) with e = exp(-2|v|) from the polynomial exp above, and below
+    |v| = 1/16, where 1 - e would cancel, the series to v^7 (its next term is 1e-13 of tanh there)."""
+    a = abs(v)
+    e = _exp_nonpositive_f32(np.float32(-2) * a)
+    by_exp = (np.float32(1) - e) / (np.float32(1) + e)
+    s = a * a
+    c3, c5, c7 = _TANH_SERIES
+    by_series = a + a * s * (c3 + s * (c5 + s * c7))
+    t = by_series if a < _TANH_SERIES_BELOW else by_exp
+    return v if v != v else np.copysign(t, v)  # -0.0 stays -0.0, as np.tanh keeps it
+
+
+def _tanh(v: Any) -> Any:
+    """tanh(v) in compiled code: the float32 formula above, np.tanh (libm) for float64."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(_tanh, inline="always")
+def _tanh_by_type(v: Any) -> Any:
+    if v == types.float32:
+
+        def by_exp(v: Any) -> Any:
+            return _tanh_f32(v)
+
+        return by_exp
+
+    def libm(v: Any) -> Any:
+        return np.tanh(v)
+
+    return libm
+
+
+@njit(cache=True, error_model="numpy")
 def tanh_forward(z: Any, out: Any) -> None:
-    """out = tanh(z).  z, out (N, M)."""
-    np.tanh(z, out)
+    """out = tanh(z).  z, out (N, M).
+
+    float32 by ``_tanh_f32`` (64 x 128: 85 -> 3.7 us against np.tanh's scalar libm calls in a
+    Numba loop); float64 by np.tanh: the same formula on float64's scalar exp was only 2.5x faster
+    and loses about 4 digits near 1/16 (1 - e cancels), and np.expm1 in its place was as slow as
+    np.tanh.
+    """
+    N, M = z.shape
+    for n in range(N):
+        for m in range(M):
+            out[n, m] = _tanh(z[n, m])
 
 
 @njit(cache=True)
