@@ -380,6 +380,43 @@ def test_results_do_not_depend_on_where_x_sits(native, sparse):
         np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.parametrize("offset", [1, 3])
+def test_results_do_not_depend_on_where_the_csr_sits(native, offset):
+    # fastmlp.sklearn hands the epochs a CSR's own arrays, wherever they start (no aligned copies):
+    # the compiled epochs read them one number at a time, so the bits must not move with them.
+    x, y = _data(np.float32, rows=200)
+    rows = sparse_rows(x)
+
+    def shifted(a):
+        view = np.empty(a.size + offset, a.dtype)[offset:]
+        view[...] = a
+        return view
+
+    moved = _sparse.SparseRows(
+        rows.shape,
+        *(shifted(a) for a in rows.arrays),
+        rows.density,  # type: ignore[arg-type]
+    )
+    assert all(a.__array_interface__["data"][0] % 64 for a in moved.arrays if a is not None)
+    order = np.random.default_rng(4).permutation(len(x))
+    results = []
+    for csr in (rows, moved):
+        w, b = _params((20, 16, 5), np.float32)
+        trained = native.train_epoch(
+            _net(w, b, lr=0.1, reg=1e-3, momentum=0.9, **_zero_velocities(w, b, 0.9)),
+            x,
+            y,
+            order,
+            batch_size=32,
+            x_sparse=csr,
+        )
+        evaluated = native.evaluate(_net(w, b), x, y, batch_size=32, x_sparse=csr)
+        results.append((trained, evaluated, w, b))
+    assert results[0][:2] == results[1][:2]
+    for first, second in zip(results[0][2] + results[0][3], results[1][2] + results[1][3], strict=True):
+        np.testing.assert_array_equal(first, second)
+
+
 @pytest.mark.parametrize("threads", THREADS)
 def test_sparse_epoch_with_batches_of_more_than_64_rows(native, threads):
     # The C++ regrouping keeps one bit per batch row in 64-bit words: 130 rows span three words.

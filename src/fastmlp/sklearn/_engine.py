@@ -367,7 +367,10 @@ def epoch_input(model: Model, X: Any) -> Any:
 
 def compressed_rows(X: Any) -> SparseRows:
     """The engine's ``SparseRows`` of a scipy CSR matrix (N, D), from its own arrays: indptr as
-    int64, column numbers as uint16, a copy of the values, non-zeros per column."""
+    int64, column numbers as uint16, the values themselves (only read), non-zeros per column.
+    None of them is copied to a 64-byte boundary: the compiled epochs read them one number at a
+    time (a sum's terms come in the CSR's order wherever the arrays start), and the copies were
+    6 ms of a 0.25 s MNIST fit."""
     csr = sp.csr_matrix(X)  # a row selection of X: a fresh matrix, canonical if X is
     if not csr.has_canonical_format:
         csr = csr.copy()
@@ -375,9 +378,9 @@ def compressed_rows(X: Any) -> SparseRows:
     indices = csr.indices.astype(np.uint16)
     return SparseRows(
         (int(csr.shape[0]), int(csr.shape[1])),
-        aligned(csr.indptr.astype(np.int64)),
-        aligned(indices),
-        aligned(np.ascontiguousarray(csr.data)),
+        csr.indptr.astype(np.int64),
+        indices,
+        np.ascontiguousarray(csr.data),
         column_counts(indices, int(csr.shape[1])),
         csr.nnz / max(1, csr.shape[0] * csr.shape[1]),
     )
