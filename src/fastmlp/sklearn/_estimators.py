@@ -140,7 +140,7 @@ class _EngineMixin:
                 accept_sparse="csr",
                 ensure_2d=False,
                 dtype=None,
-                ensure_min_samples=0,  # (X's count is checked first, by scikit-learn's own check below)
+                ensure_min_samples=0,  # too few samples: X's error, from scikit-learn's own check below
                 input_name="y",
                 estimator=self,
             )
