@@ -40,9 +40,11 @@ def test_cross_entropy_finite_when_a_probability_underflows(backend, dtype):
 
 def test_tanh_over_its_whole_range(backend, dtype):
     """Every magnitude from subnormal to overflow, both signs, and the points where the kernels
-    switch formula (numba's float32 series below 1/16): within 4 units in the last place of the
+    switch formula (numba's float32 series below 1/16): within 8 units in the last place of the
     float64 value (computed as float64's tanh, then rounded), -0.0 kept, +-1 at the infinities, NaN
-    through."""
+    through. The bound: Eigen's rational float tanh (cpp) reaches 5 ulp near saturation built with
+    FMA and 7 for x86-64-v2 (2 million values from 1e-40 to 100), numba's 3, NumPy's 1; a formula
+    that cancels near 0 is off by millions."""
     magnitudes = np.concatenate(
         [
             np.logspace(-40 if dtype == np.float32 else -300, 2, 400),
@@ -53,7 +55,7 @@ def test_tanh_over_its_whole_range(backend, dtype):
     a = backend.tanh_forward(z)
     exact = np.tanh(z.astype(np.float64)).astype(dtype)
     ulp = np.spacing(np.abs(exact)).astype(np.float64)
-    assert np.all(np.abs(a.astype(np.float64) - exact) <= 4 * ulp)
+    assert np.all(np.abs(a.astype(np.float64) - exact) <= 8 * ulp)
     special = backend.tanh_forward(np.array([[-0.0, np.inf, -np.inf, np.nan]], dtype=dtype))
     assert np.signbit(special[0, 0]) and special[0, 0] == 0
     np.testing.assert_array_equal(special[0, 1:3], [1.0, -1.0])
