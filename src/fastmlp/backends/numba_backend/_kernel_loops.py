@@ -126,24 +126,35 @@ def _exp_nonpositive_f32(x: Any) -> Any:
     return x if x != x else e
 
 
-def _exp_nonpositive(x: Any) -> Any:
-    """exp(x) for x <= 0 in compiled code: the float32 polynomial above, np.exp for float64."""
-    raise NotImplementedError("only callable from compiled code")
+def _float32_or_libm(float32_version: Any, libm: Any, doc: str) -> Any:
+    """A function for compiled code only: ``float32_version`` on a float32 argument, NumPy's
+    ``libm`` ufunc on any other (a Numba overload chosen by the argument's type, inlined)."""
+
+    def by_type(v: Any) -> Any:
+        raise NotImplementedError("only callable from compiled code")
+
+    by_type.__doc__ = doc
+
+    @overload(by_type, inline="always")
+    def _implementation(v: Any) -> Any:
+        if v == types.float32:
+
+            def for_float32(v: Any) -> Any:
+                return float32_version(v)
+
+            return for_float32
+
+        def for_float64(v: Any) -> Any:
+            return libm(v)
+
+        return for_float64
+
+    return by_type
 
 
-@overload(_exp_nonpositive, inline="always")
-def _exp_nonpositive_by_type(x: Any) -> Any:
-    if x == types.float32:
-
-        def polynomial(x: Any) -> Any:
-            return _exp_nonpositive_f32(x)
-
-        return polynomial
-
-    def libm(x: Any) -> Any:
-        return np.exp(x)
-
-    return libm
+_exp_nonpositive = _float32_or_libm(
+    _exp_nonpositive_f32, np.exp, "exp(x) for x <= 0: the float32 polynomial above, np.exp for float64."
+)
 
 
 @njit(cache=True, error_model="numpy")  # 1 + e >= 1: no zero-division check to keep LLVM from vectorising
@@ -193,24 +204,7 @@ def _tanh_f32(v: Any) -> Any:
     return v if v != v else np.copysign(t, v)  # -0.0 stays -0.0, as np.tanh keeps it
 
 
-def _tanh(v: Any) -> Any:
-    """tanh(v) in compiled code: the float32 formula above, np.tanh (libm) for float64."""
-    raise NotImplementedError("only callable from compiled code")
-
-
-@overload(_tanh, inline="always")
-def _tanh_by_type(v: Any) -> Any:
-    if v == types.float32:
-
-        def by_exp(v: Any) -> Any:
-            return _tanh_f32(v)
-
-        return by_exp
-
-    def libm(v: Any) -> Any:
-        return np.tanh(v)
-
-    return libm
+_tanh = _float32_or_libm(_tanh_f32, np.tanh, "tanh(v): the float32 formula above, np.tanh for float64.")
 
 
 @njit(cache=True, error_model="numpy")
