@@ -174,10 +174,12 @@ def train_epoch_kernel(
     z, h = _batch_buffers(weights, B), _batch_buffers(weights, B)
     dh, dz = _batch_buffers(weights, B), _batch_buffers(weights, B)
     dw, db = _gradient_buffers(weights)
-    # the sparse layer 0: the batch's non-zeros by column, and one dW row at a time
-    capacity = B * _max_row_nnz(csr[0]) if use_sparse else 0
-    col_start, col_fill = np.empty(D + 1, np.int64), np.empty(D, np.int64)
-    col_rows, col_scales = np.empty(capacity, np.int64), np.empty(capacity, dtype)
+    # the sparse layer 0: the batch's non-zeros as a bit per row of each column, and one dW row at
+    # a time; their values copied per batch only where the structure keeps none
+    copy_capacity = B * _max_row_nnz(csr[0]) if use_sparse and not has_values else 0
+    col_mask = np.empty((D if use_sparse else 0, (B + 63) // 64), np.uint64)
+    row_cursor = np.empty(B, np.int64)
+    batch_values = np.empty(copy_capacity, dtype)
     dw_row = np.empty(weights[0].shape[1], dtype)
     zero = scalar(0)
     loss_sum = 0.0
@@ -233,22 +235,13 @@ def train_epoch_kernel(
                 _k.activation_backward(acts[layer], upstream, z[layer][:nb], h[layer][:nb], grad_z)
             if layer == 0 and use_sparse:
                 # Layer 0 has no dx and nothing reads W0 again this batch: update it right away.
-                _sparse.batch_columns(
-                    x,
-                    csr[0],
-                    csr[1],
-                    csr[2],
-                    has_values,
-                    batch_rows,
-                    col_start,
-                    col_fill,
-                    col_rows,
-                    col_scales,
+                source = _sparse.batch_bits(
+                    x, csr[0], csr[1], csr[2], has_values, batch_rows, col_mask, row_cursor, batch_values
                 )
                 _sparse.weight_update(
-                    col_start,
-                    col_rows,
-                    col_scales,
+                    col_mask,
+                    row_cursor,
+                    source,
                     grad_z,
                     weights[0],
                     dw_row,

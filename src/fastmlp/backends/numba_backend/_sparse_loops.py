@@ -6,8 +6,9 @@ other (a few cache lines) instead of spread over x's dense row; without (the eva
 whose structure keeps no copy) they read the same numbers from x. The forward pass adds, for each
 non-zero x[n, d], x[n, d] * W[d, :] into z[n, :] (``gather_rows_axpy`` over W's rows); the
 weight gradient adds, for each batch row n with a non-zero in column d, x[n, d] * dz[n, :] into
-dW[d, :] (``gather_rows_axpy`` over dz's rows). Both are sums of scaled rows gathered from a
-matrix, vectorised along the rows. The sums run in a different order from a dense GEMM, so they
+dW[d, :] (``column_gradient``: gather_rows_axpy's sums over dz's rows, the rows read from one bit
+per batch row of column d). Both are sums of scaled rows gathered from a matrix, vectorised along
+the rows. The sums run in a different order from a dense GEMM, so they
 match it to float rounding.
 
 ``fastmath={"contract"}`` lets LLVM fuse each multiply-add into one FMA (one rounding instead of
@@ -20,12 +21,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros as _intrinsic_trailing_zeros
 
 from . import _kernel_loops as _k
 from ._prefetch import prefetch
 
 _CONTRACT = {"contract"}
+# LLVM's cttz (the lowest set bit's position), which numba exposes only there; typed Any because
+# its Python signature is the compile-time one (typing context and argument), not the call's
+trailing_zeros: Any = _intrinsic_trailing_zeros
 # The forward pass hints the next row's values and column numbers to the cache, one hint per
 # 64-byte line: 8 values (a float64 line; a float32 line gets two) and 32 column numbers.
 _VALUES_PER_HINT = 8
@@ -118,72 +124,128 @@ def forward(
 
 
 @njit(cache=True)
-def batch_columns(
+def batch_bits(
     x: Any,
     indptr: Any,
     indices: Any,
     values: Any,
     has_values: bool,
     batch_rows: Any,
-    start: Any,
-    fill: Any,
-    rows: Any,
-    scales: Any,
-) -> None:
-    """Transpose the batch's non-zeros to columns (a counting sort by column).
+    mask: Any,
+    cursor: Any,
+    copied: Any,
+) -> Any:
+    """Mark the batch's non-zeros by column, one bit per batch row, and return where their values
+    are read from (for ``column_gradient``).
 
-    Afterwards column d's non-zeros are entries [start[d], start[d + 1]) of rows (batch row index
-    i) and scales (the value x[batch_rows[i], d], from values when has_values, else from x), in
-    increasing i.
-    start (D + 1,), fill (D,) scratch, rows / scales (>= the batch's non-zero count,).
+    Afterwards bit i % 64 of mask[d, i // 64] is set where batch row i has a non-zero in column d,
+    and the value of row i's next non-zero (in increasing column) is source[cursor[i]]: source is
+    values itself when has_values (cursor[i] = indptr[batch_rows[i]]), else ``copied``, which gets
+    the row's values read from x, row after row.
+    mask (D, ceil(n / 64)) uint64, cursor (n,) int64, copied (>= the batch's non-zero count,).
     """
-    start[:] = 0
+    mask[:] = 0
+    filled = 0
     for i in range(batch_rows.shape[0]):
         row = batch_rows[i]
-        for k in range(indptr[row], indptr[row + 1]):
-            start[indices[k] + 1] += 1
-    for d in range(fill.shape[0]):
-        start[d + 1] += start[d]
-        fill[d] = start[d]
-    # two copies of the loop, so the choice of source is made once, not once per non-zero
-    for i in range(batch_rows.shape[0]):
-        row = batch_rows[i]
+        word = i >> 6
+        bit = np.uint64(1) << np.uint64(i & 63)
+        k0, k1 = indptr[row], indptr[row + 1]
+        for k in range(k0, k1):
+            mask[indices[k], word] |= bit
         if has_values:
-            for k in range(indptr[row], indptr[row + 1]):
-                d = indices[k]
-                slot = fill[d]
-                rows[slot] = i
-                scales[slot] = values[k]
-                fill[d] = slot + 1
+            cursor[i] = k0
         else:
-            for k in range(indptr[row], indptr[row + 1]):
-                d = indices[k]
-                slot = fill[d]
-                rows[slot] = i
-                scales[slot] = x[row, d]
-                fill[d] = slot + 1
+            cursor[i] = filled
+            for k in range(k0, k1):
+                copied[filled] = x[row, indices[k]]
+                filled += 1
+    return values if has_values else copied
+
+
+@njit(cache=True, fastmath=_CONTRACT)
+def column_gradient(mask: Any, d: int, cursor: Any, source: Any, dz: Any, dw_row: Any) -> int:
+    """dw_row = sum over the batch rows i marked in column d of source[cursor[i]] * dz[i, :], each
+    such cursor[i] advanced by one; returns the number of rows.  mask, cursor and source from
+    ``batch_bits``; dz (n, M); dw_row (M,).
+
+    Block by block of 64 batch rows (one word of bits), in increasing i, the rows of a block four
+    a pass with gather_rows_axpy's expression and its last one to three one at a time: the same
+    sums, to the bit, as gather_rows_axpy over each block's rows in turn (for n <= 64: over the
+    column's rows, as a list sorted by column would give them). The bits are walked in place;
+    the branches for one to three rows left are written out because a general walker (a helper
+    returning the next row) cost this loop a quarter more.
+    """
+    M = dw_row.shape[0]
+    dw_row[:] = 0
+    count = 0
+    one = np.uint64(1)
+    for word in range(mask.shape[1]):
+        bits = mask[d, word]
+        base = word * 64
+        while bits != 0:
+            i0 = base + trailing_zeros(bits)
+            bits &= bits - one
+            r0, s0 = dz[i0], source[cursor[i0]]
+            cursor[i0] += 1
+            if bits == 0:
+                for m in range(M):
+                    dw_row[m] += s0 * r0[m]
+                count += 1
+                break
+            i1 = base + trailing_zeros(bits)
+            bits &= bits - one
+            r1, s1 = dz[i1], source[cursor[i1]]
+            cursor[i1] += 1
+            if bits == 0:
+                for m in range(M):
+                    dw_row[m] += s0 * r0[m]
+                for m in range(M):
+                    dw_row[m] += s1 * r1[m]
+                count += 2
+                break
+            i2 = base + trailing_zeros(bits)
+            bits &= bits - one
+            r2, s2 = dz[i2], source[cursor[i2]]
+            cursor[i2] += 1
+            if bits == 0:
+                for m in range(M):
+                    dw_row[m] += s0 * r0[m]
+                for m in range(M):
+                    dw_row[m] += s1 * r1[m]
+                for m in range(M):
+                    dw_row[m] += s2 * r2[m]
+                count += 3
+                break
+            i3 = base + trailing_zeros(bits)
+            bits &= bits - one
+            r3, s3 = dz[i3], source[cursor[i3]]
+            cursor[i3] += 1
+            for m in range(M):
+                dw_row[m] += (s0 * r0[m] + s1 * r1[m]) + (s2 * r2[m] + s3 * r3[m])
+            count += 4
+    return count
 
 
 @njit(cache=True)
 def weight_update(
-    start: Any, rows: Any, scales: Any, dz: Any, w: Any, dw_row: Any, first: Any, second: Any, step: Any
+    mask: Any, cursor: Any, source: Any, dz: Any, w: Any, dw_row: Any, first: Any, second: Any, step: Any
 ) -> None:
-    """For every row d of w (D, M): dW[d] = x[:, d]^T dz from the batch columns, then the step rule.
+    """For every row d of w (D, M): dW[d] = x[:, d]^T dz from the batch's bits, then the step rule.
 
     Row by row, so a dW row is used while it is still in cache: dw_row (M,) is the only buffer.
-    start / rows / scales from ``batch_columns``; dz (n, M); first, second (like w) and step as
+    mask / cursor / source from ``batch_bits``; dz (n, M); first, second (like w) and step as
     ``_kernel_loops.apply_step`` takes them. A row with no non-zero in the batch has dW[d] = 0:
-    plain SGD leaves it as it is.
+    plain SGD leaves it as it is. The step rule stays outside ``column_gradient``'s contracted
+    code: there LLVM would fuse the step's multiply-adds too, and its bits would leave the
+    reference's.
     """
     rule, step_size, reg, momentum, use_first, _ = step
     touch_all = reg != 0 or use_first or rule != _k.SGD
     plain = rule == _k.SGD and not use_first
     for d in range(w.shape[0]):
-        k0, k1 = start[d], start[d + 1]
-        if k0 == k1 and not touch_all:
+        if column_gradient(mask, d, cursor, source, dz, dw_row) == 0 and not touch_all:
             continue
-        dw_row[:] = 0
-        gather_rows_axpy(dz, rows, scales, k0, k1, dw_row)
         if plain:
             # apply_step's own plain-SGD call, made here: no buffer views and no step tuple per row
             _k.sgd_update(w[d], dw_row, step_size, reg, momentum, None)
