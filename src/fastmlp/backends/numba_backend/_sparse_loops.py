@@ -173,8 +173,9 @@ def column_gradient(mask: Any, d: int, cursor: Any, source: Any, dz: Any, dw_row
     a pass with gather_rows_axpy's expression and its last one to three one at a time: the same
     sums, to the bit, as gather_rows_axpy over each block's rows in turn (for n <= 64: over the
     column's rows, as a list sorted by column would give them). The bits are walked in place;
-    the branches for one to three rows left are written out because a general walker (a helper
-    returning the next row) cost this loop a quarter more.
+    the branches for one to three rows left are written out, each with its own rows, because a
+    general walker (a helper returning the next row) cost this loop a quarter more, and one shared
+    tail (rows 1 and 2 standing in for each other until found) doubled the numba epoch.
     """
     M = dw_row.shape[0]
     dw_row[:] = 0
