@@ -8,8 +8,7 @@ non-zero x[n, d], x[n, d] * W[d, :] into z[n, :] (``gather_rows_axpy`` over W's 
 weight gradient adds, for each batch row n with a non-zero in column d, x[n, d] * dz[n, :] into
 dW[d, :] (``column_gradient``: gather_rows_axpy's sums over dz's rows, the rows read from one bit
 per batch row of column d). Both are sums of scaled rows gathered from a matrix, vectorised along
-the rows. The sums run in a different order from a dense GEMM, so they
-match it to float rounding.
+the rows. The sums run in a different order from a dense GEMM, so they match it to float rounding.
 
 ``fastmath={"contract"}`` lets LLVM fuse each multiply-add into one FMA (one rounding instead of
 two); nothing else about IEEE arithmetic is relaxed.
