@@ -187,28 +187,36 @@ double batch_norm(const T* weights, const std::int64_t* rows, index_t n) {
 }
 
 // The sum of the squares of every weight matrix (scikit-learn's L2 penalty), in double, once per
-// batch. 32 running sums in a fixed order: one sum is a single chain of dependent adds, which made
-// this loop 30% of an sklearn-style epoch at 784-128-10 (0.13 s of 0.44 s, alpha 1e-4); eight (one
-// vector register) still waited on the add's latency, 5-8% of the epoch; 32 are four independent
-// chains of AVX-512 registers (eight of AVX2's). The order depends on nothing but the size.
+// batch, in running sums that depend on nothing but the matrices' sizes. One sum is a single chain
+// of dependent adds, which made this pass 30% of an sklearn-style epoch at 784-128-10 (0.13 s of
+// 0.44 s, alpha 1e-4); eight (one vector register) still waited on the add's latency, 5-8% of the
+// epoch; 32 are four independent chains of AVX-512 registers (eight of AVX2's). For float weights,
+// squaring and summing in double made the pass bound by the conversions (4.4 us a batch at
+// 784-128-10 on a Zen 5, 4 ms of a 72 ms epoch): there 64 float sums take 32 squares each, then
+// join 64 double sums, and the pass reads W at L2's speed (2.4 us; benchmarks/penalty_sums.cpp).
+// A float sum of 32 squares is off by a few float roundings at most: the float model's own
+// precision, and scikit-learn's too (its float32 fits sum the squares in float32).
 template <typename T>
 double squared_weights(const NativeModel<T>& net) {
-    constexpr index_t lanes = 32;
-    double total = 0.0;
+    constexpr index_t lanes = std::is_same_v<T, float> ? 64 : 32;
+    constexpr index_t block = std::is_same_v<T, float> ? 32 * lanes : lanes;  // squares per T sum
+    double wide[lanes] = {};
+    double rest = 0.0;  // the squares past each matrix's last whole row of lanes
     for (const NativeLayer<T>& layer : net.layers) {
-        const index_t size = layer.fan_in * layer.fan_out;
-        double partial[lanes] = {};
-        index_t i = 0;
-        for (; i + lanes <= size; i += lanes) {
-            for (index_t k = 0; k < lanes; ++k) {
-                const auto v = static_cast<double>(layer.w[i + k]);
-                partial[k] += v * v;
+        const T* w = layer.w;
+        const index_t size = layer.fan_in * layer.fan_out, whole = size / lanes * lanes;
+        for (index_t i = 0; i < whole; i += block) {
+            const index_t end = std::min(whole, i + block);
+            T partial[lanes] = {};
+            for (index_t j = i; j < end; j += lanes) {
+                for (index_t k = 0; k < lanes; ++k) partial[k] += w[j + k] * w[j + k];
             }
+            for (index_t k = 0; k < lanes; ++k) wide[k] += static_cast<double>(partial[k]);
         }
-        for (; i < size; ++i) total += static_cast<double>(layer.w[i]) * static_cast<double>(layer.w[i]);
-        for (const double p : partial) total += p;
+        for (index_t i = whole; i < size; ++i) rest += static_cast<double>(w[i]) * static_cast<double>(w[i]);
     }
-    return total;
+    for (const double sum : wide) rest += sum;
+    return rest;
 }
 
 // What one batch's step uses: the L2 strength (reg, or reg / norm) and Adam's step size at update t.

@@ -179,6 +179,31 @@ def test_evaluate_matches_the_reference(native, dtype, sparse, threads):
     assert_close(loss, expected_loss, dtype, scale=10.0)
 
 
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sklearns_penalty_is_the_sum_of_squares_to_the_weights_precision(native, dtype, sparse, threads):
+    # scikit-learn's objective adds 0.5 reg sum W^2 / n to every batch's loss. A learning rate of
+    # 1e-30 leaves every weight as it is, so each batch adds the same sum and the data losses of
+    # reg = 0 and reg = 1e4 are the same numbers: the losses differ by the penalties alone, here
+    # checked against a float64 sum of the squares. 20-650-10: sums over whole runs of lanes and
+    # the squares left over in both matrices (the compiled sum's float lanes, cpp/epoch.cpp).
+    fastmlp.set_num_threads(threads)
+    x, y = _data(dtype)
+    order = np.random.default_rng(4).permutation(len(x))[:140]  # batches of 32, 32, 32, 32, 12
+    totals = {}
+    for reg in (0.0, 1e4):
+        w, b = _params((20, 650, 10), dtype)
+        settings = SGDSettings(1e-30, reg, l2="sklearn")
+        net = native_model(w, b, ("relu", "none"), step=settings)
+        totals[reg] = native.train_epoch(net, x, y, order, batch_size=32, sparse=sparse).loss_sum
+        assert all(np.array_equal(got, want) for got, want in zip(w, _params((20, 650, 10), dtype)[0]))
+    squares = sum(float(np.sum(m.astype(np.float64) ** 2)) for m in w)
+    expected = sum(0.5 * 1e4 * squares / rows for rows in (32, 32, 32, 32, 12))
+    rtol = 1e-6 if dtype == np.float32 else 1e-12  # float32: a few roundings of a float sum of 32 squares
+    np.testing.assert_allclose(totals[1e4] - totals[0.0], expected, rtol=rtol)
+
+
 @pytest.mark.parametrize("chunk_rows", [7, 4096])  # several chunks with a short last one, and one chunk
 def test_sparse_rows_describe_the_non_zeros_of_x(monkeypatch, chunk_rows):
     monkeypatch.setattr(_sparse, "_CHUNK_ROWS", chunk_rows)
