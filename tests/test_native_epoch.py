@@ -197,7 +197,8 @@ def test_sklearns_penalty_is_the_sum_of_squares_to_the_weights_precision(native,
         settings = SGDSettings(1e-30, reg, l2="sklearn")
         net = native_model(w, b, ("relu", "none"), step=settings)
         totals[reg] = native.train_epoch(net, x, y, order, batch_size=32, sparse=sparse).loss_sum
-        assert all(np.array_equal(got, want) for got, want in zip(w, _params((20, 650, 10), dtype)[0]))
+        unchanged = _params((20, 650, 10), dtype)[0]
+        assert all(np.array_equal(got, want) for got, want in zip(w, unchanged, strict=True))
     squares = sum(float(np.sum(m.astype(np.float64) ** 2)) for m in w)
     expected = sum(0.5 * 1e4 * squares / rows for rows in (32, 32, 32, 32, 12))
     rtol = 1e-6 if dtype == np.float32 else 1e-12  # float32: a few roundings of a float sum of 32 squares

@@ -91,14 +91,32 @@ def _max_row_nnz(indptr: Any) -> int:
     return most
 
 
+# Running sums of the squares in _squared_weights: one sum is a chain of dependent adds (58 us a
+# batch at 784-128-10 on a Zen 5, about 44 ms of an sklearn-style epoch); with 64 side by side LLVM
+# vectorises the loop (7-9 us; 32 took 33 us, 128 about 6-8 us).
+_SQUARE_LANES = 64
+
+
 @njit(cache=True)
 def _squared_weights(weights: Any) -> float:
-    """sum of the squares of every weight matrix, in float64 (scikit-learn's L2 penalty)."""
+    """sum of the squares of every weight matrix, in float64 (scikit-learn's L2 penalty).
+
+    Element i of each matrix goes to running sum i % _SQUARE_LANES, the elements after the matrix's
+    last whole run of sums to one more; all of them are added in a fixed order at the end.
+    """
+    partial = np.zeros(_SQUARE_LANES)
     total = 0.0
     for layer in range(len(weights)):
         w = weights[layer].reshape(-1)
-        for i in range(w.shape[0]):
+        whole = w.shape[0] - w.shape[0] % _SQUARE_LANES
+        for i in range(0, whole, _SQUARE_LANES):
+            for k in range(_SQUARE_LANES):
+                v = float(w[i + k])
+                partial[k] += v * v
+        for i in range(whole, w.shape[0]):
             total += float(w[i]) * float(w[i])
+    for k in range(_SQUARE_LANES):
+        total += partial[k]
     return total
 
 
