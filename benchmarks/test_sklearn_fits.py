@@ -1,6 +1,6 @@
 """fastmlp.sklearn's MLPClassifier against scikit-learn's, one fit of 1 epoch each on the first
 12,000 MNIST training rows (784-128-10, batch 64, sgd momentum 0.9 or adam), dense and CSR, one
-CPU.
+CPU; fastmlp on its default backend (cpp where built) and on numba.
 
 ``fastmlp bench --sklearn`` times the issue's full cases (48,000 rows, 3 epochs, a tabular set);
 this keeps the same comparison in the pytest-benchmark tables. Each timed fit's weights are
@@ -9,7 +9,9 @@ checked against scikit-learn's fit of the same parameters, outside the timing.
 
 from __future__ import annotations
 
+import functools
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -40,12 +42,16 @@ def _rounds(request) -> int:
 
 @pytest.mark.parametrize("layout", ["dense", "csr"])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-@pytest.mark.parametrize("estimator", ["scikit-learn", "fastmlp"])
+@pytest.mark.parametrize("estimator", ["scikit-learn", "fastmlp", "fastmlp-numba"])
 def test_fit_one_epoch(benchmark, request, mnist, layout, solver, estimator):
     x, y = mnist
     X = sp.csr_matrix(x) if layout == "csr" else x
     params = {**COMMON, **(SGD if solver == "sgd" else ADAM), "max_iter": 1}
-    make = SklearnMLPClassifier if estimator == "scikit-learn" else MLPClassifier
+    make: Any = SklearnMLPClassifier
+    if estimator == "fastmlp":
+        make = MLPClassifier
+    elif estimator == "fastmlp-numba":
+        make = functools.partial(MLPClassifier, backend="numba")
     benchmark.group = f"fit, 1 epoch of {ROWS:,} MNIST rows, {layout} float32, {solver}, 1 CPU"
     benchmark.name = estimator
     with warnings.catch_warnings(), pinned(1):
