@@ -191,7 +191,7 @@ double batch_norm(const T* weights, const std::int64_t* rows, index_t n) {
 // of dependent adds, which made this pass 30% of an sklearn-style epoch at 784-128-10 (0.13 s of
 // 0.44 s, alpha 1e-4); eight (one vector register) still waited on the add's latency, 5-8% of the
 // epoch; 32 are four independent chains of AVX-512 registers (eight of AVX2's). For float weights,
-// squaring and summing in double made the pass bound by the conversions (4.4 us a batch at
+// squaring and summing in double made the pass bound by the conversions (4.5 us a batch at
 // 784-128-10 on a Zen 5, 4 ms of a 72 ms epoch): there 64 float sums take 32 squares each, then
 // join 64 double sums, and the pass reads W at L2's speed (2.4 us; benchmarks/penalty_sums.cpp).
 // A float sum of 32 squares is off by a few float roundings at most: the float model's own

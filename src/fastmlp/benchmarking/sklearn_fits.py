@@ -67,8 +67,8 @@ class FitTiming:
 
     @property
     def verdict(self) -> str:
-        """ "met (>= 5x)" / "missed (>= 5x)" against the case's target, "-" without one; missed
-        too where the accuracies differ by more than SAME_ACCURACY."""
+        """The row against its case's target: "met (>= 5x)" or "missed (>= 5x)", "-" without a
+        target; missed too where the accuracies differ by more than SAME_ACCURACY."""
         target = self.case.target
         if target is None:
             return "-"
