@@ -6,7 +6,8 @@
 //     taskset -c 1 /tmp/penalty_sums
 //
 // double32: every float converted to double and squared into 32 double sums (the code before);
-// float64x32: 64 float sums of 32 squares each, joined into 64 double sums (the code now, float);
+// float64x32: 64 float sums of 32 squares each, joined into 64 double sums (the code now, float: a
+// copy of squared_weights' loop, so that it is timed alone beside the other two);
 // float64: 64 float sums over the whole matrix (no joining; for the bound). Prints microseconds per
 // call and each sum's relative difference from a long-double sum (-ffp-contract=off, as epoch.cpp
 // is compiled: no fused multiply-adds).
