@@ -1,6 +1,6 @@
 // The sum of the squares of 784-128-10's weights (scikit-learn's L2 penalty, computed once per
 // batch by cpp/epoch.cpp's squared_weights), summed three ways and timed alone (not part of the
-// build; docs/performance.md, "The L2 penalty's sum of squares"):
+// build; docs/sklearn.md, "The L2 penalty's sum of squares"):
 //
 //     g++ -O3 -march=native -ffp-contract=off -std=c++17 -o /tmp/penalty_sums benchmarks/penalty_sums.cpp
 //     taskset -c 1 /tmp/penalty_sums
