@@ -126,3 +126,35 @@ def test_plain_sgd_leaves_the_rows_of_columns_without_a_non_zero_as_they_are():
     np.testing.assert_allclose(
         w[~untouched], (w0 - np.float32(0.1) * (x[order].T @ dz))[~untouched], atol=1e-5
     )
+
+
+@pytest.mark.parametrize("rows", [2, 8, 50])  # 8 does not divide the 50 rows of w: a short last block
+@pytest.mark.parametrize(
+    "rule", ["sgd", "sgd-reg", "momentum", "nesterov", "adam"], ids=lambda rule: f"rule-{rule}"
+)
+def test_weight_update_steps_blocks_of_rows_to_the_bits_of_one_row_at_a_time(rule, rows):
+    # weight_update forms as many dW rows as its scratch holds, then steps them in one call: each
+    # number gets the same operations as when every row is stepped alone (a one-row scratch)
+    x, order = _batch(150, 50, 64, np.float32, seed=9)
+    rng = np.random.default_rng(10)
+    dz = rng.standard_normal((64, 16)).astype(np.float32)
+    w0 = rng.standard_normal((50, 16)).astype(np.float32)
+    first0, second0 = (
+        rng.standard_normal((50, 16)).astype(np.float32),
+        rng.random((50, 16)).astype(np.float32),
+    )
+    code = {"nesterov": _kernel_loops.NESTEROV, "adam": _kernel_loops.ADAM}.get(rule, _kernel_loops.SGD)
+    reg = np.float32(0.0 if rule == "sgd" else 1e-3)
+    momentum = np.float32(0.9 if rule in ("momentum", "nesterov") else 0.0)
+    adam = np.array([0.9, 0.999, 1e-8, 0.1, 0.001], np.float32)
+    step = (code, np.float32(0.05), reg, momentum, rule in ("momentum", "nesterov", "adam"), adam)
+    results = []
+    for scratch_rows in (1, rows):
+        w, first, second = w0.copy(), first0.copy(), second0.copy()
+        mask, cursor, source = _bits(x, order, True)
+        scratch = np.empty(scratch_rows * 16, np.float32)
+        _sparse_loops.weight_update(mask, cursor, source, dz, w, scratch, first, second, step)
+        results.append((w, first, second))
+    for one, blocked in zip(results[0], results[1], strict=True):
+        assert one.tobytes() == blocked.tobytes()
+    assert not np.array_equal(results[1][0], w0)  # the step moved w
