@@ -197,8 +197,8 @@ def train_epoch_kernel(
     z, h = _batch_buffers(weights, B), _batch_buffers(weights, B)
     dh, dz = _batch_buffers(weights, B), _batch_buffers(weights, B)
     dw, db = _gradient_buffers(weights)
-    # the sparse layer 0: the batch's non-zeros as a bit per row of each column, and one dW row at
-    # a time; their values copied per batch only where the structure keeps none
+    # the sparse layer 0: the batch's non-zeros as a bit per row of each column, and a few dW rows
+    # at a time; their values copied per batch only where the structure keeps none
     copy_capacity = B * _max_row_nnz(csr[0]) if use_sparse and not has_values else 0
     col_mask = np.empty((D if use_sparse else 0, (B + 63) // 64), np.uint64)
     row_cursor = np.empty(B, np.int64)

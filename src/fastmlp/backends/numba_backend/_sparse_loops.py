@@ -246,8 +246,7 @@ def weight_update(
     """
     rule, step_size, reg, momentum, use_first, _ = step
     D, M = w.shape
-    plain = rule == _k.SGD and not use_first
-    if plain and reg == 0:
+    if rule == _k.SGD and not use_first and reg == 0:  # plain SGD: rows without a gradient stay
         dw_row = dw_rows[:M]
         for d in range(D):
             if column_gradient(mask, d, cursor, source, dz, dw_row) != 0:
@@ -259,9 +258,4 @@ def weight_update(
         for d in range(d0, d1):
             column_gradient(mask, d, cursor, source, dz, dw_rows[(d - d0) * M : (d - d0 + 1) * M])
         grad = dw_rows[: (d1 - d0) * M]
-        if plain:
-            # apply_step's own plain-SGD call, made here: no buffer views and no step tuple
-            _k.sgd_update(w[d0:d1].reshape(-1), grad, step_size, reg, momentum, None)
-        else:
-            buffers = first[d0:d1].reshape(-1), second[d0:d1].reshape(-1)
-            _k.apply_step(w[d0:d1].reshape(-1), grad, buffers[0], buffers[1], step)
+        _k.apply_step(w[d0:d1].reshape(-1), grad, first[d0:d1].reshape(-1), second[d0:d1].reshape(-1), step)
